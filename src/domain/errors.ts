@@ -1,0 +1,92 @@
+/**
+ * Domain errors carry a stable UPPER_SNAKE `code` that API clients switch on.
+ * Messages are safe to show: they never contain plaintext, keys, tokens,
+ * ciphertext or raw patient ids.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationFailedError extends DomainError {
+  readonly code = 'VALIDATION_FAILED';
+
+  /** `field` names the offending input (e.g. `patientId`, `chain`, `file`). */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+}
+
+export class ConsentRequiredError extends DomainError {
+  readonly code = 'CONSENT_REQUIRED';
+}
+
+export class PatientNotFoundError extends DomainError {
+  readonly code = 'PATIENT_NOT_FOUND';
+}
+
+export class RecordNotFoundError extends DomainError {
+  readonly code = 'RECORD_NOT_FOUND';
+}
+
+export class IdempotencyConflictError extends DomainError {
+  readonly code = 'IDEMPOTENCY_CONFLICT';
+}
+
+export class PayloadTooLargeError extends DomainError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+
+  constructor(readonly maxBytes: number) {
+    super(`The file exceeds the maximum size of ${maxBytes} bytes.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+}
+
+/** A signature, digest or AEAD check failed: no bytes of the record may be served. */
+export class IntegrityCheckFailedError extends DomainError {
+  readonly code = 'INTEGRITY_CHECK_FAILED';
+}
+
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED';
+}
+
+/** The named ledger cannot be reached; the caller may retry after `retryAfterSeconds`. */
+export class ChainUnavailableError extends DomainError {
+  readonly code = 'CHAIN_UNAVAILABLE';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 5,
+  ) {
+    super(message);
+  }
+}
+
+/** Decryption with the given key failed (wrong recipient, tampered envelope or ciphertext). */
+export class DecryptionFailedError extends DomainError {
+  readonly code = 'DECRYPTION_FAILED';
+}
+
+/** A public key is not a valid point on the curve, or a private key is out of range. */
+export class InvalidKeyError extends DomainError {
+  readonly code = 'INVALID_KEY';
+}

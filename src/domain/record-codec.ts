@@ -1,0 +1,99 @@
+import { bytesToHex, concatBytes, fromUtf8, lengthPrefixed, utf8 } from './bytes';
+import { ChainName } from './chain-name';
+import { IntegrityCheckFailedError } from './errors';
+import { LedgerRecord, RecordHeader, RecordMetadata } from './emr-record';
+import { PatientId } from './patient-id';
+import { RecordId } from './record-id';
+
+const SIGNING_DOMAIN = utf8('patient-centric-emr/record-signature/v1');
+const AAD_DOMAIN = utf8('patient-centric-emr/record/v1');
+
+/**
+ * Bytes an uploader signs. Layout (each field length-prefixed, u32 BE):
+ *   domain tag | chain | patientKey (32) | recordId (32) | contentSha256 (32) | sealedHeader
+ * The chain is inside, so a copy replayed onto the other ledger fails verification
+ * unless it was signed for that ledger too.
+ */
+export function recordSigningPayload(fields: {
+  chain: ChainName;
+  patientKey: Uint8Array;
+  recordId: RecordId;
+  contentSha256: Uint8Array;
+  sealedHeader: Uint8Array;
+}): Uint8Array {
+  return concatBytes(
+    lengthPrefixed(SIGNING_DOMAIN),
+    lengthPrefixed(utf8(fields.chain)),
+    lengthPrefixed(fields.patientKey),
+    lengthPrefixed(fields.recordId.bytes),
+    lengthPrefixed(fields.contentSha256),
+    lengthPrefixed(fields.sealedHeader),
+  );
+}
+
+/**
+ * Associated data for every AEAD under a record's data key: binds the ciphertext to its
+ * patient and record (not to the ledger, so a replica on the other ledger is byte-identical).
+ *   domain tag | patientKey (32) | recordId (32), each length-prefixed
+ */
+export function recordAad(patientKey: Uint8Array, recordId: RecordId): Uint8Array {
+  return concatBytes(
+    lengthPrefixed(AAD_DOMAIN),
+    lengthPrefixed(patientKey),
+    lengthPrefixed(recordId.bytes),
+  );
+}
+
+export function encodeHeader(header: RecordHeader): Uint8Array {
+  return utf8(
+    JSON.stringify({
+      fileName: header.fileName,
+      contentType: header.contentType,
+      size: header.size,
+      uploader: header.uploader,
+    }),
+  );
+}
+
+export function decodeHeader(bytes: Uint8Array): RecordHeader {
+  try {
+    const parsed = JSON.parse(fromUtf8(bytes)) as Partial<RecordHeader>;
+    if (
+      typeof parsed.fileName === 'string' &&
+      typeof parsed.contentType === 'string' &&
+      typeof parsed.size === 'number' &&
+      typeof parsed.uploader === 'string'
+    ) {
+      return {
+        fileName: parsed.fileName,
+        contentType: parsed.contentType,
+        size: parsed.size,
+        uploader: parsed.uploader,
+      };
+    }
+  } catch {
+    // fall through: an unreadable header is an integrity failure
+  }
+  throw new IntegrityCheckFailedError('The record header could not be decoded.');
+}
+
+export function toMetadata(
+  patientId: PatientId,
+  record: LedgerRecord,
+  header: RecordHeader,
+): RecordMetadata {
+  return {
+    recordId: record.recordId.hex,
+    patientId: patientId.value,
+    chain: record.chain,
+    version: record.version,
+    contentType: header.contentType,
+    fileName: header.fileName,
+    size: header.size,
+    ciphertextSha256: `0x${bytesToHex(record.contentSha256)}`,
+    createdAt: record.createdAt.toISOString(),
+    uploader: header.uploader,
+    transactions: record.transactions,
+    blockNumber: record.blockNumber,
+  };
+}
