@@ -44,6 +44,11 @@ export class RecordNotFoundError extends DomainError {
   readonly code = 'RECORD_NOT_FOUND';
 }
 
+/** A ledger already holds a record with this id: records are never overwritten. */
+export class DuplicateRecordError extends DomainError {
+  readonly code = 'DUPLICATE_RECORD';
+}
+
 export class IdempotencyConflictError extends DomainError {
   readonly code = 'IDEMPOTENCY_CONFLICT';
 }

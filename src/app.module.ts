@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { validateEnvironment } from './config/environment';
+import { LedgerModule } from './infrastructure/ledger.module';
+import { SecurityModule } from './infrastructure/security.module';
+import { HttpModule } from './interfaces/http/http.module';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
+    SecurityModule,
+    LedgerModule,
+    HttpModule,
+  ],
+})
+export class AppModule {}

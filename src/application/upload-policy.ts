@@ -1,0 +1,4 @@
+/** Limits on uploads, from configuration. */
+export class UploadPolicy {
+  constructor(readonly maxFileBytes: number) {}
+}

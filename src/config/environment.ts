@@ -1,0 +1,126 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+export const LEDGER_BACKENDS = ['embedded', 'rpc', 'memory'] as const;
+export type LedgerBackend = (typeof LEDGER_BACKENDS)[number];
+
+const HEX_32_BYTES = /^(0x)?[0-9a-fA-F]{64}$/;
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1';
+
+/**
+ * Every setting the service reads, validated at boot. `.env.example` documents each
+ * one; keep the two in step. Secrets are optional: the embedded default generates
+ * them into DATA_DIR on first start.
+ */
+export class Environment {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsOptional() @IsString()
+  HOST = '127.0.0.1';
+
+  @IsOptional() @IsString()
+  DATA_DIR = './data';
+
+  @IsOptional() @IsIn(LEDGER_BACKENDS)
+  LEDGER_BACKEND: LedgerBackend = 'embedded';
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100 * 1024 * 1024)
+  MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL = 'log';
+
+  /** HMAC key for patient pseudonyms (64 hex chars). Generated into DATA_DIR when absent. */
+  @IsOptional() @Matches(HEX_32_BYTES, { message: 'PSEUDONYM_SECRET must be 64 hex characters' })
+  PSEUDONYM_SECRET?: string;
+
+  /** ECDSA P-256 record-signing private key (64 hex chars). Generated into DATA_DIR when absent. */
+  @IsOptional() @Matches(HEX_32_BYTES, { message: 'SIGNING_PRIVATE_KEY must be 64 hex characters' })
+  SIGNING_PRIVATE_KEY?: string;
+
+  /** P-256 private key records are sealed to (64 hex chars). Generated into DATA_DIR when absent. */
+  @IsOptional() @Matches(HEX_32_BYTES, { message: 'SERVICE_ENCRYPTION_PRIVATE_KEY must be 64 hex characters' })
+  SERVICE_ENCRYPTION_PRIVATE_KEY?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  LEDGER_TIMEOUT_MS = 30_000;
+
+  @IsOptional() @IsString()
+  SUPCHAIN_RPC_URL?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  SUPCHAIN_CHAIN_ID?: number;
+
+  @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'SUPCHAIN_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
+  SUPCHAIN_REGISTRY_ADDRESS?: string;
+
+  @IsOptional() @Matches(HEX_32_BYTES, { message: 'SUPCHAIN_PRIVATE_KEY must be 64 hex characters' })
+  SUPCHAIN_PRIVATE_KEY?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(64)
+  SUPCHAIN_CONFIRMATIONS = 1;
+
+  @IsOptional() @IsString()
+  MEDCHAIN_RPC_URL?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  MEDCHAIN_CHAIN_ID?: number;
+
+  @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'MEDCHAIN_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
+  MEDCHAIN_REGISTRY_ADDRESS?: string;
+
+  @IsOptional() @Matches(HEX_32_BYTES, { message: 'MEDCHAIN_PRIVATE_KEY must be 64 hex characters' })
+  MEDCHAIN_PRIVATE_KEY?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(64)
+  MEDCHAIN_CONFIRMATIONS = 1;
+
+  /** Comma-separated origins allowed by CORS; empty means CORS stays off. */
+  @IsOptional() @IsString()
+  CORS_ORIGINS = '';
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  TRUST_PROXY = false;
+}
+
+/**
+ * `ConfigModule.forRoot({ validate })` hook: a bad value stops startup with a message
+ * naming the variable (never its value, which may be a secret).
+ */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const environment = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  const errors = validateSync(environment, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map((error) => {
+      const messages = Object.values(error.constraints ?? {}).join('; ');
+      return `  ${error.property}: ${messages}`;
+    });
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (environment.LEDGER_BACKEND === 'rpc') {
+    const configured = ['SUPCHAIN', 'MEDCHAIN'].filter((chain) => environment[`${chain}_RPC_URL` as keyof Environment]);
+    const missing = configured.flatMap((chain) =>
+      ['CHAIN_ID', 'REGISTRY_ADDRESS', 'PRIVATE_KEY']
+        .map((suffix) => `${chain}_${suffix}`)
+        .filter((name) => environment[name as keyof Environment] === undefined),
+    );
+    if (configured.length === 0) missing.push('SUPCHAIN_RPC_URL or MEDCHAIN_RPC_URL');
+    if (missing.length > 0) {
+      throw new Error(`Invalid configuration:\n  LEDGER_BACKEND=rpc needs ${missing.join(', ')}`);
+    }
+  }
+  return environment;
+}

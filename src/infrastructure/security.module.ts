@@ -1,0 +1,72 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Cipher } from '../domain/ports/cipher.port';
+import { Clock } from '../domain/ports/clock.port';
+import { Hasher } from '../domain/ports/hasher.port';
+import { KeyVault } from '../domain/ports/key-vault.port';
+import { PatientPseudonymizer } from '../domain/ports/patient-pseudonymizer.port';
+import { RandomSource } from '../domain/ports/random.port';
+import { RecordSigner } from '../domain/ports/record-signer.port';
+import type { Environment } from '../config/environment';
+import { EcdsaP256RecordSigner } from './crypto/ecdsa-p256.signer';
+import { HmacPatientPseudonymizer } from './crypto/hmac-patient.pseudonymizer';
+import { HpkeP256Cipher } from './crypto/hpke-p256.cipher';
+import { NodeHasher } from './crypto/node-crypto.hasher';
+import { NodeRandomSource } from './crypto/node-crypto.random';
+import { DeploymentKeyVault } from './secrets/deployment.key-vault';
+import { DeploymentSecrets, loadOrCreateDeploymentSecrets, p256PublicKey } from './secrets/deployment-secrets';
+import { SystemClock } from './system/system.clock';
+
+/** Injection token for the deployment's secrets; only this module's factories read them. */
+export class DeploymentSecretsToken {}
+
+/** Binds the crypto ports: HPKE cipher, ECDSA signer, HMAC pseudonyms, key vault, clock. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: DeploymentSecretsToken,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>): DeploymentSecrets => {
+        const { secrets, path, created } = loadOrCreateDeploymentSecrets(config.get('DATA_DIR', { infer: true }), {
+          pseudonymSecret: config.get('PSEUDONYM_SECRET', { infer: true }),
+          signingPrivateKey: config.get('SIGNING_PRIVATE_KEY', { infer: true }),
+          encryptionPrivateKey: config.get('SERVICE_ENCRYPTION_PRIVATE_KEY', { infer: true }),
+        });
+        const logger = new Logger('Secrets');
+        if (created) logger.log(`Generated deployment secrets at ${path} (mode 0600); back this file up.`);
+        else logger.log(`Using deployment secrets from ${path}`);
+        return secrets;
+      },
+    },
+    { provide: Cipher, useFactory: () => new HpkeP256Cipher() },
+    {
+      provide: RecordSigner,
+      inject: [DeploymentSecretsToken],
+      useFactory: (secrets: DeploymentSecrets) =>
+        new EcdsaP256RecordSigner({
+          privateKey: secrets.signingPrivateKey,
+          publicKey: p256PublicKey(secrets.signingPrivateKey),
+        }),
+    },
+    {
+      provide: PatientPseudonymizer,
+      inject: [DeploymentSecretsToken],
+      useFactory: (secrets: DeploymentSecrets) => new HmacPatientPseudonymizer(secrets.pseudonymSecret),
+    },
+    {
+      provide: KeyVault,
+      inject: [DeploymentSecretsToken],
+      useFactory: (secrets: DeploymentSecrets) =>
+        new DeploymentKeyVault({
+          privateKey: secrets.encryptionPrivateKey,
+          publicKey: p256PublicKey(secrets.encryptionPrivateKey),
+        }),
+    },
+    { provide: Hasher, useClass: NodeHasher },
+    { provide: RandomSource, useClass: NodeRandomSource },
+    { provide: Clock, useClass: SystemClock },
+  ],
+  exports: [Cipher, RecordSigner, PatientPseudonymizer, KeyVault, Hasher, RandomSource, Clock],
+})
+export class SecurityModule {}

@@ -1,0 +1,63 @@
+import { INestApplication } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Environment } from '../../config/environment';
+
+/** JSON bodies are small (consents, enrolments); files travel as multipart. */
+export const JSON_BODY_LIMIT = '64kb';
+export const WEB_ROOT = join(__dirname, '..', 'web', 'public');
+
+/**
+ * Everything about the HTTP surface that is not a module: security headers, body
+ * limits, the web page and OpenAPI. main.ts and the e2e suites both call this, so
+ * tests exercise the same app that runs.
+ */
+export function configureApp(app: INestApplication): void {
+  const express = app as NestExpressApplication;
+  const config = app.get(ConfigService<Environment, true>);
+
+  express.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  express.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
+  if (config.get('TRUST_PROXY', { infer: true })) express.set('trust proxy', 1);
+  express.disable('x-powered-by');
+
+  express.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          'img-src': ["'self'", 'blob:', 'data:'],
+          'object-src': ["'self'", 'blob:'],
+          'frame-src': ["'self'", 'blob:'],
+          // Swagger UI at /docs styles itself inline.
+          'style-src': ["'self'", "'unsafe-inline'"],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+
+  const origins = config
+    .get('CORS_ORIGINS', { infer: true })
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  if (origins.length > 0) express.enableCors({ origin: origins, exposedHeaders: ['Location', 'X-Record-Id', 'ETag', 'Retry-After'] });
+
+  if (existsSync(WEB_ROOT)) express.useStaticAssets(WEB_ROOT, { index: 'index.html', fallthrough: true });
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('patient-centric-emr')
+      .setDescription('Encrypted, signed medical records on two EVM ledgers (SUPchain and MEDchain).')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,136 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { ChainUnavailableError, DomainError, ValidationFailedError } from '../../domain/errors';
+
+export const PROBLEM_JSON = 'application/problem+json';
+
+/** The only error → HTTP status table in the service (RFC 9457 problem details). */
+const STATUS_BY_CODE: Record<string, number> = {
+  VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
+  UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
+  CONSENT_REQUIRED: HttpStatus.FORBIDDEN,
+  PATIENT_NOT_FOUND: HttpStatus.NOT_FOUND,
+  RECORD_NOT_FOUND: HttpStatus.NOT_FOUND,
+  NOT_FOUND: HttpStatus.NOT_FOUND,
+  IDEMPOTENCY_CONFLICT: HttpStatus.CONFLICT,
+  DUPLICATE_RECORD: HttpStatus.CONFLICT,
+  PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  INTEGRITY_CHECK_FAILED: HttpStatus.UNPROCESSABLE_ENTITY,
+  RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  CHAIN_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+/** Codes for errors raised by the framework itself (routing, body parsing, multipart limits). */
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+const TITLE_BY_CODE: Record<string, string> = {
+  VALIDATION_FAILED: 'The request is not valid',
+  UNAUTHENTICATED: 'Authentication is required',
+  FORBIDDEN: 'Not allowed',
+  CONSENT_REQUIRED: "The patient's consent is required",
+  PATIENT_NOT_FOUND: 'Patient not found',
+  RECORD_NOT_FOUND: 'Record not found',
+  NOT_FOUND: 'Not found',
+  IDEMPOTENCY_CONFLICT: 'Idempotency key reused with a different request',
+  DUPLICATE_RECORD: 'Record already exists',
+  PAYLOAD_TOO_LARGE: 'The file is too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported file type',
+  INTEGRITY_CHECK_FAILED: 'The stored record failed its integrity check',
+  RATE_LIMITED: 'Too many requests',
+  CHAIN_UNAVAILABLE: 'The ledger is unavailable',
+  INTERNAL_ERROR: 'Internal server error',
+};
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  /** Which request field the problem concerns, when there is one. */
+  field?: string;
+}
+
+function problemType(code: string): string {
+  return `urn:patient-centric-emr:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+/**
+ * Maps every error to `application/problem+json`. Domain errors carry safe messages;
+ * framework errors get a generic detail; anything unknown is a bare 500 whose cause
+ * is logged by class name and stack only (our messages never carry PHI or secrets).
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const problem = this.toProblem(exception);
+    if (exception instanceof ChainUnavailableError) {
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    response.status(problem.status).type(PROBLEM_JSON).send(JSON.stringify(problem));
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof DomainError) {
+      const status = STATUS_BY_CODE[exception.code];
+      if (status !== undefined) {
+        const problem = this.problem(status, exception.code, exception.message);
+        if (exception instanceof ValidationFailedError && exception.field) problem.field = exception.field;
+        return problem;
+      }
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = CODE_BY_STATUS[status];
+      if (code) return this.problem(status, code, frameworkDetail(status, exception));
+    }
+    const name = exception instanceof Error ? exception.name : typeof exception;
+    this.logger.error(`Unhandled ${name}`, exception instanceof Error ? exception.stack : undefined);
+    return this.problem(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.');
+  }
+
+  private problem(status: number, code: string, detail: string): ProblemDetails {
+    return { type: problemType(code), title: TITLE_BY_CODE[code] ?? 'Error', status, detail, code };
+  }
+}
+
+/** Framework messages can echo request input; only a few known-safe ones pass through. */
+function frameworkDetail(status: number, exception: HttpException): string {
+  switch (status) {
+    case 404:
+      return 'No such endpoint.';
+    case 413:
+      return 'The request or file exceeds the configured maximum size.';
+    case 429:
+      return 'Too many requests; slow down and retry later.';
+    case 400: {
+      const message = exception.message;
+      if (/multipart|boundary|unexpected end of form|malformed part/i.test(message)) {
+        return 'The multipart body is malformed.';
+      }
+      if (/unexpected field/i.test(message)) return 'Upload the file in a form field named "file".';
+      return 'The request is malformed.';
+    }
+    default:
+      return exception.message && status < 500 ? 'The request cannot be served.' : 'An unexpected error occurred.';
+  }
+}
