@@ -35,6 +35,8 @@ export function configureApp(app: INestApplication): void {
           'frame-src': ["'self'", 'blob:'],
           // Swagger UI at /docs styles itself inline.
           'style-src': ["'self'", "'unsafe-inline'"],
+          // TLS is terminated in front of the service; on plain-HTTP localhost this would break the page.
+          'upgrade-insecure-requests': null,
         },
       },
       crossOriginEmbedderPolicy: false,
