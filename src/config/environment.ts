@@ -55,6 +55,10 @@ export class Environment {
   @IsOptional() @Matches(HEX_32_BYTES, { message: 'SERVICE_ENCRYPTION_PRIVATE_KEY must be 64 hex characters' })
   SERVICE_ENCRYPTION_PRIVATE_KEY?: string;
 
+  /** AES-256-GCM key sealing principals' private keys at rest (64 hex chars). Generated into DATA_DIR when absent. */
+  @IsOptional() @Matches(HEX_32_BYTES, { message: 'KEY_VAULT_MASTER_KEY must be 64 hex characters' })
+  KEY_VAULT_MASTER_KEY?: string;
+
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
   LEDGER_TIMEOUT_MS = 30_000;
 

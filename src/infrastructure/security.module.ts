@@ -1,5 +1,6 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { join } from 'node:path';
 import { Cipher } from '../domain/ports/cipher.port';
 import { Clock } from '../domain/ports/clock.port';
 import { Hasher } from '../domain/ports/hasher.port';
@@ -13,9 +14,9 @@ import { HmacPatientPseudonymizer } from './crypto/hmac-patient.pseudonymizer';
 import { HpkeP256Cipher } from './crypto/hpke-p256.cipher';
 import { NodeHasher } from './crypto/node-crypto.hasher';
 import { NodeRandomSource } from './crypto/node-crypto.random';
-import { DeploymentKeyVault } from './secrets/deployment.key-vault';
 import { DeploymentSecrets, loadOrCreateDeploymentSecrets, p256PublicKey } from './secrets/deployment-secrets';
 import { SystemClock } from './system/system.clock';
+import { FileKeyVault } from './vault/file.key-vault';
 
 /** Injection token for the deployment's secrets; only this module's factories read them. */
 export class DeploymentSecretsToken {}
@@ -32,6 +33,7 @@ export class DeploymentSecretsToken {}
           pseudonymSecret: config.get('PSEUDONYM_SECRET', { infer: true }),
           signingPrivateKey: config.get('SIGNING_PRIVATE_KEY', { infer: true }),
           encryptionPrivateKey: config.get('SERVICE_ENCRYPTION_PRIVATE_KEY', { infer: true }),
+          keyVaultMasterKey: config.get('KEY_VAULT_MASTER_KEY', { infer: true }),
         });
         const logger = new Logger('Secrets');
         if (created) logger.log(`Generated deployment secrets at ${path} (mode 0600); back this file up.`);
@@ -56,9 +58,9 @@ export class DeploymentSecretsToken {}
     },
     {
       provide: KeyVault,
-      inject: [DeploymentSecretsToken],
-      useFactory: (secrets: DeploymentSecrets) =>
-        new DeploymentKeyVault({
+      inject: [DeploymentSecretsToken, Cipher, ConfigService],
+      useFactory: (secrets: DeploymentSecrets, cipher: Cipher, config: ConfigService<Environment, true>) =>
+        new FileKeyVault(join(config.get('DATA_DIR', { infer: true }), 'keys'), secrets.keyVaultMasterKey, cipher, {
           privateKey: secrets.encryptionPrivateKey,
           publicKey: p256PublicKey(secrets.encryptionPrivateKey),
         }),

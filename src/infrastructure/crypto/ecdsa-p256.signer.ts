@@ -65,7 +65,9 @@ export class EcdsaP256RecordSigner extends RecordSigner {
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
-    const signature = new Uint8Array(sign('sha256', message, { key: this.signingKey, dsaEncoding: SIGNATURE_ENCODING }));
+    const signature = new Uint8Array(
+      sign('sha256', message, { key: this.signingKey, dsaEncoding: SIGNATURE_ENCODING }),
+    );
     const s = os2ip(signature.subarray(P256_SCALAR_BYTES));
     // OpenSSL does not normalise; (r, n - s) verifies for the same message and key.
     if (s > HALF_ORDER) signature.set(bigintToBytes(P256_ORDER - s, P256_SCALAR_BYTES), P256_SCALAR_BYTES);

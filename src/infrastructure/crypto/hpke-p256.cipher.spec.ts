@@ -6,13 +6,7 @@ import { RandomSource } from '../../domain/ports/random.port';
 import { GCM_TAG_BYTES } from './crypto.constants';
 import { HpkeP256Cipher } from './hpke-p256.cipher';
 import { HpkePrimitives } from './hpke.primitives';
-import {
-  ENC_BYTES,
-  KEY_ENVELOPE_HEADER_BYTES,
-  KEY_ENVELOPE_SLOT_BYTES,
-  KEY_ID_BYTES,
-  SEALED_DATA_KEY_BYTES,
-} from './key-envelope.codec';
+import { ENC_BYTES, KEY_ENVELOPE_HEADER_BYTES, KEY_ENVELOPE_SLOT_BYTES, KEY_ID_BYTES } from './key-envelope.codec';
 import { NobleHpkePrimitives } from './noble.primitives';
 import { NodeCryptoHpkePrimitives } from './node-crypto.primitives';
 
@@ -61,7 +55,11 @@ describe.each(BACKENDS)('HpkeP256Cipher on $name', (primitives) => {
   let carol: KeyPair;
 
   beforeAll(async () => {
-    [alice, bob, carol] = await Promise.all([cipher.generateKeyPair(), cipher.generateKeyPair(), cipher.generateKeyPair()]);
+    [alice, bob, carol] = await Promise.all([
+      cipher.generateKeyPair(),
+      cipher.generateKeyPair(),
+      cipher.generateKeyPair(),
+    ]);
   });
 
   it('generates a 32-byte private key and a 65-byte uncompressed public key', () => {
@@ -95,7 +93,8 @@ describe.each(BACKENDS)('HpkeP256Cipher on $name', (primitives) => {
     expect(bytesToHex(secondKeyId)).toBe(createHash('sha256').update(bob.publicKey).digest('hex'));
     const secondEnc = keyEnvelope.subarray(slotOffset(1, KEY_ID_BYTES), slotOffset(1, KEY_ID_BYTES + ENC_BYTES));
     expect(() => primitives.p256ValidatePublicKey(secondEnc)).not.toThrow();
-    expect(SEALED_DATA_KEY_BYTES).toBe(32 + 16);
+    // Spelled out from the wire format comment: header 2, slot = key id 32 + enc 65 + sealed key 48.
+    expect(keyEnvelope).toHaveLength(2 + 2 * (32 + 65 + 48));
   });
 
   it('seals a repeated recipient once', async () => {
@@ -110,7 +109,7 @@ describe.each(BACKENDS)('HpkeP256Cipher on $name', (primitives) => {
     const widened = await cipher.addRecipient(sealed.keyEnvelope, dataKey, carol.publicKey, AAD);
 
     expect(widened[1]).toBe(2);
-    expect(bytesToHex(widened.subarray(0, slotOffset(1, 0)).subarray(KEY_ENVELOPE_HEADER_BYTES))).toBe(
+    expect(bytesToHex(widened.subarray(KEY_ENVELOPE_HEADER_BYTES, slotOffset(1, 0)))).toBe(
       bytesToHex(sealed.keyEnvelope.subarray(KEY_ENVELOPE_HEADER_BYTES)),
     );
     expect(sealed.parts.map(bytesToHex)).toEqual(contentBefore);
@@ -188,7 +187,9 @@ describe.each(BACKENDS)('HpkeP256Cipher on $name', (primitives) => {
       await expect(cipher.open({ bytes: new Uint8Array(32) }, sealed.parts[0], 0, AAD)).rejects.toThrow(
         DecryptionFailedError,
       );
-      await expect(cipher.open({ bytes: new Uint8Array(16) }, sealed.parts[0], 0, AAD)).rejects.toThrow(InvalidKeyError);
+      await expect(cipher.open({ bytes: new Uint8Array(16) }, sealed.parts[0], 0, AAD)).rejects.toThrow(
+        InvalidKeyError,
+      );
     });
 
     it.each([
@@ -197,16 +198,15 @@ describe.each(BACKENDS)('HpkeP256Cipher on $name', (primitives) => {
       ['truncated by one byte', () => sealed.keyEnvelope.subarray(0, sealed.keyEnvelope.length - 1)],
       ['truncated mid-slot', () => sealed.keyEnvelope.subarray(0, slotOffset(0, KEY_ID_BYTES + 10))],
       ['one byte too long', () => concatBytes(sealed.keyEnvelope, new Uint8Array(1))],
-      ['an unknown version', () => flipByte(sealed.keyEnvelope, 0).fill(0x02, 0, 1)],
+      ['an unknown version', () => sealed.keyEnvelope.slice().fill(0x02, 0, 1)],
       ['a count of zero', () => sealed.keyEnvelope.slice().fill(0, 1, 2)],
+      ['a well-formed header with no slots', () => new Uint8Array([0x01, 0x00])],
       ['a count larger than the slots', () => sealed.keyEnvelope.slice().fill(2, 1, 2)],
       ['not a Uint8Array', () => 'AQE=' as unknown as Uint8Array],
     ])('an envelope that is %s, as DecryptionFailedError', async (_, envelope) => {
       await expect(cipher.unwrap(envelope(), alice, AAD)).rejects.toThrow(DecryptionFailedError);
       const dataKey = await cipher.unwrap(sealed.keyEnvelope, alice, AAD);
-      await expect(cipher.addRecipient(envelope(), dataKey, bob.publicKey, AAD)).rejects.toThrow(
-        DecryptionFailedError,
-      );
+      await expect(cipher.addRecipient(envelope(), dataKey, bob.publicKey, AAD)).rejects.toThrow(DecryptionFailedError);
     });
 
     it('off-curve and wrong-length recipient public keys, as InvalidKeyError', async () => {
@@ -222,6 +222,16 @@ describe.each(BACKENDS)('HpkeP256Cipher on $name', (primitives) => {
     it('an out-of-range recipient private key, as InvalidKeyError', async () => {
       const zero = { ...alice, privateKey: new Uint8Array(32) };
       await expect(cipher.unwrap(sealed.keyEnvelope, zero, AAD)).rejects.toThrow(InvalidKeyError);
+    });
+
+    it('a bad recipient before any randomness is drawn', async () => {
+      const random = new SeededRandom('unused');
+      const draw = jest.spyOn(random, 'bytes');
+      const strict = new HpkeP256Cipher(primitives, random);
+      await expect(strict.seal(PARTS, [alice.publicKey, flipByte(bob.publicKey, 64)], AAD)).rejects.toThrow(
+        InvalidKeyError,
+      );
+      expect(draw).not.toHaveBeenCalled();
     });
 
     it('sealing to nobody', async () => {

@@ -47,9 +47,7 @@ export class HpkeP256Cipher extends Cipher {
   async seal(parts: Uint8Array[], recipients: Uint8Array[], aad: Uint8Array): Promise<SealedParts> {
     const uniqueRecipients = this.distinctRecipients(recipients);
     const dataKey = this.random.bytes(AES256_KEY_BYTES);
-    const sealedParts = parts.map((part, index) =>
-      this.primitives.aes256GcmSeal(dataKey, partNonce(index), aad, part),
-    );
+    const sealedParts = parts.map((part, index) => this.primitives.aes256GcmSeal(dataKey, partNonce(index), aad, part));
     const slots = uniqueRecipients.map((recipient) => this.sealSlot(dataKey, recipient, aad));
     return { parts: sealedParts, keyEnvelope: encodeKeyEnvelope(slots) };
   }
@@ -105,7 +103,10 @@ export class HpkeP256Cipher extends Cipher {
     const keyId = this.keyId(recipientPublicKey);
     if (slots.some((slot) => bytesEqual(slot.keyId, keyId))) return encodeKeyEnvelope(slots);
     if (slots.length >= MAX_KEY_ENVELOPE_SLOTS) {
-      throw new ValidationFailedError(`A record can be shared with at most ${MAX_KEY_ENVELOPE_SLOTS} keys.`, 'recipients');
+      throw new ValidationFailedError(
+        `A record can be shared with at most ${MAX_KEY_ENVELOPE_SLOTS} keys.`,
+        'recipients',
+      );
     }
     return encodeKeyEnvelope([...slots, this.sealSlot(dataKey.bytes, recipientPublicKey, aad)]);
   }

@@ -166,23 +166,32 @@ describe('HpkeP256Suite interoperates with @hpke/core', () => {
       aad,
     );
     const suite = new HpkeP256Suite(primitives, new NoRandomness());
-    const opened = suite.openBase(new Uint8Array(sealed.enc), recipient.privateKey, info, aad, new Uint8Array(sealed.ct));
+    const opened = suite.openBase(
+      new Uint8Array(sealed.enc),
+      recipient.privateKey,
+      info,
+      aad,
+      new Uint8Array(sealed.ct),
+    );
     expect(bytesToHex(opened)).toBe(bytesToHex(plaintext));
   });
 
-  it.each(BACKENDS)('seals what @hpke/core opens, with the same enc for the same ephemeral key ($name)', async (primitives) => {
-    const suite = new HpkeP256Suite(primitives, new NoRandomness());
-    const recipientPair = await theirs.kem.deriveKeyPair(hex(vector.ikmR));
-    const ours = suite.sealBase(hex(vector.pkRm), info, aad, plaintext, hex(vector.skEm));
-    const opened = await theirs.open({ recipientKey: recipientPair, enc: ours.enc, info }, ours.ciphertext, aad);
-    expect(bytesToHex(new Uint8Array(opened))).toBe(bytesToHex(plaintext));
+  it.each(BACKENDS)(
+    'seals what @hpke/core opens, with the same enc for the same ephemeral key ($name)',
+    async (primitives) => {
+      const suite = new HpkeP256Suite(primitives, new NoRandomness());
+      const recipientPair = await theirs.kem.deriveKeyPair(hex(vector.ikmR));
+      const ours = suite.sealBase(hex(vector.pkRm), info, aad, plaintext, hex(vector.skEm));
+      const opened = await theirs.open({ recipientKey: recipientPair, enc: ours.enc, info }, ours.ciphertext, aad);
+      expect(bytesToHex(new Uint8Array(opened))).toBe(bytesToHex(plaintext));
 
-    const pinned = await theirs.seal(
-      { recipientPublicKey: recipientPair.publicKey, info, ekm: hex(vector.ikmE) },
-      plaintext,
-      aad,
-    );
-    expect(bytesToHex(new Uint8Array(pinned.enc))).toBe(bytesToHex(ours.enc));
-    expect(bytesToHex(new Uint8Array(pinned.ct))).toBe(bytesToHex(ours.ciphertext));
-  });
+      const pinned = await theirs.seal(
+        { recipientPublicKey: recipientPair.publicKey, info, ekm: hex(vector.ikmE) },
+        plaintext,
+        aad,
+      );
+      expect(bytesToHex(new Uint8Array(pinned.enc))).toBe(bytesToHex(ours.enc));
+      expect(bytesToHex(new Uint8Array(pinned.ct))).toBe(bytesToHex(ours.ciphertext));
+    },
+  );
 });

@@ -79,7 +79,12 @@ describe.each(BACKENDS)('HpkePrimitives validation on $name', (primitives) => {
 
   it('refuses an AES-128-sized key instead of silently switching to AES-128', () => {
     expect(() =>
-      primitives.aes256GcmSeal(new Uint8Array(16), new Uint8Array(GCM_NONCE_BYTES), new Uint8Array(0), new Uint8Array(0)),
+      primitives.aes256GcmSeal(
+        new Uint8Array(16),
+        new Uint8Array(GCM_NONCE_BYTES),
+        new Uint8Array(0),
+        new Uint8Array(0),
+      ),
     ).toThrow(InvalidKeyError);
   });
 });
@@ -122,7 +127,9 @@ describe('HpkePrimitives backends agree byte for byte', () => {
       expect(bytesToHex(primitives.hmacSha256(key, data))).toBe(
         '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
       );
-      expect(bytesToHex(primitives.sha256(abc))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+      expect(bytesToHex(primitives.sha256(abc))).toBe(
+        'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      );
     }
   });
 

@@ -12,12 +12,14 @@ export interface DeploymentSecrets {
   readonly pseudonymSecret: Uint8Array;
   readonly signingPrivateKey: Uint8Array;
   readonly encryptionPrivateKey: Uint8Array;
+  readonly keyVaultMasterKey: Uint8Array;
 }
 
 export interface SecretOverrides {
   readonly pseudonymSecret?: string;
   readonly signingPrivateKey?: string;
   readonly encryptionPrivateKey?: string;
+  readonly keyVaultMasterKey?: string;
 }
 
 interface SecretsFile {
@@ -25,7 +27,11 @@ interface SecretsFile {
   readonly pseudonymSecret: string;
   readonly signingPrivateKey: string;
   readonly encryptionPrivateKey: string;
+  readonly keyVaultMasterKey: string;
 }
+
+/** AES-256-GCM key that seals the principals' private keys at rest. */
+export const KEY_VAULT_MASTER_KEY_BYTES = 32;
 
 const SECRETS_DIR = 'secrets';
 const SECRETS_FILE = 'deployment.json';
@@ -56,6 +62,7 @@ export function loadOrCreateDeploymentSecrets(dataDir: string, overrides: Secret
       pseudonymSecret: bytesToHex(randomBytes(PSEUDONYM_SECRET_BYTES)),
       signingPrivateKey: bytesToHex(generateP256PrivateKey()),
       encryptionPrivateKey: bytesToHex(generateP256PrivateKey()),
+      keyVaultMasterKey: bytesToHex(randomBytes(KEY_VAULT_MASTER_KEY_BYTES)),
     };
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     const temporary = `${path}.${process.pid}.tmp`;
@@ -70,6 +77,7 @@ export function loadOrCreateDeploymentSecrets(dataDir: string, overrides: Secret
       pseudonymSecret: pick(overrides.pseudonymSecret, stored.pseudonymSecret),
       signingPrivateKey: pick(overrides.signingPrivateKey, stored.signingPrivateKey),
       encryptionPrivateKey: pick(overrides.encryptionPrivateKey, stored.encryptionPrivateKey),
+      keyVaultMasterKey: pick(overrides.keyVaultMasterKey, stored.keyVaultMasterKey),
     },
     path,
     created,
@@ -79,7 +87,11 @@ export function loadOrCreateDeploymentSecrets(dataDir: string, overrides: Secret
 export function generateP256PrivateKey(): Uint8Array {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
-  return new Uint8Array(ecdh.getPrivateKey());
+  // getPrivateKey() drops leading zero octets (1 key in 256): pad back to 32 bytes.
+  const scalar = ecdh.getPrivateKey();
+  const out = new Uint8Array(P256_PRIVATE_KEY_BYTES);
+  out.set(scalar, P256_PRIVATE_KEY_BYTES - scalar.length);
+  return out;
 }
 
 /** SEC 1 uncompressed public key (65 bytes) for a P-256 private scalar. */

@@ -513,9 +513,9 @@ function showProgress(loaded, total) {
   bar.value = percent;
   $('upload-progress-text').textContent = `${percent}% · ${formatBytes(loaded)} of ${formatBytes(total)}`;
   const step = Math.floor(percent / PROGRESS_ANNOUNCE_STEP_PERCENT) * PROGRESS_ANNOUNCE_STEP_PERCENT;
-  if (step !== upload.lastAnnounced && step < 100) {
+  if (step > 0 && step < 100 && step !== upload.lastAnnounced) {
     upload.lastAnnounced = step;
-    $('upload-status').textContent = `Uploading ${upload.file?.name ?? 'file'}: ${step}%`;
+    $('upload-status').textContent = `Uploading ${upload.file?.name ?? 'file'}: ${step}% sent.`;
   }
 }
 

@@ -1,0 +1,31 @@
+import { ValidationFailedError } from './errors';
+
+export const ROLES = ['admin', 'provider', 'patient'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Provider and patient ids share one shape (API.md): 1-64 chars, letters, digits, . _ - */
+const ACTOR_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const MAX_PROVIDER_NAME_CHARS = 200;
+
+/** Someone who holds a token: the operator (admin), a provider, or a patient. */
+export interface Principal {
+  readonly role: Role;
+  readonly id: string;
+  readonly name?: string;
+  readonly createdAt: Date;
+}
+
+/** Stable key for a principal across stores: roles are separate namespaces. */
+export function principalRef(role: Role, id: string): string {
+  return `${role}:${id}`;
+}
+
+export function parseProviderId(raw: unknown): string {
+  if (typeof raw !== 'string' || !ACTOR_ID_PATTERN.test(raw)) {
+    throw new ValidationFailedError(
+      'providerId must be 1-64 characters: letters, digits, ".", "_" or "-", starting with a letter or digit.',
+      'providerId',
+    );
+  }
+  return raw;
+}

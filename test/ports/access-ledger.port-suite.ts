@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { LedgerAccessEntry } from '../../src/domain/access-log';
+import { AccessLedger } from '../../src/domain/ports/access-ledger.port';
+import { RecordId } from '../../src/domain/record-id';
+
+export interface AccessLedgerFixture {
+  ledger: AccessLedger;
+  teardown(): Promise<void>;
+}
+
+function entry(patientKey: Uint8Array, overrides: Partial<LedgerAccessEntry> = {}): LedgerAccessEntry {
+  return {
+    patientKey,
+    accessorKey: randomBytes(32),
+    recordId: RecordId.fromBytes(randomBytes(32)),
+    kind: 'consent',
+    at: new Date(Math.floor(Date.now() / 1000) * 1000),
+    sealedReason: new Uint8Array(0),
+    ...overrides,
+  };
+}
+
+/** Behaviour every AccessLedger adapter must show (in-memory on every run, EVM on a local chain). */
+export function describeAccessLedgerPort(name: string, setup: () => Promise<AccessLedgerFixture>): void {
+  describe(`AccessLedger port: ${name}`, () => {
+    let fixture: AccessLedgerFixture;
+    let ledger: AccessLedger;
+
+    beforeAll(async () => {
+      fixture = await setup();
+      ledger = fixture.ledger;
+    });
+
+    afterAll(async () => {
+      await fixture?.teardown();
+    });
+
+    it('publishes, reads and rotates public keys', async () => {
+      const subject = randomBytes(32);
+      expect(await ledger.publicKeyOf(subject)).toBeNull();
+      const first = randomBytes(65);
+      await ledger.publishPublicKey(subject, first);
+      expect(Buffer.from((await ledger.publicKeyOf(subject))!)).toEqual(first);
+      const second = randomBytes(65);
+      await ledger.publishPublicKey(subject, second);
+      expect(Buffer.from((await ledger.publicKeyOf(subject))!)).toEqual(second);
+    });
+
+    it('grants, re-grants and revokes consent', async () => {
+      const patient = randomBytes(32);
+      const provider = randomBytes(32);
+      expect(await ledger.consentFor(patient, provider)).toBeNull();
+
+      const expiry = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
+      const granted = await ledger.grantConsent(patient, provider, expiry);
+      expect(granted.expiresAt?.getTime()).toBe(expiry.getTime());
+      expect(granted.grantedAt).toBeInstanceOf(Date);
+
+      const found = await ledger.consentFor(patient, provider);
+      expect(found?.expiresAt?.getTime()).toBe(expiry.getTime());
+      expect(Buffer.from(found!.providerKey)).toEqual(provider);
+
+      await ledger.grantConsent(patient, provider, null);
+      expect((await ledger.consentFor(patient, provider))?.expiresAt).toBeNull();
+
+      await ledger.revokeConsent(patient, provider);
+      expect(await ledger.consentFor(patient, provider)).toBeNull();
+      await expect(ledger.revokeConsent(patient, provider)).resolves.toBeUndefined();
+    });
+
+    it("lists a patient's consents and keeps patients apart", async () => {
+      const patient = randomBytes(32);
+      const other = randomBytes(32);
+      const [a, b, c] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+      await ledger.grantConsent(patient, a, null);
+      await ledger.grantConsent(patient, b, null);
+      await ledger.grantConsent(other, c, null);
+      await ledger.revokeConsent(patient, a);
+
+      const consents = await ledger.consentsOf(patient);
+      expect(consents.map((consent) => Buffer.from(consent.providerKey).toString('hex'))).toEqual([
+        b.toString('hex'),
+      ]);
+      expect(await ledger.consentFor(other, b)).toBeNull();
+    });
+
+    it('appends access-log entries and pages them newest first', async () => {
+      const patient = randomBytes(32);
+      const entries = [
+        entry(patient, { kind: 'own-upload' }),
+        entry(patient, { kind: 'emergency', sealedReason: randomBytes(120) }),
+        entry(patient, { recordId: null }),
+      ];
+      await ledger.appendAccessLog(entries.slice(0, 2));
+      await ledger.appendAccessLog(entries.slice(2));
+
+      const all = await ledger.accessLog(patient, { limit: 10 });
+      expect(all.map((e) => e.position)).toEqual([3, 2, 1]);
+      expect(all[0].recordId).toBeNull();
+      expect(all[1].kind).toBe('emergency');
+      expect(Buffer.from(all[1].sealedReason)).toEqual(Buffer.from(entries[1].sealedReason));
+      expect(all[2].recordId?.hex).toBe(entries[0].recordId?.hex);
+      expect(Buffer.from(all[2].accessorKey)).toEqual(Buffer.from(entries[0].accessorKey));
+      expect(all[2].at.getTime()).toBe(entries[0].at.getTime());
+
+      const page = await ledger.accessLog(patient, { limit: 1, beforePosition: 3 });
+      expect(page.map((e) => e.position)).toEqual([2]);
+      expect(await ledger.accessLog(randomBytes(32), { limit: 10 })).toEqual([]);
+    });
+  });
+}
