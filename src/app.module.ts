@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { validateEnvironment } from './config/environment';
+import { AccessModule } from './infrastructure/access.module';
 import { LedgerModule } from './infrastructure/ledger.module';
 import { SecurityModule } from './infrastructure/security.module';
 import { HttpModule } from './interfaces/http/http.module';
@@ -9,6 +10,7 @@ import { HttpModule } from './interfaces/http/http.module';
   imports: [
     ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
     SecurityModule,
+    AccessModule,
     LedgerModule,
     HttpModule,
   ],

@@ -1,21 +1,28 @@
 import { RecordMetadata } from '../domain/emr-record';
 import { Ledgers } from '../domain/ledgers';
-import { PatientPseudonymizer } from '../domain/ports/patient-pseudonymizer.port';
+import { Clock } from '../domain/ports/clock.port';
 import { toMetadata } from '../domain/record-codec';
+import { AccessLogWriter } from './access-log-writer';
+import { PatientAccess } from './patient-access';
+import { logRead } from './read-logging';
 import { GetRecordInput, locateRecord } from './record-locator';
 import { RecordOpener } from './record-opener';
 
-/** Metadata only: verifies the signature and opens the sealed header, never fetches content. */
+/** Metadata only: same access rules and verification as the bytes, but no content is fetched. */
 export class GetRecordMetadataUseCase {
   constructor(
     private readonly ledgers: Ledgers,
-    private readonly pseudonymizer: PatientPseudonymizer,
+    private readonly access: PatientAccess,
     private readonly opener: RecordOpener,
+    private readonly accessLog: AccessLogWriter,
+    private readonly clock: Clock,
   ) {}
 
   async execute(input: GetRecordInput): Promise<RecordMetadata> {
-    const { patientId, chain, patientKey, record } = await locateRecord(this.ledgers, this.pseudonymizer, input);
-    const { header } = await this.opener.openHeader(chain, patientKey, record);
-    return toMetadata(patientId, record, header);
+    const { chain, scope, record } = await locateRecord(this.ledgers, this.access, input);
+    const granted = this.access.requireRecordAccess(scope, record);
+    const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+    logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
+    return toMetadata(scope.patientId, record, header);
   }
 }

@@ -1,7 +1,10 @@
 import { RecordMetadata } from '../domain/emr-record';
 import { Ledgers } from '../domain/ledgers';
-import { PatientPseudonymizer } from '../domain/ports/patient-pseudonymizer.port';
+import { Clock } from '../domain/ports/clock.port';
 import { toMetadata } from '../domain/record-codec';
+import { AccessLogWriter } from './access-log-writer';
+import { PatientAccess } from './patient-access';
+import { logRead } from './read-logging';
 import { GetRecordInput, locateRecord } from './record-locator';
 import { RecordOpener } from './record-opener';
 
@@ -10,19 +13,23 @@ export interface RecordContent {
   readonly bytes: Uint8Array;
 }
 
-/** Loads a record (or the patient's latest), verifies it end to end and decrypts it. */
+/** Loads a record (or the patient's latest), checks who may read it, verifies it end to end and decrypts it. */
 export class GetRecordUseCase {
   constructor(
     private readonly ledgers: Ledgers,
-    private readonly pseudonymizer: PatientPseudonymizer,
+    private readonly access: PatientAccess,
     private readonly opener: RecordOpener,
+    private readonly accessLog: AccessLogWriter,
+    private readonly clock: Clock,
   ) {}
 
   async execute(input: GetRecordInput): Promise<RecordContent> {
-    const { patientId, chain, patientKey, record } = await locateRecord(this.ledgers, this.pseudonymizer, input);
-    const opened = await this.opener.openHeader(chain, patientKey, record);
+    const { chain, scope, record } = await locateRecord(this.ledgers, this.access, input);
+    const granted = this.access.requireRecordAccess(scope, record);
+    const opened = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
     const content = await this.ledgers.get(chain).readContent(record);
-    const bytes = await this.opener.openContent(patientKey, record, opened, content);
-    return { metadata: toMetadata(patientId, record, opened.header), bytes };
+    const bytes = await this.opener.openContent(scope.patientKey, record, opened, content);
+    logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
+    return { metadata: toMetadata(scope.patientId, record, opened.header), bytes };
   }
 }

@@ -3,8 +3,12 @@ import { RecordMetadata } from '../domain/emr-record';
 import { ValidationFailedError } from '../domain/errors';
 import { Ledgers } from '../domain/ledgers';
 import { PatientId } from '../domain/patient-id';
-import { PatientPseudonymizer } from '../domain/ports/patient-pseudonymizer.port';
+import { Clock } from '../domain/ports/clock.port';
+import { Principal } from '../domain/principal';
 import { toMetadata } from '../domain/record-codec';
+import { AccessLogWriter } from './access-log-writer';
+import { PatientAccess } from './patient-access';
+import { logRead } from './read-logging';
 import { decodeCursor, encodeCursor } from './record-cursor';
 import { RecordOpener } from './record-opener';
 
@@ -12,6 +16,8 @@ export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
 export interface ListRecordsInput {
+  readonly actor: Principal;
+  readonly breakGlassReason?: string;
   readonly patientId: string;
   readonly chain: string;
   readonly limit?: number;
@@ -23,12 +29,18 @@ export interface RecordPage {
   readonly nextCursor: string | null;
 }
 
-/** A page of a patient's history on one ledger, newest first, every item verified. */
+/**
+ * A page of a patient's history on one ledger, newest first, every item verified. A
+ * provider without consent sees only the records sealed to it (its own uploads), so a
+ * page may hold fewer items than `limit`; follow nextCursor until it is null.
+ */
 export class ListRecordsUseCase {
   constructor(
     private readonly ledgers: Ledgers,
-    private readonly pseudonymizer: PatientPseudonymizer,
+    private readonly access: PatientAccess,
     private readonly opener: RecordOpener,
+    private readonly accessLog: AccessLogWriter,
+    private readonly clock: Clock,
   ) {}
 
   async execute(input: ListRecordsInput): Promise<RecordPage> {
@@ -39,15 +51,20 @@ export class ListRecordsUseCase {
       throw new ValidationFailedError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`, 'limit');
     }
     const beforeVersion = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
-    const patientKey = this.pseudonymizer.pseudonym(patientId);
+    const scope = await this.access.readScope(input.actor, patientId, chain, input.breakGlassReason);
 
-    const records = await this.ledgers.get(chain).list(patientKey, { limit, beforeVersion });
+    const records = await this.ledgers.get(chain).list(scope.patientKey, { limit, beforeVersion });
+    const readable = records.flatMap((record) => {
+      const granted = this.access.recordAccess(scope, record);
+      return granted ? [{ record, granted }] : [];
+    });
     const items = await Promise.all(
-      records.map(async (record) => {
-        const { header } = await this.opener.openHeader(chain, patientKey, record);
+      readable.map(async ({ record, granted }) => {
+        const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
         return toMetadata(patientId, record, header);
       }),
     );
+    logRead(this.accessLog, this.clock, chain, scope, null, scope.wholeRecordKind === 'patient' ? null : (scope.wholeRecordKind ?? 'own-upload'));
     const oldest = records[records.length - 1];
     const nextCursor = records.length === limit && oldest.version > 1 ? encodeCursor(oldest.version) : null;
     return { items, nextCursor };

@@ -3,39 +3,43 @@ import { LedgerRecord } from '../domain/emr-record';
 import { RecordNotFoundError } from '../domain/errors';
 import { Ledgers } from '../domain/ledgers';
 import { PatientId } from '../domain/patient-id';
-import { PatientPseudonymizer } from '../domain/ports/patient-pseudonymizer.port';
+import { Principal } from '../domain/principal';
 import { RecordId } from '../domain/record-id';
+import { PatientAccess, ReadScope } from './patient-access';
 
 export interface GetRecordInput {
+  readonly actor: Principal;
   readonly patientId: string;
   readonly chain: string;
   /** A record id, or `latest`. */
   readonly recordId: string;
+  /** X-Break-Glass-Reason, when a provider reads without consent in an emergency. */
+  readonly breakGlassReason?: string;
 }
 
 export interface LocatedRecord {
-  readonly patientId: PatientId;
   readonly chain: ChainName;
-  readonly patientKey: Uint8Array;
+  readonly scope: ReadScope;
   readonly record: LedgerRecord;
 }
 
-/** Validates the request and finds the ledger entry; RecordNotFoundError when there is none. */
-export async function locateRecord(
-  ledgers: Ledgers,
-  pseudonymizer: PatientPseudonymizer,
-  input: GetRecordInput,
-): Promise<LocatedRecord> {
+/**
+ * Validates the request, resolves who is reading, and finds the ledger entry.
+ * Input is validated before anything is looked up; RecordNotFoundError when there is none.
+ */
+export async function locateRecord(ledgers: Ledgers, access: PatientAccess, input: GetRecordInput): Promise<LocatedRecord> {
   const patientId = PatientId.parse(input.patientId);
   const chain = parseChainName(input.chain);
   const recordId = input.recordId === 'latest' ? null : RecordId.parse(input.recordId);
-  const patientKey = pseudonymizer.pseudonym(patientId);
+  const scope = await access.readScope(input.actor, patientId, chain, input.breakGlassReason);
   const repository = ledgers.get(chain);
-  const record = recordId ? await repository.findById(patientKey, recordId) : await repository.latest(patientKey);
+  const record = recordId
+    ? await repository.findById(scope.patientKey, recordId)
+    : await repository.latest(scope.patientKey);
   if (!record) {
     throw new RecordNotFoundError(
       recordId ? 'No record with this id for this patient on this ledger.' : 'This patient has no records on this ledger.',
     );
   }
-  return { patientId, chain, patientKey, record };
+  return { chain, scope, record };
 }

@@ -2,9 +2,8 @@ import { bytesEqual } from '../domain/bytes';
 import { ChainName } from '../domain/chain-name';
 import { LedgerRecord, RecordHeader } from '../domain/emr-record';
 import { DomainError, IntegrityCheckFailedError } from '../domain/errors';
-import { Cipher, DataKey } from '../domain/ports/cipher.port';
+import { Cipher, DataKey, KeyPair } from '../domain/ports/cipher.port';
 import { Hasher } from '../domain/ports/hasher.port';
-import { KeyVault } from '../domain/ports/key-vault.port';
 import { RecordSigner } from '../domain/ports/record-signer.port';
 import { decodeHeader, recordAad, recordSigningPayload } from '../domain/record-codec';
 
@@ -28,10 +27,10 @@ export class RecordOpener {
     private readonly cipher: Cipher,
     private readonly signer: RecordSigner,
     private readonly hasher: Hasher,
-    private readonly keyVault: KeyVault,
   ) {}
 
-  async openHeader(chain: ChainName, patientKey: Uint8Array, record: LedgerRecord): Promise<OpenedHeader> {
+  /** `keys`: a recipient of the record (the patient, or the provider it is sealed to). */
+  async openHeader(chain: ChainName, patientKey: Uint8Array, record: LedgerRecord, keys: KeyPair): Promise<OpenedHeader> {
     const payload = recordSigningPayload({
       chain,
       patientKey,
@@ -44,7 +43,7 @@ export class RecordOpener {
     }
     const aad = recordAad(patientKey, record.recordId);
     return this.guard(async () => {
-      const dataKey = await this.cipher.unwrap(record.keyEnvelope, await this.keyVault.serviceKeyPair(), aad);
+      const dataKey = await this.cipher.unwrap(record.keyEnvelope, keys, aad);
       const header = decodeHeader(await this.cipher.open(dataKey, record.sealedHeader, HEADER_PART, aad));
       return { header, dataKey };
     });

@@ -5,13 +5,14 @@ import { Ledgers } from '../domain/ledgers';
 import { ACCEPTED_MEDIA_TYPES, claimAgrees, sniffMediaType } from '../domain/media-type';
 import { Cipher } from '../domain/ports/cipher.port';
 import { Hasher } from '../domain/ports/hasher.port';
-import { KeyVault } from '../domain/ports/key-vault.port';
-import { PatientPseudonymizer } from '../domain/ports/patient-pseudonymizer.port';
+import { Pseudonymizer } from '../domain/ports/pseudonymizer.port';
+import { Principal } from '../domain/principal';
 import { RandomSource } from '../domain/ports/random.port';
 import { RecordSigner } from '../domain/ports/record-signer.port';
 import { PatientId } from '../domain/patient-id';
 import { encodeHeader, recordAad, recordSigningPayload, toMetadata } from '../domain/record-codec';
 import { RECORD_ID_BYTES, RecordId } from '../domain/record-id';
+import { PatientAccess } from './patient-access';
 import { CONTENT_PART, HEADER_PART } from './record-opener';
 import { UploadPolicy } from './upload-policy';
 
@@ -22,25 +23,25 @@ export interface UploadRecordInput {
   /** The Content-Type the client claimed for the file part, if any. */
   readonly claimedType: string | undefined;
   readonly bytes: Uint8Array;
-  readonly uploader: string;
+  readonly actor: Principal;
 }
 
 const MAX_FILE_NAME_CHARS = 255;
 
 /**
- * Encrypts a file once under a fresh data key sealed to the service's key, signs
- * it for the chosen ledger and appends it as the patient's next record version.
- * Input is fully validated before anything is written.
+ * Encrypts a file once under a fresh data key sealed to the patient's key and the
+ * uploading provider's key, signs it for the chosen ledger and appends it as the
+ * patient's next record version. Input and rights are checked before anything is written.
  */
 export class UploadRecordUseCase {
   constructor(
     private readonly ledgers: Ledgers,
     private readonly cipher: Cipher,
     private readonly signer: RecordSigner,
-    private readonly pseudonymizer: PatientPseudonymizer,
+    private readonly pseudonymizer: Pseudonymizer,
     private readonly hasher: Hasher,
     private readonly random: RandomSource,
-    private readonly keyVault: KeyVault,
+    private readonly access: PatientAccess,
     private readonly policy: UploadPolicy,
   ) {}
 
@@ -58,18 +59,18 @@ export class UploadRecordUseCase {
       throw new UnsupportedMediaTypeError(`The file's content is ${mediaType.mime}, which disagrees with the type it was sent as.`);
     }
 
+    const { recipients, uploader } = await this.access.writeScope(input.actor, patientId);
     const repository = this.ledgers.get(chain);
-    const patientKey = this.pseudonymizer.pseudonym(patientId);
+    const patientKey = this.pseudonymizer.patientKey(patientId);
     const recordId = RecordId.fromBytes(this.random.bytes(RECORD_ID_BYTES));
     const header = {
       fileName: cleanFileName(input.fileName, mediaType.extension),
       contentType: mediaType.mime,
       size: input.bytes.length,
-      uploader: input.uploader,
+      uploader,
     };
     const aad = recordAad(patientKey, recordId);
-    const serviceKey = await this.keyVault.serviceKeyPair();
-    const sealed = await this.cipher.seal([encodeHeader(header), input.bytes], [serviceKey.publicKey], aad);
+    const sealed = await this.cipher.seal([encodeHeader(header), input.bytes], recipients, aad);
     const sealedHeader = sealed.parts[HEADER_PART];
     const content = sealed.parts[CONTENT_PART];
     const contentSha256 = this.hasher.sha256(content);

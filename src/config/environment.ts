@@ -59,6 +59,14 @@ export class Environment {
   @IsOptional() @Matches(HEX_32_BYTES, { message: 'KEY_VAULT_MASTER_KEY must be 64 hex characters' })
   KEY_VAULT_MASTER_KEY?: string;
 
+  /** The operator's bearer token (at least 32 characters). Generated into DATA_DIR/secrets/admin-token when absent. */
+  @IsOptional() @IsString() @Matches(/^\S{32,200}$/, { message: 'ADMIN_TOKEN must be 32-200 characters without spaces' })
+  ADMIN_TOKEN?: string;
+
+  /** Requests per minute allowed for one token (or, without a token, one client address). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  RATE_LIMIT_PER_MINUTE = 600;
+
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
   LEDGER_TIMEOUT_MS = 30_000;
 

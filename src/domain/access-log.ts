@@ -17,8 +17,18 @@ export interface LedgerAccessEntry {
   readonly recordId: RecordId | null;
   readonly kind: AccessKind;
   readonly at: Date;
-  /** HPKE-sealed (to the patient) UTF-8 reason; empty when none was given. */
-  readonly sealedReason: Uint8Array;
+  /**
+   * Sealed to the patient's key (see encodeSealedNote): who read, in what role, and the
+   * emergency reason if any. The ledger sees only the accessor's pseudonym.
+   */
+  readonly sealedNote: Uint8Array;
+}
+
+/** The part of an access-log entry only the patient can read. */
+export interface AccessNote {
+  readonly accessorId: string;
+  readonly accessorRole: string;
+  readonly reason: string | null;
 }
 
 /** What the patient sees. */

@@ -49,6 +49,11 @@ export class DuplicateRecordError extends DomainError {
   readonly code = 'DUPLICATE_RECORD';
 }
 
+/** A patient or provider with this id is already enrolled. */
+export class AlreadyExistsError extends DomainError {
+  readonly code = 'ALREADY_EXISTS';
+}
+
 export class IdempotencyConflictError extends DomainError {
   readonly code = 'IDEMPOTENCY_CONFLICT';
 }

@@ -97,3 +97,27 @@ export function toMetadata(
     blockNumber: record.blockNumber,
   };
 }
+
+/**
+ * A small message sealed to one recipient with the Cipher: the key envelope and the
+ * ciphertext of part 0, each length-prefixed (u32 BE):
+ *   len | keyEnvelope | len | ciphertext
+ */
+export function encodeSealedNote(keyEnvelope: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  return concatBytes(lengthPrefixed(keyEnvelope), lengthPrefixed(ciphertext));
+}
+
+export function decodeSealedNote(bytes: Uint8Array): { keyEnvelope: Uint8Array; ciphertext: Uint8Array } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read = (offset: number): [Uint8Array, number] => {
+    if (offset + 4 > bytes.length) throw new IntegrityCheckFailedError('A sealed note is truncated.');
+    const length = view.getUint32(offset, false);
+    const end = offset + 4 + length;
+    if (end > bytes.length) throw new IntegrityCheckFailedError('A sealed note is truncated.');
+    return [bytes.subarray(offset + 4, end), end];
+  };
+  const [keyEnvelope, next] = read(0);
+  const [ciphertext, end] = read(next);
+  if (end !== bytes.length) throw new IntegrityCheckFailedError('A sealed note has trailing bytes.');
+  return { keyEnvelope, ciphertext };
+}

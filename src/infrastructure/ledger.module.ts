@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { Ledgers } from '../domain/ledgers';
 import { Clock } from '../domain/ports/clock.port';
 import type { Environment } from '../config/environment';
+import { InMemoryAccessLedger } from './memory/in-memory-access.ledger';
 import { InMemoryEmrRepository } from './memory/in-memory-emr.repository';
 
 /**
@@ -21,10 +22,10 @@ import { InMemoryEmrRepository } from './memory/in-memory-emr.repository';
         const logger = new Logger('Ledgers');
         if (backend === 'memory') {
           logger.log('Using in-memory ledgers (data is lost when the process exits).');
-          return new Ledgers([
-            new InMemoryEmrRepository('supchain', clock),
-            new InMemoryEmrRepository('medchain', clock),
-          ]);
+          return new Ledgers(
+            [new InMemoryEmrRepository('supchain', clock), new InMemoryEmrRepository('medchain', clock)],
+            [new InMemoryAccessLedger('supchain', clock), new InMemoryAccessLedger('medchain', clock)],
+          );
         }
         throw new Error(`LEDGER_BACKEND=${backend} is not available yet; use LEDGER_BACKEND=memory.`);
       },

@@ -5,12 +5,12 @@ import { Cipher } from '../domain/ports/cipher.port';
 import { Clock } from '../domain/ports/clock.port';
 import { Hasher } from '../domain/ports/hasher.port';
 import { KeyVault } from '../domain/ports/key-vault.port';
-import { PatientPseudonymizer } from '../domain/ports/patient-pseudonymizer.port';
+import { Pseudonymizer } from '../domain/ports/pseudonymizer.port';
 import { RandomSource } from '../domain/ports/random.port';
 import { RecordSigner } from '../domain/ports/record-signer.port';
 import type { Environment } from '../config/environment';
 import { EcdsaP256RecordSigner } from './crypto/ecdsa-p256.signer';
-import { HmacPatientPseudonymizer } from './crypto/hmac-patient.pseudonymizer';
+import { HmacPseudonymizer } from './crypto/hmac.pseudonymizer';
 import { HpkeP256Cipher } from './crypto/hpke-p256.cipher';
 import { NodeHasher } from './crypto/node-crypto.hasher';
 import { NodeRandomSource } from './crypto/node-crypto.random';
@@ -52,9 +52,9 @@ export class DeploymentSecretsToken {}
         }),
     },
     {
-      provide: PatientPseudonymizer,
+      provide: Pseudonymizer,
       inject: [DeploymentSecretsToken],
-      useFactory: (secrets: DeploymentSecrets) => new HmacPatientPseudonymizer(secrets.pseudonymSecret),
+      useFactory: (secrets: DeploymentSecrets) => new HmacPseudonymizer(secrets.pseudonymSecret),
     },
     {
       provide: KeyVault,
@@ -69,6 +69,6 @@ export class DeploymentSecretsToken {}
     { provide: RandomSource, useClass: NodeRandomSource },
     { provide: Clock, useClass: SystemClock },
   ],
-  exports: [Cipher, RecordSigner, PatientPseudonymizer, KeyVault, Hasher, RandomSource, Clock],
+  exports: [Cipher, RecordSigner, Pseudonymizer, KeyVault, Hasher, RandomSource, Clock],
 })
 export class SecurityModule {}

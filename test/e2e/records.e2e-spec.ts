@@ -4,6 +4,7 @@ import { LedgerRecord } from '../../src/domain/emr-record';
 import { Ledgers } from '../../src/domain/ledgers';
 import { RecordId } from '../../src/domain/record-id';
 import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory-emr.repository';
+import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { makeDicom, makeJpeg, makePdf, makePng, pngOfSize } from '../support/files';
 
@@ -13,11 +14,21 @@ const PROBLEM_JSON = /^application\/problem\+json/;
 describe('Records over HTTP (in-memory ledgers)', () => {
   let testApp: TestApp;
   let server: App;
+  let provider: Actor;
+  const PATIENTS = ['P-1001', 'P-2002', 'P-3003', 'P-4004', 'P-5005', 'P-5006', 'P-6006', 'P-7007', 'P-8008', 'P-8009', 'P-REPLAY', 'P-NOBODY'];
+  const TAMPERED = [0, 1, 2, 3, 4].map((n) => `P-TAMPER-${n}`);
 
   beforeAll(async () => {
     testApp = await createTestApp();
     server = testApp.app.getHttpServer();
+    provider = await createProvider(server, testApp.adminToken, 'dr-records');
+    for (const patientId of [...PATIENTS, ...TAMPERED]) await enrollPatient(server, provider, patientId);
   });
+
+  /** Requests as the uploading provider, who may read what it uploaded. */
+  const get = (path: string) => request(server).get(path).set(provider.auth);
+
+
 
   afterAll(async () => {
     await testApp.close();
@@ -28,12 +39,13 @@ describe('Records over HTTP (in-memory ledgers)', () => {
   function upload(patientId: string, chain: string, file: Buffer, fileName = 'scan.png', contentType?: string) {
     return request(server)
       .post(records(patientId))
+      .set(provider.auth)
       .field('chain', chain)
       .attach('file', file, contentType ? { filename: fileName, contentType } : fileName);
   }
 
   async function count(patientId: string, chain: string): Promise<number> {
-    const response = await request(server).get(records(patientId)).query({ chain, limit: 100 }).expect(200);
+    const response = await get(records(patientId)).query({ chain, limit: 100 }).expect(200);
     return response.body.items.length;
   }
 
@@ -58,15 +70,14 @@ describe('Records over HTTP (in-memory ledgers)', () => {
         contentType: 'image/png',
         fileName: 'scan.png',
         size: png.length,
-        uploader: 'anonymous',
+        uploader: 'dr-records',
       });
       expect(created.body.recordId).toMatch(/^0x[0-9a-f]{64}$/);
       expect(created.body.ciphertextSha256).toMatch(/^0x[0-9a-f]{64}$/);
       expect(new Date(created.body.createdAt).toISOString()).toBe(created.body.createdAt);
       expect(created.headers.location).toBe(`/api/v1/patients/P-1001/records/${created.body.recordId}?chain=supchain`);
 
-      const latest = await request(server)
-        .get(`${records('P-1001')}/latest`)
+      const latest = await get(`${records('P-1001')}/latest`)
         .query({ chain: 'supchain' })
         .buffer(true)
         .parse(binary)
@@ -78,7 +89,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       expect(latest.headers['content-disposition']).toBe('inline; filename="scan.png"');
       expect(Buffer.compare(latest.body as Buffer, png)).toBe(0);
 
-      const byLocation = await request(server).get(created.headers.location).buffer(true).parse(binary).expect(200);
+      const byLocation = await get(created.headers.location).buffer(true).parse(binary).expect(200);
       expect(Buffer.compare(byLocation.body as Buffer, png)).toBe(0);
     });
 
@@ -91,11 +102,10 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       expect(b.body.version).toBe(2);
       expect(a.body.recordId).not.toBe(b.body.recordId);
 
-      const latest = await request(server).get(`${records('P-2002')}/latest?chain=medchain`).buffer(true).parse(binary);
+      const latest = await get(`${records('P-2002')}/latest?chain=medchain`).buffer(true).parse(binary);
       expect(Buffer.compare(latest.body as Buffer, second)).toBe(0);
 
-      const older = await request(server)
-        .get(`${records('P-2002')}/${a.body.recordId}?chain=MEDchain`)
+      const older = await get(`${records('P-2002')}/${a.body.recordId}?chain=MEDchain`)
         .buffer(true)
         .parse(binary)
         .expect(200);
@@ -105,7 +115,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
 
     it('keeps the two ledgers apart', async () => {
       await upload('P-3003', 'supchain', makePng(4, 4, 3)).expect(201);
-      const response = await request(server).get(`${records('P-3003')}/latest?chain=medchain`);
+      const response = await get(`${records('P-3003')}/latest?chain=medchain`);
       expectProblem(response, 404, 'RECORD_NOT_FOUND');
       expect(await count('P-3003', 'medchain')).toBe(0);
     });
@@ -117,8 +127,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     ])('accepts %s and serves it with its original type', async (mime, bytes, name) => {
       const created = await upload('P-4004', 'supchain', bytes, name).expect(201);
       expect(created.body.contentType).toBe(mime);
-      const served = await request(server)
-        .get(`${records('P-4004')}/${created.body.recordId}?chain=supchain`)
+      const served = await get(`${records('P-4004')}/${created.body.recordId}?chain=supchain`)
         .buffer(true)
         .parse(binary)
         .expect(200);
@@ -129,8 +138,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     it('serves metadata without content', async () => {
       const png = makePng(5, 5, 5);
       const created = await upload('P-5005', 'supchain', png, 'knee.png').expect(201);
-      const metadata = await request(server)
-        .get(`${records('P-5005')}/${created.body.recordId}/metadata?chain=supchain`)
+      const metadata = await get(`${records('P-5005')}/${created.body.recordId}/metadata?chain=supchain`)
         .expect(200);
       expect(metadata.headers['content-type']).toMatch(/^application\/json/);
       expect(metadata.body).toEqual(created.body);
@@ -139,7 +147,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     it('encodes awkward file names safely in Content-Disposition', async () => {
       const created = await upload('P-5006', 'supchain', makePng(2, 2), 'Röntgen "links".png').expect(201);
       expect(created.body.fileName).toBe('Röntgen links.png');
-      const served = await request(server).get(`${records('P-5006')}/latest?chain=supchain`).expect(200);
+      const served = await get(`${records('P-5006')}/latest?chain=supchain`).expect(200);
       expect(served.headers['content-disposition']).toBe(
         `inline; filename="R_ntgen links.png"; filename*=UTF-8''R%C3%B6ntgen%20links.png`,
       );
@@ -158,7 +166,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     });
 
     it('lists newest first with the default page size', async () => {
-      const page = await request(server).get(records(patient)).query({ chain: 'supchain' }).expect(200);
+      const page = await get(records(patient)).query({ chain: 'supchain' }).expect(200);
       expect(page.body.items.map((item: { version: number }) => item.version)).toEqual([5, 4, 3, 2, 1]);
       expect(page.body.items[0].recordId).toBe(ids[4]);
       expect(page.body.items[0].fileName).toBe('v5.png');
@@ -169,8 +177,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       const seen: number[] = [];
       let cursor: string | undefined;
       for (let pages = 0; pages < 10; pages++) {
-        const page = await request(server)
-          .get(records(patient))
+        const page = await get(records(patient))
           .query({ chain: 'supchain', limit: 2, ...(cursor ? { cursor } : {}) })
           .expect(200);
         seen.push(...page.body.items.map((item: { version: number }) => item.version));
@@ -181,7 +188,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     });
 
     it('answers an empty page for a patient without records', async () => {
-      const page = await request(server).get(records('P-NOBODY')).query({ chain: 'medchain' }).expect(200);
+      const page = await get(records('P-NOBODY')).query({ chain: 'medchain' }).expect(200);
       expect(page.body).toEqual({ items: [], nextCursor: null });
     });
   });
@@ -213,19 +220,19 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     });
 
     it('refuses a missing chain', async () => {
-      const response = await request(server).post(records(patient)).attach('file', makePng(2, 2), 'a.png');
+      const response = await request(server).post(records(patient)).set(provider.auth).attach('file', makePng(2, 2), 'a.png');
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.field).toBe('chain');
     });
 
     it('refuses a request without a file', async () => {
-      const response = await request(server).post(records(patient)).field('chain', 'supchain');
+      const response = await request(server).post(records(patient)).set(provider.auth).field('chain', 'supchain');
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.field).toBe('file');
     });
 
     it('refuses a JSON body instead of multipart', async () => {
-      const response = await request(server).post(records(patient)).send({ chain: 'supchain', file: 'aGVsbG8=' });
+      const response = await request(server).post(records(patient)).set(provider.auth).send({ chain: 'supchain', file: 'aGVsbG8=' });
       expectProblem(response, 400, 'VALIDATION_FAILED');
     });
 
@@ -253,19 +260,21 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     it('refuses a malformed multipart body', async () => {
       const response = await request(server)
         .post(records(patient))
+        .set(provider.auth)
         .set('Content-Type', 'multipart/form-data; boundary=XYZ')
         .send('--XYZ\r\nContent-Disposition: form-data; name="chain"\r\n\r\nsupchain\r\n--XYZ\r\nContent-Disposition: form-da');
       expectProblem(response, 400, 'VALIDATION_FAILED');
     });
 
     it('refuses the file under another field name', async () => {
-      const response = await request(server).post(records(patient)).field('chain', 'supchain').attach('upload', makePng(2, 2), 'a.png');
+      const response = await request(server).post(records(patient)).set(provider.auth).field('chain', 'supchain').attach('upload', makePng(2, 2), 'a.png');
       expectProblem(response, 400, 'VALIDATION_FAILED');
     });
 
     it('refuses two files', async () => {
       const response = await request(server)
         .post(records(patient))
+        .set(provider.auth)
         .field('chain', 'supchain')
         .attach('file', makePng(2, 2), 'a.png')
         .attach('file', makePng(2, 2), 'b.png');
@@ -287,20 +296,20 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     });
 
     it('answers 404 for an unknown record id', async () => {
-      const response = await request(server).get(`${records(patient)}/0x${'11'.repeat(32)}?chain=supchain`);
+      const response = await get(`${records(patient)}/0x${'11'.repeat(32)}?chain=supchain`);
       expectProblem(response, 404, 'RECORD_NOT_FOUND');
-      const metadata = await request(server).get(`${records(patient)}/0x${'11'.repeat(32)}/metadata?chain=supchain`);
+      const metadata = await get(`${records(patient)}/0x${'11'.repeat(32)}/metadata?chain=supchain`);
       expectProblem(metadata, 404, 'RECORD_NOT_FOUND');
     });
 
     it("answers 404 for another patient's record id", async () => {
       const other = await upload('P-8009', 'supchain', makePng(2, 2)).expect(201);
-      const response = await request(server).get(`${records(patient)}/${other.body.recordId}?chain=supchain`);
+      const response = await get(`${records(patient)}/${other.body.recordId}?chain=supchain`);
       expectProblem(response, 404, 'RECORD_NOT_FOUND');
     });
 
     it('answers 400 for a malformed record id', async () => {
-      const response = await request(server).get(`${records(patient)}/0x1234?chain=supchain`);
+      const response = await get(`${records(patient)}/0x1234?chain=supchain`);
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.field).toBe('recordId');
     });
@@ -315,7 +324,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       [{ chain: 'supchain', cursor: Buffer.from('v0').toString('base64url') }, 'cursor'],
       [{ chain: 'supchain', extra: 1 }, 'extra'],
     ])('answers 400 for list query %j', async (query, field) => {
-      const response = await request(server).get(records(patient)).query(query);
+      const response = await get(records(patient)).query(query);
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.field).toBe(field);
     });
@@ -337,18 +346,19 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       ['a byte of the stored ciphertext', (entry) => (entry.content[entry.content.length >> 1] ^= 0x01)],
       ['the stored ciphertext digest', (entry) => flip(entry.record.contentSha256 as Uint8Array)],
       ['a byte of the signature', (entry) => flip(entry.record.signature as Uint8Array)],
-      ['a byte of the wrapped key', (entry) => flip(entry.record.keyEnvelope as Uint8Array, 150)],
+      // The last slot is the uploading provider's (the reader here); flip its sealed data key.
+      ['a byte of the wrapped key', (entry) => flip(entry.record.keyEnvelope as Uint8Array, (entry.record.keyEnvelope as Uint8Array).length - 20)],
       ['a byte of the sealed header', (entry) => flip(entry.record.sealedHeader as Uint8Array)],
     ];
 
-    it.each(tamperings)('flipping %s', async (_what, mutate) => {
-      const patient = `P-TAMPER-${Math.random().toString(36).slice(2, 8)}`;
+    it.each(tamperings.map((t, index) => [...t, index] as const))('flipping %s', async (_what, mutate, index) => {
+      const patient = TAMPERED[index];
       const png = makePng(16, 16, 9);
       const created = await upload(patient, 'supchain', png).expect(201);
       repository.tamper(RecordId.parse(created.body.recordId), mutate as never);
 
       for (const path of [`${records(patient)}/latest`, `${records(patient)}/${created.body.recordId}`]) {
-        const response = await request(server).get(path).query({ chain: 'supchain' }).buffer(true).parse(binary);
+        const response = await get(path).query({ chain: 'supchain' }).buffer(true).parse(binary);
         expectProblemBuffer(response, 422, 'INTEGRITY_CHECK_FAILED');
         expect((response.body as Buffer).includes(png.subarray(16, 48))).toBe(false);
       }
@@ -364,7 +374,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       const medchain = testApp.app.get(Ledgers).get('medchain');
       await medchain.append({ ...copy!.record, content: copy!.content });
 
-      const response = await request(server).get(`${records(patient)}/latest?chain=medchain`).buffer(true).parse(binary);
+      const response = await get(`${records(patient)}/latest?chain=medchain`).buffer(true).parse(binary);
       expectProblemBuffer(response, 422, 'INTEGRITY_CHECK_FAILED');
     });
   });

@@ -15,7 +15,7 @@ function entry(patientKey: Uint8Array, overrides: Partial<LedgerAccessEntry> = {
     recordId: RecordId.fromBytes(randomBytes(32)),
     kind: 'consent',
     at: new Date(Math.floor(Date.now() / 1000) * 1000),
-    sealedReason: new Uint8Array(0),
+    sealedNote: new Uint8Array(0),
     ...overrides,
   };
 }
@@ -88,7 +88,7 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       const patient = randomBytes(32);
       const entries = [
         entry(patient, { kind: 'own-upload' }),
-        entry(patient, { kind: 'emergency', sealedReason: randomBytes(120) }),
+        entry(patient, { kind: 'emergency', sealedNote: randomBytes(120) }),
         entry(patient, { recordId: null }),
       ];
       await ledger.appendAccessLog(entries.slice(0, 2));
@@ -98,7 +98,7 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       expect(all.map((e) => e.position)).toEqual([3, 2, 1]);
       expect(all[0].recordId).toBeNull();
       expect(all[1].kind).toBe('emergency');
-      expect(Buffer.from(all[1].sealedReason)).toEqual(Buffer.from(entries[1].sealedReason));
+      expect(Buffer.from(all[1].sealedNote)).toEqual(Buffer.from(entries[1].sealedNote));
       expect(all[2].recordId?.hex).toBe(entries[0].recordId?.hex);
       expect(Buffer.from(all[2].accessorKey)).toEqual(Buffer.from(entries[0].accessorKey));
       expect(all[2].at.getTime()).toBe(entries[0].at.getTime());

@@ -1,5 +1,6 @@
-import { INestApplication } from '@nestjs/common';
+import { ConsoleLogger, INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 export interface TestApp {
   app: INestApplication;
   dataDir: string;
+  adminToken: string;
   close(): Promise<void>;
 }
 
@@ -15,14 +17,23 @@ export interface TestApp {
  * process.env when AppModule is first imported, so each test file sets its env
  * here, before that import.
  */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, logger?: LoggerService): Promise<TestApp> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'emr-e2e-'));
-  Object.assign(process.env, { LEDGER_BACKEND: 'memory', LOG_LEVEL: 'error', DATA_DIR: dataDir, ...env });
+  const adminToken = env.ADMIN_TOKEN ?? `test-admin-${randomBytes(24).toString('base64url')}`;
+  Object.assign(process.env, {
+    LEDGER_BACKEND: 'memory',
+    LOG_LEVEL: 'error',
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: adminToken,
+    ...env,
+  });
   const { AppModule } = await import('../../src/app.module');
   const { configureApp } = await import('../../src/interfaces/http/configure-app');
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: ['error'] });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .setLogger(logger ?? new ConsoleLogger({ logLevels: ['error'] }))
+    .compile();
+  const app = moduleRef.createNestApplication({ logger: logger ?? ['error'] });
   configureApp(app);
   await app.init();
-  return { app, dataDir, close: () => app.close() };
+  return { app, dataDir, adminToken, close: () => app.close() };
 }

@@ -33,6 +33,9 @@ export abstract class Cipher {
 
   abstract open(dataKey: DataKey, part: Uint8Array, partIndex: number, aad: Uint8Array): Promise<Uint8Array>;
 
+  /** Whether `publicKey` has a slot in the envelope (the record was sealed or shared to it). */
+  abstract isRecipient(keyEnvelope: Uint8Array, publicKey: Uint8Array): boolean;
+
   /** A new envelope with one more slot, sealed to `recipientPublicKey`. */
   abstract addRecipient(
     keyEnvelope: Uint8Array,

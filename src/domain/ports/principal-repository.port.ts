@@ -11,4 +11,6 @@ export abstract class PrincipalRepository {
   abstract findByTokenHash(tokenHash: Uint8Array): Promise<Principal | null>;
 
   abstract find(role: Role, id: string): Promise<Principal | null>;
+
+  abstract list(role: Role): Promise<Principal[]>;
 }

@@ -288,3 +288,16 @@ describe('HpkeP256Cipher backends agree', () => {
     expect(bytesToHex(second.keyEnvelope)).not.toBe(bytesToHex(first.keyEnvelope));
   });
 });
+
+describe('HpkeP256Cipher.isRecipient', () => {
+  it('tells which public keys hold a slot, and says no for a malformed envelope', async () => {
+    const cipher = new HpkeP256Cipher();
+    const [alice, bob, carol] = [await cipher.generateKeyPair(), await cipher.generateKeyPair(), await cipher.generateKeyPair()];
+    const aad = new Uint8Array([1, 2, 3]);
+    const { keyEnvelope } = await cipher.seal([new Uint8Array([9])], [alice.publicKey, bob.publicKey], aad);
+    expect(cipher.isRecipient(keyEnvelope, alice.publicKey)).toBe(true);
+    expect(cipher.isRecipient(keyEnvelope, bob.publicKey)).toBe(true);
+    expect(cipher.isRecipient(keyEnvelope, carol.publicKey)).toBe(false);
+    expect(cipher.isRecipient(keyEnvelope.subarray(0, 10), alice.publicKey)).toBe(false);
+  });
+});

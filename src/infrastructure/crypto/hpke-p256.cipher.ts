@@ -111,6 +111,17 @@ export class HpkeP256Cipher extends Cipher {
     return encodeKeyEnvelope([...slots, this.sealSlot(dataKey.bytes, recipientPublicKey, aad)]);
   }
 
+  /** True when the envelope holds a slot for this public key; false for any malformed envelope. */
+  isRecipient(keyEnvelope: Uint8Array, publicKey: Uint8Array): boolean {
+    const keyId = this.keyId(publicKey);
+    try {
+      return decodeKeyEnvelope(keyEnvelope).some((slot) => bytesEqual(slot.keyId, keyId));
+    } catch (error) {
+      if (error instanceof DecryptionFailedError) return false;
+      throw error;
+    }
+  }
+
   /** Key id = SHA-256 of the 65-byte SEC 1 public key, the same id EcdsaP256RecordSigner uses. */
   private keyId(publicKey: Uint8Array): Uint8Array {
     return this.primitives.sha256(publicKey);

@@ -65,6 +65,10 @@ export class FilePrincipalRepository extends PrincipalRepository {
     return stored ? toPrincipal(stored) : null;
   }
 
+  async list(role: Role): Promise<Principal[]> {
+    return [...this.byRef.values()].filter((stored) => stored.role === role).map(toPrincipal);
+  }
+
   private index(stored: StoredPrincipal): void {
     this.byRef.set(principalRef(stored.role, stored.id), stored);
     this.byTokenHash.set(stored.tokenHash, stored);

@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ledgers } from '../../domain/ledgers';
+import { Public } from './auth.guard';
 import { LedgerHealth } from '../../domain/ports/emr-repository.port';
 
 /** A health probe answers fast even when a ledger hangs. */
@@ -13,6 +14,7 @@ export interface HealthReport {
 }
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly ledgers: Ledgers) {}

@@ -1,30 +1,67 @@
-import { Module } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { memoryStorage } from 'multer';
+import { AccessLogWriter } from '../../application/access-log-writer';
+import { AccessTokens, AdminCredential } from '../../domain/access-tokens';
+import { AuthenticateUseCase } from '../../application/authenticate.use-case';
+import { CreateProviderUseCase } from '../../application/create-provider.use-case';
+import { Enrolment } from '../../application/enrolment';
+import { EnrollPatientUseCase } from '../../application/enroll-patient.use-case';
 import { GetRecordMetadataUseCase } from '../../application/get-record-metadata.use-case';
 import { GetRecordUseCase } from '../../application/get-record.use-case';
+import { GrantConsentUseCase } from '../../application/grant-consent.use-case';
+import { ListAccessLogUseCase } from '../../application/list-access-log.use-case';
+import { ListConsentsUseCase } from '../../application/list-consents.use-case';
 import { ListRecordsUseCase } from '../../application/list-records.use-case';
+import { PatientAccess } from '../../application/patient-access';
 import { RecordOpener } from '../../application/record-opener';
+import { RevokeConsentUseCase } from '../../application/revoke-consent.use-case';
 import { UploadPolicy } from '../../application/upload-policy';
 import { UploadRecordUseCase } from '../../application/upload-record.use-case';
+import type { Environment } from '../../config/environment';
 import { Ledgers } from '../../domain/ledgers';
 import { Cipher } from '../../domain/ports/cipher.port';
+import { Clock } from '../../domain/ports/clock.port';
 import { Hasher } from '../../domain/ports/hasher.port';
 import { KeyVault } from '../../domain/ports/key-vault.port';
-import { PatientPseudonymizer } from '../../domain/ports/patient-pseudonymizer.port';
+import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
+import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
 import { RandomSource } from '../../domain/ports/random.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
-import type { Environment } from '../../config/environment';
+import { AccessController } from './access.controller';
+import { AuthGuard } from './auth.guard';
 import { HealthController } from './health.controller';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { RateLimitGuard } from './rate-limit.guard';
 import { RecordsController } from './records.controller';
 import { createValidationPipe } from './validation';
 
 /** Multipart form fields other than the file are tiny (`chain`). */
 const MAX_FORM_FIELD_BYTES = 1024;
 const MAX_FORM_FIELDS = 8;
+const RATE_LIMIT_WINDOW_MS = 60_000;
+
+/** Flushes queued access-log entries to the ledgers before the process exits. */
+class AccessLogShutdown implements OnApplicationShutdown {
+  constructor(@Inject(AccessLogWriter) private readonly writer: AccessLogWriter) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.writer.flush();
+    this.writer.stop();
+  }
+}
+
+/** Builds a use case from the ports Nest injects, in constructor order. */
+function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
+  return {
+    provide: type,
+    inject: inject as never[],
+    useFactory: (...deps: never[]) => new type(...deps),
+  };
+}
 
 /**
  * HTTP adapters and the use cases they drive. Ports are bound by the infrastructure
@@ -47,11 +84,20 @@ const MAX_FORM_FIELDS = 8;
         },
       }),
     }),
+    ThrottlerModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) => ({
+        throttlers: [{ ttl: RATE_LIMIT_WINDOW_MS, limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }) }],
+      }),
+    }),
   ],
-  controllers: [RecordsController, HealthController],
+  controllers: [RecordsController, AccessController, HealthController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
+    // Order matters: rate limiting sees unauthenticated floods too.
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    { provide: APP_GUARD, useClass: AuthGuard },
     {
       provide: UploadPolicy,
       inject: [ConfigService],
@@ -59,32 +105,28 @@ const MAX_FORM_FIELDS = 8;
         new UploadPolicy(config.get('MAX_UPLOAD_BYTES', { infer: true })),
     },
     {
-      provide: RecordOpener,
-      inject: [Cipher, RecordSigner, Hasher, KeyVault],
-      useFactory: (cipher: Cipher, signer: RecordSigner, hasher: Hasher, keyVault: KeyVault) =>
-        new RecordOpener(cipher, signer, hasher, keyVault),
+      provide: AccessLogWriter,
+      inject: [Ledgers, Cipher],
+      useFactory: (ledgers: Ledgers, cipher: Cipher) => {
+        const logger = new Logger('AccessLog');
+        return new AccessLogWriter(ledgers, cipher, (message) => logger.warn(message));
+      },
     },
-    {
-      provide: UploadRecordUseCase,
-      inject: [Ledgers, Cipher, RecordSigner, PatientPseudonymizer, Hasher, RandomSource, KeyVault, UploadPolicy],
-      useFactory: (...ports: ConstructorParameters<typeof UploadRecordUseCase>) => new UploadRecordUseCase(...ports),
-    },
-    {
-      provide: ListRecordsUseCase,
-      inject: [Ledgers, PatientPseudonymizer, RecordOpener],
-      useFactory: (...ports: ConstructorParameters<typeof ListRecordsUseCase>) => new ListRecordsUseCase(...ports),
-    },
-    {
-      provide: GetRecordUseCase,
-      inject: [Ledgers, PatientPseudonymizer, RecordOpener],
-      useFactory: (...ports: ConstructorParameters<typeof GetRecordUseCase>) => new GetRecordUseCase(...ports),
-    },
-    {
-      provide: GetRecordMetadataUseCase,
-      inject: [Ledgers, PatientPseudonymizer, RecordOpener],
-      useFactory: (...ports: ConstructorParameters<typeof GetRecordMetadataUseCase>) =>
-        new GetRecordMetadataUseCase(...ports),
-    },
+    AccessLogShutdown,
+    useCase(RecordOpener, [Cipher, RecordSigner, Hasher]),
+    useCase(PatientAccess, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Cipher, Clock]),
+    useCase(Enrolment, [PrincipalRepository, KeyVault, Ledgers, AccessTokens, Clock]),
+    useCase(AuthenticateUseCase, [PrincipalRepository, AccessTokens, AdminCredential]),
+    useCase(UploadRecordUseCase, [Ledgers, Cipher, RecordSigner, Pseudonymizer, Hasher, RandomSource, PatientAccess, UploadPolicy]),
+    useCase(ListRecordsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
+    useCase(GetRecordUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
+    useCase(GetRecordMetadataUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
+    useCase(CreateProviderUseCase, [Enrolment, Pseudonymizer]),
+    useCase(EnrollPatientUseCase, [Enrolment, Pseudonymizer]),
+    useCase(GrantConsentUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, Clock]),
+    useCase(RevokeConsentUseCase, [Ledgers, Pseudonymizer]),
+    useCase(ListConsentsUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, Clock]),
+    useCase(ListAccessLogUseCase, [Ledgers, Pseudonymizer, KeyVault, Cipher, AccessLogWriter]),
   ],
 })
 export class HttpModule {}

@@ -15,6 +15,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   NOT_FOUND: HttpStatus.NOT_FOUND,
   IDEMPOTENCY_CONFLICT: HttpStatus.CONFLICT,
   DUPLICATE_RECORD: HttpStatus.CONFLICT,
+  ALREADY_EXISTS: HttpStatus.CONFLICT,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   INTEGRITY_CHECK_FAILED: HttpStatus.UNPROCESSABLE_ENTITY,
@@ -45,6 +46,7 @@ const TITLE_BY_CODE: Record<string, string> = {
   NOT_FOUND: 'Not found',
   IDEMPOTENCY_CONFLICT: 'Idempotency key reused with a different request',
   DUPLICATE_RECORD: 'Record already exists',
+  ALREADY_EXISTS: 'Already enrolled',
   PAYLOAD_TOO_LARGE: 'The file is too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported file type',
   INTEGRITY_CHECK_FAILED: 'The stored record failed its integrity check',
@@ -103,6 +105,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const code = CODE_BY_STATUS[status];
       if (code) return this.problem(status, code, frameworkDetail(status, exception));
     }
+    const clientStatus = httpErrorStatus(exception);
+    if (clientStatus !== null && CODE_BY_STATUS[clientStatus]) {
+      return this.problem(clientStatus, CODE_BY_STATUS[clientStatus], frameworkDetail(clientStatus, new HttpException('', clientStatus)));
+    }
     const name = exception instanceof Error ? exception.name : typeof exception;
     this.logger.error(`Unhandled ${name}`, exception instanceof Error ? exception.stack : undefined);
     return this.problem(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.');
@@ -111,6 +117,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private problem(status: number, code: string, detail: string): ProblemDetails {
     return { type: problemType(code), title: TITLE_BY_CODE[code] ?? 'Error', status, detail, code };
   }
+}
+
+/**
+ * Body parsers raise `http-errors` (status + expose) for client faults such as an
+ * oversized or unparsable body; those are 4xx, not 500.
+ */
+function httpErrorStatus(exception: unknown): number | null {
+  if (typeof exception !== 'object' || exception === null) return null;
+  const { status, expose } = exception as { status?: unknown; expose?: unknown };
+  return expose === true && typeof status === 'number' && status >= 400 && status < 500 ? status : null;
 }
 
 /** Framework messages can echo request input; only a few known-safe ones pass through. */

@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Headers,
   HttpCode,
   Param,
   Post,
@@ -14,8 +15,10 @@ import {
 import { FileInterceptor } from '@nestjs/platform-express';
 import {
   ApiBody,
+  ApiBearerAuth,
   ApiConsumes,
   ApiCreatedResponse,
+  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -31,6 +34,8 @@ import { ListRecordsUseCase, RecordPage } from '../../application/list-records.u
 import { UploadRecordUseCase } from '../../application/upload-record.use-case';
 import { RecordMetadata } from '../../domain/emr-record';
 import { ValidationFailedError } from '../../domain/errors';
+import { Principal } from '../../domain/principal';
+import { Actor } from './actor.decorator';
 import {
   ChainQuery,
   ListRecordsQuery,
@@ -41,13 +46,18 @@ import {
   UploadRecordBody,
 } from './records.dto';
 
-/** Until access control exists every upload is attributed to this principal. */
-const ANONYMOUS_UPLOADER = 'anonymous';
+const BREAK_GLASS_HEADER = 'x-break-glass-reason';
+const BREAK_GLASS_DOC = {
+  name: 'X-Break-Glass-Reason',
+  required: false,
+  description: 'Emergency read without consent (provider): the reason, logged and shown to the patient',
+};
 
 const PATIENT_PARAM = { name: 'patientId', example: 'P-1001', description: '1-64 chars: letters, digits, . _ -' };
 const PROBLEMS = [400, 404, 422, 503].map((status) => ({ status, type: ProblemDto }));
 
 @ApiTags('records')
+@ApiBearerAuth()
 @ApiParam(PATIENT_PARAM)
 @Controller('api/v1/patients/:patientId/records')
 export class RecordsController {
@@ -68,6 +78,7 @@ export class RecordsController {
   @ApiResponse({ status: 413, type: ProblemDto })
   @ApiResponse({ status: 415, type: ProblemDto })
   async upload(
+    @Actor() actor: Principal,
     @Param('patientId') patientId: string,
     @Body() body: UploadRecordBody,
     @UploadedFile() file: Express.Multer.File | undefined,
@@ -80,7 +91,7 @@ export class RecordsController {
       fileName: file.originalname,
       claimedType: file.mimetype,
       bytes: new Uint8Array(file.buffer.buffer, file.buffer.byteOffset, file.buffer.byteLength),
-      uploader: ANONYMOUS_UPLOADER,
+      actor,
     });
     response.setHeader('Location', recordLocation(metadata));
     return metadata;
@@ -90,20 +101,37 @@ export class RecordsController {
   @ApiOperation({ summary: 'The patient’s records on a ledger, newest first' })
   @ApiOkResponse({ type: RecordPageDto })
   @ApiResponse(PROBLEMS[0])
-  list(@Param('patientId') patientId: string, @Query() query: ListRecordsQuery): Promise<RecordPage> {
-    return this.listRecords.execute({ patientId, chain: query.chain, limit: query.limit, cursor: query.cursor });
+  @ApiHeader(BREAK_GLASS_DOC)
+  list(
+    @Actor() actor: Principal,
+    @Param('patientId') patientId: string,
+    @Query() query: ListRecordsQuery,
+    @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
+  ): Promise<RecordPage> {
+    return this.listRecords.execute({
+      actor,
+      patientId,
+      chain: query.chain,
+      limit: query.limit,
+      cursor: query.cursor,
+      breakGlassReason,
+    });
   }
 
   @Get('latest')
   @ApiOperation({ summary: 'The original bytes of the patient’s latest record' })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'The original bytes with their original Content-Type' })
+  @ApiHeader(BREAK_GLASS_DOC)
   async latest(
+    @Actor() actor: Principal,
     @Param('patientId') patientId: string,
     @Query() query: ChainQuery,
     @Res({ passthrough: true }) response: Response,
+    @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
   ): Promise<StreamableFile> {
-    return sendContent(response, await this.getRecord.execute({ patientId, chain: query.chain, recordId: 'latest' }));
+    const record = await this.getRecord.execute({ actor, patientId, chain: query.chain, recordId: 'latest', breakGlassReason });
+    return sendContent(response, record);
   }
 
   @Get(':recordId')
@@ -111,25 +139,31 @@ export class RecordsController {
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'The original bytes with their original Content-Type' })
+  @ApiHeader(BREAK_GLASS_DOC)
   async byId(
+    @Actor() actor: Principal,
     @Param('patientId') patientId: string,
     @Param('recordId') recordId: string,
     @Query() query: ChainQuery,
     @Res({ passthrough: true }) response: Response,
+    @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
   ): Promise<StreamableFile> {
-    return sendContent(response, await this.getRecord.execute({ patientId, chain: query.chain, recordId }));
+    return sendContent(response, await this.getRecord.execute({ actor, patientId, chain: query.chain, recordId, breakGlassReason }));
   }
 
   @Get(':recordId/metadata')
   @ApiOperation({ summary: 'Metadata of one record (no content is fetched)' })
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
   @ApiOkResponse({ type: RecordMetadataDto })
+  @ApiHeader(BREAK_GLASS_DOC)
   metadata(
+    @Actor() actor: Principal,
     @Param('patientId') patientId: string,
     @Param('recordId') recordId: string,
     @Query() query: ChainQuery,
+    @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
   ): Promise<RecordMetadata> {
-    return this.getRecordMetadata.execute({ patientId, chain: query.chain, recordId });
+    return this.getRecordMetadata.execute({ actor, patientId, chain: query.chain, recordId, breakGlassReason });
   }
 }
 

@@ -1,0 +1,55 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AccessTokens, AdminCredential } from '../domain/access-tokens';
+import { Hasher } from '../domain/ports/hasher.port';
+import { PrincipalRepository } from '../domain/ports/principal-repository.port';
+import { RandomSource } from '../domain/ports/random.port';
+import type { Environment } from '../config/environment';
+import { FilePrincipalRepository } from './principals/file-principal.repository';
+
+const ADMIN_TOKEN_FILE = 'admin-token';
+
+/**
+ * Principals and the operator's credential. The admin token comes from ADMIN_TOKEN,
+ * or is generated once into DATA_DIR/secrets/admin-token (0600); only that file's
+ * location is ever logged, never the token.
+ */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: PrincipalRepository,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Environment, true>) =>
+        new FilePrincipalRepository(join(config.get('DATA_DIR', { infer: true }), 'principals.json')),
+    },
+    {
+      provide: AccessTokens,
+      inject: [Hasher, RandomSource],
+      useFactory: (hasher: Hasher, random: RandomSource) => new AccessTokens(hasher, random),
+    },
+    {
+      provide: AdminCredential,
+      inject: [ConfigService, AccessTokens],
+      useFactory: (config: ConfigService<Environment, true>, tokens: AccessTokens) => {
+        const logger = new Logger('Access');
+        const configured = config.get('ADMIN_TOKEN', { infer: true });
+        if (configured) return new AdminCredential(tokens.hash(configured));
+        const dir = join(config.get('DATA_DIR', { infer: true }), 'secrets');
+        const path = join(dir, ADMIN_TOKEN_FILE);
+        if (!existsSync(path)) {
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          writeFileSync(path, `${tokens.issue().token}\n`, { mode: 0o600, flag: 'wx' });
+          logger.log(`Generated the admin token into ${path} (mode 0600). Use it to create providers.`);
+        } else {
+          logger.log(`Admin token: see ${path}`);
+        }
+        return new AdminCredential(tokens.hash(readFileSync(path, 'utf8').trim()));
+      },
+    },
+  ],
+  exports: [PrincipalRepository, AccessTokens, AdminCredential],
+})
+export class AccessModule {}

@@ -1,0 +1,92 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ConsentView } from '../../application/consent-view';
+import { CreateProviderUseCase } from '../../application/create-provider.use-case';
+import { EnrollPatientUseCase } from '../../application/enroll-patient.use-case';
+import { GrantConsentUseCase } from '../../application/grant-consent.use-case';
+import { ListAccessLogUseCase } from '../../application/list-access-log.use-case';
+import { ListConsentsUseCase } from '../../application/list-consents.use-case';
+import { RevokeConsentUseCase } from '../../application/revoke-consent.use-case';
+import { AccessLogEntry } from '../../domain/access-log';
+import { Principal } from '../../domain/principal';
+import {
+  AccessLogEntryDto,
+  ConsentDto,
+  CreateProviderBody,
+  EnrollPatientBody,
+  GrantConsentBody,
+  MeDto,
+  PatientEnrolledDto,
+  ProviderCreatedDto,
+} from './access.dto';
+import { Actor } from './actor.decorator';
+
+@ApiTags('access')
+@ApiBearerAuth()
+@Controller('api/v1')
+export class AccessController {
+  constructor(
+    private readonly createProvider: CreateProviderUseCase,
+    private readonly enrollPatient: EnrollPatientUseCase,
+    private readonly grantConsent: GrantConsentUseCase,
+    private readonly revokeConsent: RevokeConsentUseCase,
+    private readonly listConsents: ListConsentsUseCase,
+    private readonly listAccessLog: ListAccessLogUseCase,
+  ) {}
+
+  @Post('providers')
+  @ApiOperation({ summary: 'Create a provider (admin). The token is shown once.' })
+  @ApiCreatedResponse({ type: ProviderCreatedDto })
+  async provider(@Actor() actor: Principal, @Body() body: CreateProviderBody): Promise<ProviderCreatedDto> {
+    const enrolled = await this.createProvider.execute({ actor, providerId: body.providerId, name: body.name });
+    return { providerId: enrolled.id, token: enrolled.token, publicKey: enrolled.publicKey };
+  }
+
+  @Post('patients')
+  @ApiOperation({ summary: 'Enrol a patient (provider). The token is shown once.' })
+  @ApiCreatedResponse({ type: PatientEnrolledDto })
+  async patient(@Actor() actor: Principal, @Body() body: EnrollPatientBody): Promise<PatientEnrolledDto> {
+    const enrolled = await this.enrollPatient.execute({ actor, patientId: body.patientId });
+    return { patientId: enrolled.id, token: enrolled.token, publicKey: enrolled.publicKey };
+  }
+
+  @Get('me')
+  @ApiOperation({ summary: 'Who the token belongs to' })
+  @ApiOkResponse({ type: MeDto })
+  me(@Actor() actor: Principal): MeDto {
+    return { id: actor.id, role: actor.role };
+  }
+
+  @Post('patients/:patientId/consents')
+  @ApiOperation({ summary: 'Grant a provider consent to read all your records (patient)' })
+  @ApiCreatedResponse({ type: ConsentDto })
+  grant(@Actor() actor: Principal, @Param('patientId') patientId: string, @Body() body: GrantConsentBody): Promise<ConsentView> {
+    return this.grantConsent.execute({ actor, patientId, providerId: body.providerId, expiresAt: body.expiresAt });
+  }
+
+  @Get('patients/:patientId/consents')
+  @ApiOperation({ summary: 'Your consents (patient)' })
+  @ApiOkResponse({ type: [ConsentDto] })
+  consents(@Actor() actor: Principal, @Param('patientId') patientId: string): Promise<ConsentView[]> {
+    return this.listConsents.execute({ actor, patientId });
+  }
+
+  @Delete('patients/:patientId/consents/:providerId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a consent (patient); takes effect on the next read' })
+  @ApiNoContentResponse()
+  async revoke(
+    @Actor() actor: Principal,
+    @Param('patientId') patientId: string,
+    @Param('providerId') providerId: string,
+  ): Promise<void> {
+    await this.revokeConsent.execute({ actor, patientId, providerId });
+  }
+
+  @Get('patients/:patientId/access-log')
+  @ApiOperation({ summary: 'Who read your records, when and why (patient)' })
+  @ApiOkResponse({ type: [AccessLogEntryDto] })
+  accessLog(@Actor() actor: Principal, @Param('patientId') patientId: string): Promise<AccessLogEntry[]> {
+    return this.listAccessLog.execute({ actor, patientId });
+  }
+}

@@ -1,0 +1,308 @@
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { Actor, createProvider, enrollPatient } from '../support/actors';
+import { createTestApp, TestApp } from '../support/app';
+import { makePng } from '../support/files';
+import { dumpMemoryLedgers } from '../support/ledger-dump';
+import { LogCapture } from '../support/log-capture';
+import { Ledgers } from '../../src/domain/ledgers';
+
+const PROBLEM_JSON = /^application\/problem\+json/;
+
+describe('Patient-centric access (in-memory ledgers)', () => {
+  const logs = new LogCapture();
+  let testApp: TestApp;
+  let server: App;
+  let admin: Record<string, string>;
+  let alpha: Actor;
+  let beta: Actor;
+  let patient: Actor;
+  let otherPatient: Actor;
+  let recordId: string;
+  const png = makePng(24, 24, 42);
+  const fileName = 'chest-xray-P-4711.png';
+
+  const records = (patientId: string) => `/api/v1/patients/${patientId}/records`;
+
+  function expectProblem(response: request.Response, status: number, code: string): void {
+    expect(response.status).toBe(status);
+    expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(response.body).toMatchObject({ status, code });
+  }
+
+  beforeAll(async () => {
+    logs.start();
+    testApp = await createTestApp({ LOG_LEVEL: 'verbose' }, logs);
+    server = testApp.app.getHttpServer();
+    admin = { Authorization: `Bearer ${testApp.adminToken}` };
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+    logs.stop();
+  });
+
+  describe('the story', () => {
+    it('admin creates providers; only admin may, and only once', async () => {
+      alpha = await createProvider(server, testApp.adminToken, 'alpha-clinic');
+      beta = await createProvider(server, testApp.adminToken, 'beta-hospital');
+      expect(alpha.token).toMatch(/^emr_[A-Za-z0-9_-]{43}$/);
+      expect(alpha.token).not.toBe(beta.token);
+
+      const again = await request(server).post('/api/v1/providers').set(admin).send({ providerId: 'alpha-clinic', name: 'x' });
+      expectProblem(again, 409, 'ALREADY_EXISTS');
+      const byProvider = await request(server).post('/api/v1/providers').set(alpha.auth).send({ providerId: 'x', name: 'x' });
+      expectProblem(byProvider, 403, 'FORBIDDEN');
+      const bad = await request(server).post('/api/v1/providers').set(admin).send({ providerId: 'no spaces', name: 'x' });
+      expectProblem(bad, 400, 'VALIDATION_FAILED');
+
+      const me = await request(server).get('/api/v1/me').set(alpha.auth).expect(200);
+      expect(me.body).toEqual({ id: 'alpha-clinic', role: 'provider' });
+      expect((await request(server).get('/api/v1/me').set(admin).expect(200)).body).toEqual({ id: 'admin', role: 'admin' });
+    });
+
+    it('a provider enrols patients; the admin cannot', async () => {
+      patient = await enrollPatient(server, alpha, 'P-4711');
+      otherPatient = await enrollPatient(server, beta, 'P-0815');
+      const again = await request(server).post('/api/v1/patients').set(beta.auth).send({ patientId: 'P-4711' });
+      expectProblem(again, 409, 'ALREADY_EXISTS');
+      expectProblem(await request(server).post('/api/v1/patients').set(admin).send({ patientId: 'P-1' }), 403, 'FORBIDDEN');
+      expectProblem(await request(server).post('/api/v1/patients').set(patient.auth).send({ patientId: 'P-2' }), 403, 'FORBIDDEN');
+      expectProblem(await request(server).post('/api/v1/patients').set(alpha.auth).send({ patientId: 'bad id' }), 400, 'VALIDATION_FAILED');
+      const me = await request(server).get('/api/v1/me').set(patient.auth).expect(200);
+      expect(me.body).toEqual({ id: 'P-4711', role: 'patient' });
+    });
+
+    it('the first provider uploads for the patient', async () => {
+      const created = await request(server)
+        .post(records('P-4711'))
+        .set(alpha.auth)
+        .field('chain', 'supchain')
+        .attach('file', png, fileName)
+        .expect(201);
+      recordId = created.body.recordId;
+      expect(created.body.uploader).toBe('alpha-clinic');
+
+      const own = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(alpha.auth).expect(200);
+      expect(Buffer.compare(own.body as Buffer, png)).toBe(0);
+    });
+
+    it('another provider is refused without consent', async () => {
+      for (const path of [`${records('P-4711')}/latest`, `${records('P-4711')}/${recordId}`, `${records('P-4711')}/${recordId}/metadata`]) {
+        const response = await request(server).get(path).query({ chain: 'supchain' }).set(beta.auth);
+        expectProblem(response, 403, 'CONSENT_REQUIRED');
+      }
+      const list = await request(server).get(records('P-4711')).query({ chain: 'supchain' }).set(beta.auth).expect(200);
+      expect(list.body.items).toEqual([]);
+    });
+
+    it('the patient grants consent, and the second provider reads', async () => {
+      const granted = await request(server)
+        .post('/api/v1/patients/P-4711/consents')
+        .set(patient.auth)
+        .send({ providerId: 'beta-hospital' })
+        .expect(201);
+      expect(granted.body).toMatchObject({ providerId: 'beta-hospital', expiresAt: null, active: true });
+      expect(granted.body.chains.sort()).toEqual(['medchain', 'supchain']);
+
+      const read = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth).expect(200);
+      expect(Buffer.compare(read.body as Buffer, png)).toBe(0);
+      const list = await request(server).get(records('P-4711')).query({ chain: 'supchain' }).set(beta.auth).expect(200);
+      expect(list.body.items.map((item: { recordId: string }) => item.recordId)).toEqual([recordId]);
+
+      const consents = await request(server).get('/api/v1/patients/P-4711/consents').set(patient.auth).expect(200);
+      expect(consents.body.map((c: { providerId: string }) => c.providerId)).toEqual(['beta-hospital']);
+    });
+
+    it('the patient revokes, and the next read is refused', async () => {
+      await request(server).delete('/api/v1/patients/P-4711/consents/beta-hospital').set(patient.auth).expect(204);
+      const response = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth);
+      expectProblem(response, 403, 'CONSENT_REQUIRED');
+      const consents = await request(server).get('/api/v1/patients/P-4711/consents').set(patient.auth).expect(200);
+      expect(consents.body).toEqual([]);
+    });
+
+    it('an expired consent is refused', async () => {
+      const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toISOString();
+      await request(server)
+        .post('/api/v1/patients/P-4711/consents')
+        .set(patient.auth)
+        .send({ providerId: 'beta-hospital', expiresAt })
+        .expect(201);
+      await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth).expect(200);
+
+      await new Promise((resolve) => setTimeout(resolve, new Date(expiresAt).getTime() - Date.now() + 50));
+      const response = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth);
+      expectProblem(response, 403, 'CONSENT_REQUIRED');
+      const consents = await request(server).get('/api/v1/patients/P-4711/consents').set(patient.auth).expect(200);
+      expect(consents.body[0]).toMatchObject({ providerId: 'beta-hospital', active: false, expiresAt });
+
+      const past = await request(server)
+        .post('/api/v1/patients/P-4711/consents')
+        .set(patient.auth)
+        .send({ providerId: 'beta-hospital', expiresAt: '2020-01-01T00:00:00Z' });
+      expectProblem(past, 400, 'VALIDATION_FAILED');
+    });
+
+    it('an emergency read succeeds and is flagged in the access log', async () => {
+      const reason = 'Unconscious in ED, suspected pneumothorax';
+      const read = await request(server)
+        .get(`${records('P-4711')}/${recordId}?chain=supchain`)
+        .set(beta.auth)
+        .set('X-Break-Glass-Reason', reason)
+        .expect(200);
+      expect(Buffer.compare(read.body as Buffer, png)).toBe(0);
+
+      const empty = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth).set('X-Break-Glass-Reason', '  ');
+      expectProblem(empty, 400, 'VALIDATION_FAILED');
+      const long = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth).set('X-Break-Glass-Reason', 'x'.repeat(501));
+      expectProblem(long, 400, 'VALIDATION_FAILED');
+
+      const log = await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth).expect(200);
+      const emergencies = log.body.filter((entry: { emergency: boolean }) => entry.emergency);
+      expect(emergencies).toHaveLength(1);
+      expect(emergencies[0]).toMatchObject({
+        accessorId: 'beta-hospital',
+        accessorRole: 'provider',
+        chain: 'supchain',
+        recordId,
+        kind: 'emergency',
+        reason,
+      });
+      const kinds = new Set(log.body.map((entry: { kind: string }) => entry.kind));
+      expect(kinds).toEqual(new Set(['own-upload', 'consent', 'emergency']));
+      const times = log.body.map((entry: { at: string }) => entry.at);
+      expect([...times].sort().reverse()).toEqual(times);
+    });
+
+    it("the patient's own reads are not logged, and the log reaches the ledger", async () => {
+      const before = (await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth)).body.length;
+      await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(patient.auth).expect(200);
+      await request(server).get(records('P-4711')).query({ chain: 'supchain' }).set(patient.auth).expect(200);
+      const { AccessLogWriter } = await import('../../src/application/access-log-writer');
+      await testApp.app.get(AccessLogWriter).flush();
+      const after = await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth).expect(200);
+      expect(after.body.length).toBe(before);
+    });
+
+    it('the patient uploads to their own record', async () => {
+      const created = await request(server)
+        .post(records('P-4711'))
+        .set(patient.auth)
+        .field('chain', 'medchain')
+        .attach('file', makePng(4, 4), 'selfie.png')
+        .expect(201);
+      expect(created.body.uploader).toBe('P-4711');
+      // Sealed to the patient only: the enrolling provider has no key slot and no consent.
+      const response = await request(server).get(`${records('P-4711')}/latest?chain=medchain`).set(alpha.auth);
+      expectProblem(response, 403, 'CONSENT_REQUIRED');
+    });
+
+    it('uploads for a patient who is not enrolled are refused', async () => {
+      const response = await request(server).post(records('P-9999')).set(alpha.auth).field('chain', 'supchain').attach('file', png, 'a.png');
+      expectProblem(response, 404, 'PATIENT_NOT_FOUND');
+    });
+  });
+
+  describe("a patient's token cannot reach another patient's records", () => {
+    it.each([
+      ['GET', () => records('P-4711') + '?chain=supchain'],
+      ['GET', () => `${records('P-4711')}/latest?chain=supchain`],
+      ['GET', () => `${records('P-4711')}/${recordId}?chain=supchain`],
+      ['GET', () => `${records('P-4711')}/${recordId}/metadata?chain=supchain`],
+      ['POST', () => records('P-4711')],
+      ['GET', () => '/api/v1/patients/P-4711/consents'],
+      ['POST', () => '/api/v1/patients/P-4711/consents'],
+      ['DELETE', () => '/api/v1/patients/P-4711/consents/beta-hospital'],
+      ['GET', () => '/api/v1/patients/P-4711/access-log'],
+    ])('%s %s', async (method, path) => {
+      let call = request(server)[method.toLowerCase() as 'get' | 'post' | 'delete'](path()).set(otherPatient.auth);
+      if (method === 'POST' && path().endsWith('/records')) call = call.field('chain', 'supchain').attach('file', png, 'a.png');
+      if (method === 'POST' && path().endsWith('/consents')) call = call.send({ providerId: 'beta-hospital' });
+      expectProblem(await call, 403, 'FORBIDDEN');
+    });
+
+    it('nor can the admin read medical records', async () => {
+      const response = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(admin);
+      expectProblem(response, 403, 'FORBIDDEN');
+    });
+
+    it('providers cannot manage consents or read the access log', async () => {
+      expectProblem(await request(server).get('/api/v1/patients/P-4711/access-log').set(alpha.auth), 403, 'FORBIDDEN');
+      expectProblem(
+        await request(server).post('/api/v1/patients/P-4711/consents').set(alpha.auth).send({ providerId: 'alpha-clinic' }),
+        403,
+        'FORBIDDEN',
+      );
+    });
+  });
+
+  describe('no token, no access', () => {
+    const routes: [string, string][] = [
+      ['POST', '/api/v1/providers'],
+      ['POST', '/api/v1/patients'],
+      ['GET', '/api/v1/me'],
+      ['GET', '/api/v1/patients/P-4711/records?chain=supchain'],
+      ['POST', '/api/v1/patients/P-4711/records'],
+      ['GET', '/api/v1/patients/P-4711/records/latest?chain=supchain'],
+      ['GET', `/api/v1/patients/P-4711/records/0x${'ab'.repeat(32)}?chain=supchain`],
+      ['GET', `/api/v1/patients/P-4711/records/0x${'ab'.repeat(32)}/metadata?chain=supchain`],
+      ['POST', '/api/v1/patients/P-4711/consents'],
+      ['GET', '/api/v1/patients/P-4711/consents'],
+      ['DELETE', '/api/v1/patients/P-4711/consents/beta-hospital'],
+      ['GET', '/api/v1/patients/P-4711/access-log'],
+    ];
+
+    it.each(routes)('%s %s → 401 without a token, and with an unknown one', async (method, path) => {
+      const verb = method.toLowerCase() as 'get' | 'post' | 'delete';
+      const none = await request(server)[verb](path);
+      expectProblem(none, 401, 'UNAUTHENTICATED');
+      const unknown = await request(server)[verb](path).set('Authorization', 'Bearer emr_not-a-real-token-at-all-000000000000000');
+      expectProblem(unknown, 401, 'UNAUTHENTICATED');
+      const basic = await request(server)[verb](path).set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`);
+      expectProblem(basic, 401, 'UNAUTHENTICATED');
+    });
+
+    it('health, docs and the page stay public', async () => {
+      await request(server).get('/health').expect(200);
+      await request(server).get('/docs-json').expect(200);
+    });
+  });
+
+  describe('what the ledgers hold', () => {
+    it('no raw patient id, provider id, file name, token or emergency reason', () => {
+      const dump = dumpMemoryLedgers(testApp.app.get(Ledgers));
+      expect(dump.length).toBeGreaterThan(10_000);
+      // The dump is real: the pseudonymous content is there.
+      expect(dump).toContain(recordId.slice(2));
+      for (const secret of ['P-4711', 'P-0815', fileName, 'chest-xray', 'alpha-clinic', 'beta-hospital', 'pneumothorax',
+        testApp.adminToken, alpha.token, beta.token, patient.token, otherPatient.token]) {
+        expect({ secret, found: dump.includes(secret) }).toEqual({ secret, found: false });
+      }
+    });
+  });
+
+  describe('what the logs show', () => {
+    it('no token, private key, patient id or file name in any log line', async () => {
+      const lines = logs.lines();
+      expect(lines.length).toBeGreaterThan(10);
+      const secrets = [
+        testApp.adminToken,
+        alpha.token,
+        beta.token,
+        patient.token,
+        otherPatient.token,
+        'P-4711',
+        'P-0815',
+        fileName,
+        'pneumothorax',
+      ];
+      for (const secret of secrets) {
+        const leaking = lines.filter((line) => line.includes(secret));
+        expect({ secret, leaking }).toEqual({ secret, leaking: [] });
+      }
+      const hexKeys = lines.filter((line) => /\b[0-9a-f]{64}\b/i.test(line));
+      expect(hexKeys).toEqual([]);
+    });
+  });
+});
