@@ -51,10 +51,6 @@ export class Environment {
   @IsOptional() @Matches(HEX_32_BYTES, { message: 'SIGNING_PRIVATE_KEY must be 64 hex characters' })
   SIGNING_PRIVATE_KEY?: string;
 
-  /** P-256 private key records are sealed to (64 hex chars). Generated into DATA_DIR when absent. */
-  @IsOptional() @Matches(HEX_32_BYTES, { message: 'SERVICE_ENCRYPTION_PRIVATE_KEY must be 64 hex characters' })
-  SERVICE_ENCRYPTION_PRIVATE_KEY?: string;
-
   /** AES-256-GCM key sealing principals' private keys at rest (64 hex chars). Generated into DATA_DIR when absent. */
   @IsOptional() @Matches(HEX_32_BYTES, { message: 'KEY_VAULT_MASTER_KEY must be 64 hex characters' })
   KEY_VAULT_MASTER_KEY?: string;

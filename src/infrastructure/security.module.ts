@@ -32,7 +32,6 @@ export class DeploymentSecretsToken {}
         const { secrets, path, created } = loadOrCreateDeploymentSecrets(config.get('DATA_DIR', { infer: true }), {
           pseudonymSecret: config.get('PSEUDONYM_SECRET', { infer: true }),
           signingPrivateKey: config.get('SIGNING_PRIVATE_KEY', { infer: true }),
-          encryptionPrivateKey: config.get('SERVICE_ENCRYPTION_PRIVATE_KEY', { infer: true }),
           keyVaultMasterKey: config.get('KEY_VAULT_MASTER_KEY', { infer: true }),
         });
         const logger = new Logger('Secrets');
@@ -60,10 +59,7 @@ export class DeploymentSecretsToken {}
       provide: KeyVault,
       inject: [DeploymentSecretsToken, Cipher, ConfigService],
       useFactory: (secrets: DeploymentSecrets, cipher: Cipher, config: ConfigService<Environment, true>) =>
-        new FileKeyVault(join(config.get('DATA_DIR', { infer: true }), 'keys'), secrets.keyVaultMasterKey, cipher, {
-          privateKey: secrets.encryptionPrivateKey,
-          publicKey: p256PublicKey(secrets.encryptionPrivateKey),
-        }),
+        new FileKeyVault(join(config.get('DATA_DIR', { infer: true }), 'keys'), secrets.keyVaultMasterKey, cipher),
     },
     { provide: Hasher, useClass: NodeHasher },
     { provide: RandomSource, useClass: NodeRandomSource },

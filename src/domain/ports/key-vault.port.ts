@@ -1,14 +1,10 @@
 import { KeyPair } from './cipher.port';
 
 /**
- * Holds private keys: the deployment's own and one P-256 key pair per patient and
- * provider (`ref` from principalRef). Adapters keep them encrypted at rest; nothing
+ * Holds private keys: one P-256 key pair per patient and provider (`ref` from principalRef). Adapters keep them encrypted at rest; nothing
  * outside an adapter ever logs a private key's bytes.
  */
 export abstract class KeyVault {
-  /** The deployment's own encryption key pair (P-256), created on first start. */
-  abstract serviceKeyPair(): Promise<KeyPair>;
-
   /** Creates and stores a key pair for `ref`; returns the existing one if there is one. */
   abstract createKeyPair(ref: string): Promise<KeyPair>;
 

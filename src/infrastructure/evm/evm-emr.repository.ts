@@ -289,7 +289,7 @@ export class EvmEmrRepository extends EmrRepository {
         this.logger.error(`${this.label}: signer ${this.sender.address} lacks WRITER_ROLE on the registry.`);
         throw new LedgerMisconfiguredError(this.chain, `signer ${this.sender.address} lacks WRITER_ROLE.`);
       }
-      if (name) throw new Error(`${this.label}: the registry refused the upload (${name}).`);
+      if (isRevert(error)) throw new Error(`${this.label}: the registry refused the upload (${name ?? 'no reason'}).`);
       throw error;
     }
   }

@@ -12,7 +12,7 @@ describe('loadOrCreateDeploymentSecrets', () => {
     expect(statSync(first.path).mode & 0o777).toBe(0o600);
     expect(first.secrets.pseudonymSecret).toHaveLength(32);
     expect(first.secrets.signingPrivateKey).toHaveLength(32);
-    expect(bytesToHex(first.secrets.signingPrivateKey)).not.toBe(bytesToHex(first.secrets.encryptionPrivateKey));
+    expect(bytesToHex(first.secrets.signingPrivateKey)).not.toBe(bytesToHex(first.secrets.keyVaultMasterKey));
 
     const second = loadOrCreateDeploymentSecrets(dataDir);
     expect(second.created).toBe(false);

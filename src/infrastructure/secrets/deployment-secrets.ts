@@ -11,14 +11,12 @@ export const P256_PRIVATE_KEY_BYTES = 32;
 export interface DeploymentSecrets {
   readonly pseudonymSecret: Uint8Array;
   readonly signingPrivateKey: Uint8Array;
-  readonly encryptionPrivateKey: Uint8Array;
   readonly keyVaultMasterKey: Uint8Array;
 }
 
 export interface SecretOverrides {
   readonly pseudonymSecret?: string;
   readonly signingPrivateKey?: string;
-  readonly encryptionPrivateKey?: string;
   readonly keyVaultMasterKey?: string;
 }
 
@@ -26,7 +24,6 @@ interface SecretsFile {
   readonly version: 1;
   readonly pseudonymSecret: string;
   readonly signingPrivateKey: string;
-  readonly encryptionPrivateKey: string;
   readonly keyVaultMasterKey: string;
 }
 
@@ -61,7 +58,6 @@ export function loadOrCreateDeploymentSecrets(dataDir: string, overrides: Secret
       version: 1,
       pseudonymSecret: bytesToHex(randomBytes(PSEUDONYM_SECRET_BYTES)),
       signingPrivateKey: bytesToHex(generateP256PrivateKey()),
-      encryptionPrivateKey: bytesToHex(generateP256PrivateKey()),
       keyVaultMasterKey: bytesToHex(randomBytes(KEY_VAULT_MASTER_KEY_BYTES)),
     };
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
@@ -76,7 +72,6 @@ export function loadOrCreateDeploymentSecrets(dataDir: string, overrides: Secret
     secrets: {
       pseudonymSecret: pick(overrides.pseudonymSecret, stored.pseudonymSecret),
       signingPrivateKey: pick(overrides.signingPrivateKey, stored.signingPrivateKey),
-      encryptionPrivateKey: pick(overrides.encryptionPrivateKey, stored.encryptionPrivateKey),
       keyVaultMasterKey: pick(overrides.keyVaultMasterKey, stored.keyVaultMasterKey),
     },
     path,

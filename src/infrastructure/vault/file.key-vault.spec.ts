@@ -11,7 +11,7 @@ describe('FileKeyVault', () => {
   const cipher = new HpkeP256Cipher();
 
   async function vaultIn(dir: string, masterKey = randomBytes(32)) {
-    return { vault: new FileKeyVault(dir, masterKey, cipher, await cipher.generateKeyPair()), masterKey };
+    return { vault: new FileKeyVault(dir, masterKey, cipher), masterKey };
   }
 
   it('creates a key pair once and returns the same one after a restart', async () => {
@@ -49,7 +49,7 @@ describe('FileKeyVault', () => {
     // another master key derives other file names, so the key is simply not found…
     expect(await other.keyPair('provider:dr-a')).toBeNull();
     // …and a file moved under that name still does not open.
-    const moved = new FileKeyVault(dir, randomBytes(32), cipher, await cipher.generateKeyPair());
+    const moved = new FileKeyVault(dir, randomBytes(32), cipher);
     const target = (moved as unknown as { pathOf(ref: string): string }).pathOf('provider:dr-a');
     writeFileSync(target, readFileSync(join(dir, file)));
     await expect(moved.keyPair('provider:dr-a')).rejects.toThrow(InvalidKeyError);

@@ -34,17 +34,12 @@ export class FileKeyVault extends KeyVault {
     private readonly dir: string,
     private readonly masterKey: Uint8Array,
     private readonly cipher: Cipher,
-    private readonly serviceKey: KeyPair,
   ) {
     super();
     if (masterKey.length !== MASTER_KEY_BYTES) {
       throw new InvalidKeyError(`The key-vault master key must be ${MASTER_KEY_BYTES} bytes.`);
     }
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-  }
-
-  async serviceKeyPair(): Promise<KeyPair> {
-    return this.serviceKey;
   }
 
   async createKeyPair(ref: string): Promise<KeyPair> {
