@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { validateEnvironment } from './config/environment';
 import { AccessModule } from './infrastructure/access.module';
 import { LedgerModule } from './infrastructure/ledger.module';
+import { ReplicationModule } from './infrastructure/replication.module';
 import { SecurityModule } from './infrastructure/security.module';
 import { HttpModule } from './interfaces/http/http.module';
 
@@ -12,6 +13,7 @@ import { HttpModule } from './interfaces/http/http.module';
     SecurityModule,
     AccessModule,
     LedgerModule,
+    ReplicationModule,
     HttpModule,
   ],
 })

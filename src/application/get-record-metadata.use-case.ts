@@ -1,11 +1,14 @@
 import { RecordMetadata } from '../domain/emr-record';
 import { Ledgers } from '../domain/ledgers';
+import { IntegrityCheckFailedError } from '../domain/errors';
 import { Clock } from '../domain/ports/clock.port';
 import { toMetadata } from '../domain/record-codec';
 import { AccessLogWriter } from './access-log-writer';
 import { PatientAccess } from './patient-access';
 import { logRead } from './read-logging';
-import { GetRecordInput, locateRecord } from './record-locator';
+import { IntegrityMonitor } from './integrity-monitor';
+import { LedgerFailover } from './ledger-failover';
+import { GetRecordInput, locateRecord, parseRead } from './record-locator';
 import { RecordOpener } from './record-opener';
 
 /** Metadata only: same access rules and verification as the bytes, but no content is fetched. */
@@ -16,13 +19,23 @@ export class GetRecordMetadataUseCase {
     private readonly opener: RecordOpener,
     private readonly accessLog: AccessLogWriter,
     private readonly clock: Clock,
+    private readonly failover: LedgerFailover,
+    private readonly integrity: IntegrityMonitor,
   ) {}
 
   async execute(input: GetRecordInput): Promise<RecordMetadata> {
-    const { chain, scope, record } = await locateRecord(this.ledgers, this.access, input);
-    const granted = this.access.requireRecordAccess(scope, record);
-    const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
-    logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
-    return toMetadata(scope.patientId, record, header);
+    const parsed = parseRead(input);
+    return this.failover.read(parsed.target, async (chain) => {
+      const { scope, record } = await locateRecord(this.ledgers, this.access, input, parsed, chain);
+      const granted = this.access.requireRecordAccess(scope, record);
+      try {
+        const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+        logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
+        return toMetadata(scope.patientId, record, header);
+      } catch (error) {
+        if (error instanceof IntegrityCheckFailedError) this.integrity.report(chain, record.recordId, this.clock.now());
+        throw error;
+      }
+    });
   }
 }

@@ -1,11 +1,14 @@
 import { RecordMetadata } from '../domain/emr-record';
 import { Ledgers } from '../domain/ledgers';
+import { IntegrityCheckFailedError } from '../domain/errors';
 import { Clock } from '../domain/ports/clock.port';
 import { toMetadata } from '../domain/record-codec';
 import { AccessLogWriter } from './access-log-writer';
 import { PatientAccess } from './patient-access';
 import { logRead } from './read-logging';
-import { GetRecordInput, locateRecord } from './record-locator';
+import { IntegrityMonitor } from './integrity-monitor';
+import { LedgerFailover } from './ledger-failover';
+import { GetRecordInput, locateRecord, parseRead } from './record-locator';
 import { RecordOpener } from './record-opener';
 
 export interface RecordContent {
@@ -13,7 +16,11 @@ export interface RecordContent {
   readonly bytes: Uint8Array;
 }
 
-/** Loads a record (or the patient's latest), checks who may read it, verifies it end to end and decrypts it. */
+/**
+ * Loads a record (or the patient's latest), checks who may read it, verifies it end to
+ * end and decrypts it. With `chain=any` a failed ledger or a bad copy falls over to the
+ * other ledger; bad copies are reported to the IntegrityMonitor either way.
+ */
 export class GetRecordUseCase {
   constructor(
     private readonly ledgers: Ledgers,
@@ -21,15 +28,25 @@ export class GetRecordUseCase {
     private readonly opener: RecordOpener,
     private readonly accessLog: AccessLogWriter,
     private readonly clock: Clock,
+    private readonly failover: LedgerFailover,
+    private readonly integrity: IntegrityMonitor,
   ) {}
 
   async execute(input: GetRecordInput): Promise<RecordContent> {
-    const { chain, scope, record } = await locateRecord(this.ledgers, this.access, input);
-    const granted = this.access.requireRecordAccess(scope, record);
-    const opened = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
-    const content = await this.ledgers.get(chain).readContent(record);
-    const bytes = await this.opener.openContent(scope.patientKey, record, opened, content);
-    logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
-    return { metadata: toMetadata(scope.patientId, record, opened.header), bytes };
+    const parsed = parseRead(input);
+    return this.failover.read(parsed.target, async (chain) => {
+      const { scope, record } = await locateRecord(this.ledgers, this.access, input, parsed, chain);
+      const granted = this.access.requireRecordAccess(scope, record);
+      try {
+        const opened = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+        const content = await this.ledgers.get(chain).readContent(record);
+        const bytes = await this.opener.openContent(scope.patientKey, record, opened, content);
+        logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
+        return { metadata: toMetadata(scope.patientId, record, opened.header), bytes };
+      } catch (error) {
+        if (error instanceof IntegrityCheckFailedError) this.integrity.report(chain, record.recordId, this.clock.now());
+        throw error;
+      }
+    });
   }
 }

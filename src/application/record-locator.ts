@@ -1,4 +1,4 @@
-import { ChainName, parseChainName } from '../domain/chain-name';
+import { ChainName, parseReadTarget } from '../domain/chain-name';
 import { LedgerRecord } from '../domain/emr-record';
 import { RecordNotFoundError } from '../domain/errors';
 import { Ledgers } from '../domain/ledgers';
@@ -23,14 +23,32 @@ export interface LocatedRecord {
   readonly record: LedgerRecord;
 }
 
+export interface ParsedRead {
+  readonly patientId: PatientId;
+  readonly target: ChainName | 'any';
+  readonly recordId: RecordId | null;
+}
+
+export function parseRead(input: GetRecordInput): ParsedRead {
+  return {
+    patientId: PatientId.parse(input.patientId),
+    target: parseReadTarget(input.chain),
+    recordId: input.recordId === 'latest' ? null : RecordId.parse(input.recordId),
+  };
+}
+
 /**
- * Validates the request, resolves who is reading, and finds the ledger entry.
- * Input is validated before anything is looked up; RecordNotFoundError when there is none.
+ * Resolves who is reading on one ledger and finds the entry there;
+ * RecordNotFoundError when there is none.
  */
-export async function locateRecord(ledgers: Ledgers, access: PatientAccess, input: GetRecordInput): Promise<LocatedRecord> {
-  const patientId = PatientId.parse(input.patientId);
-  const chain = parseChainName(input.chain);
-  const recordId = input.recordId === 'latest' ? null : RecordId.parse(input.recordId);
+export async function locateRecord(
+  ledgers: Ledgers,
+  access: PatientAccess,
+  input: GetRecordInput,
+  parsed: ParsedRead,
+  chain: ChainName,
+): Promise<LocatedRecord> {
+  const { patientId, recordId } = parsed;
   const scope = await access.readScope(input.actor, patientId, chain, input.breakGlassReason);
   const repository = ledgers.get(chain);
   const record = recordId

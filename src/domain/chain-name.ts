@@ -22,3 +22,19 @@ export function parseChainName(raw: unknown, field = 'chain'): ChainName {
   }
   return value;
 }
+
+/** Where an upload goes: one ledger, or `both` (replicated). */
+export function parseWriteTarget(raw: unknown): ChainName[] {
+  const value = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (value === 'both') return [...CHAIN_NAMES];
+  if (isChainName(value)) return [value];
+  throw new ValidationFailedError(`chain must be one of: ${[...CHAIN_NAMES, 'both'].join(', ')}.`, 'chain');
+}
+
+/** Where a read comes from: one ledger, or `any` (first healthy, verified, with failover). */
+export function parseReadTarget(raw: unknown): ChainName | 'any' {
+  const value = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+  if (value === 'any') return 'any';
+  if (isChainName(value)) return value;
+  throw new ValidationFailedError(`chain must be one of: ${[...CHAIN_NAMES, 'any'].join(', ')}.`, 'chain');
+}

@@ -46,6 +46,12 @@ describe('Hardening', () => {
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('reports itself healthy when every ledger is up and clean', async () => {
+    const response = await request(server).get('/health').expect(200);
+    expect(response.body.status).toBe('ok');
+    expect(response.body.chains.supchain).toMatchObject({ status: 'up', pendingReplicas: 0, integrity: { failures: 0 } });
+  });
+
   it('sends security headers', async () => {
     const response = await request(server).get('/health');
     expect(response.headers['x-content-type-options']).toBe('nosniff');

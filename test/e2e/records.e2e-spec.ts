@@ -380,11 +380,14 @@ describe('Records over HTTP (in-memory ledgers)', () => {
   });
 
   describe('health and docs', () => {
-    it('reports both ledgers', async () => {
+    it('reports both ledgers, and the bad copies the tamper tests found', async () => {
       const response = await request(server).get('/health').expect(200);
-      expect(response.body.status).toBe('ok');
       expect(Object.keys(response.body.chains).sort()).toEqual(['medchain', 'supchain']);
-      expect(response.body.chains.supchain.status).toBe('up');
+      expect(response.body.chains.supchain).toMatchObject({ status: 'up', pendingReplicas: 0 });
+      // Every tamper test above read a bad copy from supchain; the replay test one from medchain.
+      expect(response.body.chains.supchain.integrity.failures).toBeGreaterThanOrEqual(5);
+      expect(response.body.chains.medchain.integrity.failures).toBeGreaterThanOrEqual(1);
+      expect(response.body.status).toBe('degraded');
     });
 
     it('publishes the OpenAPI document generated from the code', async () => {

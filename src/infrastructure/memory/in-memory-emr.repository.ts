@@ -1,7 +1,7 @@
 import { bytesToHex } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
 import { LedgerRecord, NewLedgerRecord, PATIENT_KEY_BYTES } from '../../domain/emr-record';
-import { DuplicateRecordError, ValidationFailedError } from '../../domain/errors';
+import { ChainUnavailableError, DuplicateRecordError, ValidationFailedError } from '../../domain/errors';
 import { EmrRepository, LedgerHealth, ListQuery } from '../../domain/ports/emr-repository.port';
 import { Clock } from '../../domain/ports/clock.port';
 import { RecordId } from '../../domain/record-id';
@@ -21,6 +21,7 @@ export class InMemoryEmrRepository extends EmrRepository {
   private readonly histories = new Map<string, StoredEntry[]>();
   private readonly byId = new Map<string, StoredEntry>();
   private height = 0;
+  private reachable = true;
 
   constructor(
     readonly chain: ChainName,
@@ -31,6 +32,7 @@ export class InMemoryEmrRepository extends EmrRepository {
   }
 
   async append(record: NewLedgerRecord): Promise<LedgerRecord> {
+    this.assertReachable();
     if (record.patientKey.length !== PATIENT_KEY_BYTES) {
       throw new ValidationFailedError('patientKey must be 32 bytes.');
     }
@@ -65,6 +67,7 @@ export class InMemoryEmrRepository extends EmrRepository {
   }
 
   async list(patientKey: Uint8Array, query: ListQuery): Promise<LedgerRecord[]> {
+    this.assertReachable();
     const history = this.histories.get(bytesToHex(patientKey)) ?? [];
     const below = Math.min(query.beforeVersion ?? history.length + 1, history.length + 1);
     const start = Math.max(0, below - 1 - query.limit);
@@ -75,24 +78,46 @@ export class InMemoryEmrRepository extends EmrRepository {
   }
 
   async latest(patientKey: Uint8Array): Promise<LedgerRecord | null> {
+    this.assertReachable();
     const history = this.histories.get(bytesToHex(patientKey));
     return history && history.length > 0 ? copyRecord(history[history.length - 1].record) : null;
   }
 
   async findById(patientKey: Uint8Array, recordId: RecordId): Promise<LedgerRecord | null> {
+    this.assertReachable();
     const entry = this.byId.get(recordId.hex);
     if (!entry || bytesToHex(entry.record.patientKey) !== bytesToHex(patientKey)) return null;
     return copyRecord(entry.record);
   }
 
   async readContent(record: LedgerRecord): Promise<Uint8Array> {
+    this.assertReachable();
     const entry = this.byId.get(record.recordId.hex);
     if (!entry) throw new ValidationFailedError('Unknown record.');
     return Uint8Array.from(entry.content);
   }
 
   async health(): Promise<LedgerHealth> {
+    if (!this.reachable) return { status: 'down', chainId: null, blockNumber: null };
     return { status: 'up', chainId: this.chainId, blockNumber: this.height };
+  }
+
+  /** Test hook: simulates the ledger going down (every call fails with ChainUnavailableError) and coming back. */
+  setReachable(reachable: boolean): void {
+    this.reachable = reachable;
+  }
+
+  /** Test hook: simulates a ledger that lost a record (e.g. restored from an old snapshot). */
+  simulateLoss(recordId: RecordId): void {
+    const entry = this.byId.get(recordId.hex);
+    if (!entry) return;
+    this.byId.delete(recordId.hex);
+    const history = this.histories.get(bytesToHex(entry.record.patientKey)) ?? [];
+    this.histories.set(bytesToHex(entry.record.patientKey), history.filter((item) => item !== entry));
+  }
+
+  private assertReachable(): void {
+    if (!this.reachable) throw new ChainUnavailableError(`Ledger ${this.chain} is unreachable.`, 1);
   }
 
   /**

@@ -1,6 +1,8 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { IntegrityMonitor, IntegrityReport } from '../../application/integrity-monitor';
+import { ReplicationJournal } from '../../domain/ports/replication-journal.port';
 import { Ledgers } from '../../domain/ledgers';
 import { Public } from './auth.guard';
 import { LedgerHealth } from '../../domain/ports/emr-repository.port';
@@ -8,27 +10,50 @@ import { LedgerHealth } from '../../domain/ports/emr-repository.port';
 /** A health probe answers fast even when a ledger hangs. */
 const HEALTH_PROBE_TIMEOUT_MS = 3_000;
 
+export interface ChainReport extends LedgerHealth {
+  /** Copies that failed verification when read from this ledger. */
+  integrity: IntegrityReport;
+  /** Copies this ledger is still owed from `both` uploads. */
+  pendingReplicas: number;
+}
+
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
-  chains: Record<string, LedgerHealth>;
+  chains: Record<string, ChainReport>;
 }
 
 @ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
-  constructor(private readonly ledgers: Ledgers) {}
+  constructor(
+    private readonly ledgers: Ledgers,
+    private readonly integrity: IntegrityMonitor,
+    private readonly journal: ReplicationJournal,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Service and ledger health (no authentication)' })
-  @ApiOkResponse({ description: '`ok` when every ledger is up, `degraded` when some are; 503 `down` when none is' })
+  @ApiOkResponse({
+    description:
+      '`ok` when every ledger is up, verified clean and owed nothing; `degraded` otherwise; 503 `down` when no ledger answers',
+  })
   async health(@Res({ passthrough: true }) response: Response): Promise<HealthReport> {
     const repositories = this.ledgers.all();
     const results = await Promise.all(repositories.map((repository) => probe(() => repository.health())));
-    const chains: Record<string, LedgerHealth> = {};
-    repositories.forEach((repository, index) => (chains[repository.chain] = results[index]));
+    const pending = await this.journal.pending();
+    const chains: Record<string, ChainReport> = {};
+    repositories.forEach((repository, index) => {
+      const integrity = this.integrity.reportFor(repository.chain);
+      chains[repository.chain] = {
+        ...results[index],
+        integrity,
+        pendingReplicas: pending.filter((replica) => replica.chain === repository.chain).length,
+      };
+    });
     const up = results.filter((result) => result.status === 'up').length;
-    const status = up === results.length ? 'ok' : up > 0 ? 'degraded' : 'down';
+    const clean = repositories.every((repository) => this.integrity.reportFor(repository.chain).failures === 0);
+    const status = up === results.length && clean && pending.length === 0 ? 'ok' : up > 0 ? 'degraded' : 'down';
     if (status === 'down') response.status(503);
     response.setHeader('Cache-Control', 'no-store');
     return { status, chains };

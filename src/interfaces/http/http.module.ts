@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
@@ -10,6 +10,12 @@ import { AuthenticateUseCase } from '../../application/authenticate.use-case';
 import { CreateProviderUseCase } from '../../application/create-provider.use-case';
 import { Enrolment } from '../../application/enrolment';
 import { EnrollPatientUseCase } from '../../application/enroll-patient.use-case';
+import { Idempotency } from '../../application/idempotency';
+import { IntegrityMonitor } from '../../application/integrity-monitor';
+import { LedgerFailover } from '../../application/ledger-failover';
+import { RepairReplicasUseCase } from '../../application/repair-replicas.use-case';
+import { ReplicationStatusUseCase } from '../../application/replication-status.use-case';
+import { ReplicationWorker } from '../../application/replication-worker';
 import { GetRecordMetadataUseCase } from '../../application/get-record-metadata.use-case';
 import { GetRecordUseCase } from '../../application/get-record.use-case';
 import { GrantConsentUseCase } from '../../application/grant-consent.use-case';
@@ -26,6 +32,8 @@ import { Ledgers } from '../../domain/ledgers';
 import { Cipher } from '../../domain/ports/cipher.port';
 import { Clock } from '../../domain/ports/clock.port';
 import { Hasher } from '../../domain/ports/hasher.port';
+import { IdempotencyStore } from '../../domain/ports/idempotency-store.port';
+import { ReplicationJournal } from '../../domain/ports/replication-journal.port';
 import { KeyVault } from '../../domain/ports/key-vault.port';
 import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
@@ -51,6 +59,38 @@ class AccessLogShutdown implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.writer.flush();
     this.writer.stop();
+  }
+}
+
+/**
+ * Replication in the background: the journal is drained on start (and retried with
+ * backoff), repair runs once at startup, and the worker stops before the ledgers close.
+ */
+class ReplicationLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Replication');
+
+  constructor(
+    @Inject(ReplicationWorker) private readonly worker: ReplicationWorker,
+    @Inject(RepairReplicasUseCase) private readonly repair: RepairReplicasUseCase,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker.start();
+    void this.repair.execute().then(
+      (report) => {
+        if (report.repaired + report.unrecoverable + report.unreachable > 0) {
+          this.logger.log(
+            `Startup repair: ${report.checked} replicated records checked, ${report.repaired} copies repaired, ` +
+              `${report.unrecoverable} unrecoverable, ${report.unreachable} not checked (ledger unreachable).`,
+          );
+        }
+      },
+      (error: unknown) => this.logger.warn(`Startup repair did not finish (${error instanceof Error ? error.name : 'error'}).`),
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.worker.stop();
   }
 }
 
@@ -113,14 +153,54 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
       },
     },
     AccessLogShutdown,
+    ReplicationLifecycle,
+    {
+      provide: IntegrityMonitor,
+      useFactory: () => {
+        const logger = new Logger('Integrity');
+        return new IntegrityMonitor((message) => logger.error(message));
+      },
+    },
+    {
+      provide: ReplicationWorker,
+      inject: [Ledgers, ReplicationJournal],
+      useFactory: (ledgers: Ledgers, journal: ReplicationJournal) => {
+        const logger = new Logger('Replication');
+        return new ReplicationWorker(ledgers, journal, (message) => logger.log(message));
+      },
+    },
+    useCase(LedgerFailover, [Ledgers]),
+    useCase(Idempotency, [IdempotencyStore, Hasher, Clock]),
+    useCase(RepairReplicasUseCase, [Ledgers, ReplicationJournal, ReplicationWorker, RecordSigner, Hasher]),
+    useCase(ReplicationStatusUseCase, [Ledgers, PatientAccess, ReplicationWorker]),
     useCase(RecordOpener, [Cipher, RecordSigner, Hasher]),
     useCase(PatientAccess, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Cipher, Clock]),
     useCase(Enrolment, [PrincipalRepository, KeyVault, Ledgers, AccessTokens, Clock]),
     useCase(AuthenticateUseCase, [PrincipalRepository, AccessTokens, AdminCredential]),
-    useCase(UploadRecordUseCase, [Ledgers, Cipher, RecordSigner, Pseudonymizer, Hasher, RandomSource, PatientAccess, UploadPolicy]),
-    useCase(ListRecordsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
-    useCase(GetRecordUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
-    useCase(GetRecordMetadataUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
+    useCase(UploadRecordUseCase, [
+      Ledgers,
+      Cipher,
+      RecordSigner,
+      Pseudonymizer,
+      Hasher,
+      RandomSource,
+      PatientAccess,
+      UploadPolicy,
+      ReplicationJournal,
+      Idempotency,
+      Clock,
+    ]),
+    useCase(ListRecordsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock, LedgerFailover]),
+    useCase(GetRecordUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock, LedgerFailover, IntegrityMonitor]),
+    useCase(GetRecordMetadataUseCase, [
+      Ledgers,
+      PatientAccess,
+      RecordOpener,
+      AccessLogWriter,
+      Clock,
+      LedgerFailover,
+      IntegrityMonitor,
+    ]),
     useCase(CreateProviderUseCase, [Enrolment, Pseudonymizer]),
     useCase(EnrollPatientUseCase, [Enrolment, Pseudonymizer]),
     useCase(GrantConsentUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, Clock]),

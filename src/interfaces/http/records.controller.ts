@@ -31,7 +31,8 @@ import type { Response } from 'express';
 import { GetRecordMetadataUseCase } from '../../application/get-record-metadata.use-case';
 import { GetRecordUseCase, RecordContent } from '../../application/get-record.use-case';
 import { ListRecordsUseCase, RecordPage } from '../../application/list-records.use-case';
-import { UploadRecordUseCase } from '../../application/upload-record.use-case';
+import { ReplicationStatus, ReplicationStatusUseCase } from '../../application/replication-status.use-case';
+import { UploadRecordUseCase, UploadResult } from '../../application/upload-record.use-case';
 import { RecordMetadata } from '../../domain/emr-record';
 import { ValidationFailedError } from '../../domain/errors';
 import { Principal } from '../../domain/principal';
@@ -42,6 +43,8 @@ import {
   ProblemDto,
   RecordMetadataDto,
   RecordPageDto,
+  ReplicatedUploadDto,
+  ReplicationStatusDto,
   UPLOAD_SCHEMA,
   UploadRecordBody,
 } from './records.dto';
@@ -66,6 +69,7 @@ export class RecordsController {
     private readonly listRecords: ListRecordsUseCase,
     private readonly getRecord: GetRecordUseCase,
     private readonly getRecordMetadata: GetRecordMetadataUseCase,
+    private readonly replicationStatus: ReplicationStatusUseCase,
   ) {}
 
   @Post()
@@ -74,7 +78,14 @@ export class RecordsController {
   @ApiOperation({ summary: 'Upload a file as the patient’s next record on a ledger' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: UPLOAD_SCHEMA })
-  @ApiCreatedResponse({ type: RecordMetadataDto, description: 'Stored; Location names the record' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retrying with the same key returns the same record' })
+  @ApiCreatedResponse({ type: RecordMetadataDto, description: 'Stored on every requested ledger; Location names the record' })
+  @ApiResponse({
+    status: 202,
+    type: ReplicatedUploadDto,
+    description: 'chain=both with one ledger down: stored on one, journaled for the other (see statusUrl)',
+  })
+  @ApiResponse({ status: 409, type: ProblemDto, description: 'Idempotency-Key reused for a different request' })
   @ApiResponse({ status: 413, type: ProblemDto })
   @ApiResponse({ status: 415, type: ProblemDto })
   async upload(
@@ -83,18 +94,22 @@ export class RecordsController {
     @Body() body: UploadRecordBody,
     @UploadedFile() file: Express.Multer.File | undefined,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<RecordMetadata> {
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<RecordMetadata | ReplicatedUpload> {
     if (!file) throw new ValidationFailedError('file is required (a multipart field named "file").', 'file');
-    const metadata = await this.uploadRecord.execute({
+    const result = await this.uploadRecord.execute({
       patientId,
       chain: body.chain,
       fileName: file.originalname,
       claimedType: file.mimetype,
       bytes: new Uint8Array(file.buffer.buffer, file.buffer.byteOffset, file.buffer.byteLength),
       actor,
+      idempotencyKey,
     });
-    response.setHeader('Location', recordLocation(metadata));
-    return metadata;
+    response.status(result.complete ? 201 : 202);
+    response.setHeader('Location', recordLocation(result));
+    if (result.target !== 'both') return result.metadata;
+    return { ...result.metadata, chain: 'both', replicas: result.replicas, statusUrl: statusUrl(result) };
   }
 
   @Get()
@@ -151,6 +166,18 @@ export class RecordsController {
     return sendContent(response, await this.getRecord.execute({ actor, patientId, chain: query.chain, recordId, breakGlassReason }));
   }
 
+  @Get(':recordId/replication')
+  @ApiOperation({ summary: 'Where the copies of a record are (committed, pending, absent, unreachable)' })
+  @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
+  @ApiOkResponse({ type: ReplicationStatusDto })
+  replication(
+    @Actor() actor: Principal,
+    @Param('patientId') patientId: string,
+    @Param('recordId') recordId: string,
+  ): Promise<ReplicationStatus> {
+    return this.replicationStatus.execute({ actor, patientId, recordId });
+  }
+
   @Get(':recordId/metadata')
   @ApiOperation({ summary: 'Metadata of one record (no content is fetched)' })
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
@@ -167,9 +194,22 @@ export class RecordsController {
   }
 }
 
-function recordLocation(metadata: RecordMetadata): string {
-  const patient = encodeURIComponent(metadata.patientId);
-  return `/api/v1/patients/${patient}/records/${metadata.recordId}?chain=${metadata.chain}`;
+type ReplicatedUpload = Omit<RecordMetadata, 'chain'> & {
+  chain: 'both';
+  replicas: UploadResult['replicas'];
+  statusUrl: string;
+};
+
+function recordPath(metadata: RecordMetadata): string {
+  return `/api/v1/patients/${encodeURIComponent(metadata.patientId)}/records/${metadata.recordId}`;
+}
+
+function recordLocation(result: UploadResult): string {
+  return `${recordPath(result.metadata)}?chain=${result.target === 'both' ? 'any' : result.target}`;
+}
+
+function statusUrl(result: UploadResult): string {
+  return `${recordPath(result.metadata)}/replication`;
 }
 
 function sendContent(response: Response, record: RecordContent): StreamableFile {

@@ -4,13 +4,16 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 
 import { CHAIN_NAMES } from '../../domain/chain-name';
 
 const lowerCase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
-const CHAIN_MESSAGE = { message: `chain must be one of: ${CHAIN_NAMES.join(', ')}` };
+const WRITE_TARGETS = [...CHAIN_NAMES, 'both'];
+const READ_TARGETS = [...CHAIN_NAMES, 'any'];
+const WRITE_MESSAGE = { message: `chain must be one of: ${WRITE_TARGETS.join(', ')}` };
+const READ_MESSAGE = { message: `chain must be one of: ${READ_TARGETS.join(', ')}` };
 
 /** The multipart form's text fields; the file part itself is taken by multer. */
 export class UploadRecordBody {
-  @ApiProperty({ enum: CHAIN_NAMES, description: 'Ledger to store on (case-insensitive: SUPchain works)' })
+  @ApiProperty({ enum: WRITE_TARGETS, description: 'Ledger to store on, or both (case-insensitive: SUPchain works)' })
   @Transform(lowerCase)
-  @IsIn(CHAIN_NAMES, CHAIN_MESSAGE)
+  @IsIn(WRITE_TARGETS, WRITE_MESSAGE)
   chain!: string;
 }
 
@@ -20,14 +23,14 @@ export const UPLOAD_SCHEMA = {
   required: ['file', 'chain'],
   properties: {
     file: { type: 'string', format: 'binary', description: 'PNG, JPEG, GIF, WebP, TIFF, BMP, DICOM or PDF' },
-    chain: { type: 'string', enum: [...CHAIN_NAMES], description: 'Ledger to store on (case-insensitive)' },
+    chain: { type: 'string', enum: WRITE_TARGETS, description: 'Ledger to store on, or both (case-insensitive)' },
   },
 };
 
 export class ChainQuery {
-  @ApiProperty({ enum: CHAIN_NAMES, description: 'Ledger to read from (case-insensitive)' })
+  @ApiProperty({ enum: READ_TARGETS, description: 'Ledger to read from, or any (first healthy, verified)' })
   @Transform(lowerCase)
-  @IsIn(CHAIN_NAMES, CHAIN_MESSAGE)
+  @IsIn(READ_TARGETS, READ_MESSAGE)
   chain!: string;
 }
 
@@ -75,4 +78,23 @@ export class ProblemDto {
   @ApiProperty() detail!: string;
   @ApiProperty({ example: 'VALIDATION_FAILED' }) code!: string;
   @ApiPropertyOptional({ example: 'patientId' }) field?: string;
+}
+
+export class ReplicaStatusDto {
+  @ApiProperty({ enum: ['committed', 'pending'] }) status!: string;
+  @ApiPropertyOptional() version?: number;
+  @ApiPropertyOptional({ type: [String] }) transactions?: string[];
+  @ApiPropertyOptional({ type: Number, nullable: true }) blockNumber?: number | null;
+}
+
+export class ReplicatedUploadDto extends RecordMetadataDto {
+  @ApiProperty({ description: 'Per ledger: committed, or pending (written when the ledger returns)' })
+  replicas!: Record<string, ReplicaStatusDto>;
+  @ApiProperty({ description: 'Where to follow the copies' }) statusUrl!: string;
+}
+
+export class ReplicationStatusDto {
+  @ApiProperty() recordId!: string;
+  @ApiProperty() complete!: boolean;
+  @ApiProperty({ description: 'committed | pending | absent | unreachable, per ledger' }) chains!: Record<string, string>;
 }
