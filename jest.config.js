@@ -6,7 +6,7 @@ module.exports = {
   testRegex: '.*\\.(spec|e2e-spec|port-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/contracts/', '<rootDir>/test/browser/'],
   // @noble/* v2 ship ESM only: let ts-jest turn them into CommonJS for jest.
-  transform: { '^.+\\.(t|j)s$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.(t|j)s$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   testEnvironment: 'node',
   testTimeout: 60000,
