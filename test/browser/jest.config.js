@@ -1,3 +1,4 @@
+/* global module */
 /**
  * Browser suite: real server + system Chromium via playwright-core. Run it with
  * `npm run test:browser`; the main `npm test` ignores test/browser/.
@@ -7,7 +8,7 @@ module.exports = {
   roots: ['<rootDir>/test/browser'],
   testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/browser/tsconfig.json' }] },
   testEnvironment: 'node',
   testTimeout: 120000,
   maxWorkers: 1,

@@ -55,7 +55,12 @@ describe('Hardening', () => {
   it('sends security headers', async () => {
     const response = await request(server).get('/health');
     expect(response.headers['x-content-type-options']).toBe('nosniff');
-    expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    const csp = response.headers['content-security-policy'];
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
     expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    const docs = await request(server).get('/docs');
+    expect(docs.headers['content-security-policy']).toContain("style-src 'self' 'unsafe-inline'");
   });
 });

@@ -245,6 +245,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     it('refuses 10 MiB + 1 byte with 413', async () => {
       const response = await upload(patient, 'supchain', pngOfSize(MAX_UPLOAD_BYTES + 1), 'huge.png');
       expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
+      expect(response.body).toMatchObject({ maxBytes: MAX_UPLOAD_BYTES, field: 'file' });
     });
 
     it('refuses a text file renamed .png with 415', async () => {

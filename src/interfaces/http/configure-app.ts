@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,22 +26,45 @@ export function configureApp(app: INestApplication): void {
   if (config.get('TRUST_PROXY', { infer: true })) express.set('trust proxy', 1);
   express.disable('x-powered-by');
 
-  express.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: true,
-        directives: {
-          'img-src': ["'self'", 'blob:', 'data:'],
-          'object-src': ["'self'", 'blob:'],
-          'frame-src': ["'self'", 'blob:'],
-          // Swagger UI at /docs styles itself inline.
-          'style-src': ["'self'", "'unsafe-inline'"],
-          // TLS is terminated in front of the service; on plain-HTTP localhost this would break the page.
-          'upgrade-insecure-requests': null,
-        },
+  // The page needs only 'self' and blob: (records are shown from blob URLs); Swagger UI at
+  // /docs styles itself inline, so only /docs gets 'unsafe-inline' for styles.
+  const strict = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'", 'blob:'],
+        'object-src': ['blob:'],
+        'frame-src': ['blob:'],
+        'connect-src': ["'self'"],
+        'font-src': ["'self'"],
+        'base-uri': ["'self'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
       },
-      crossOriginEmbedderPolicy: false,
-    }),
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  const docs = helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        // TLS is terminated in front of the service; on plain-HTTP localhost this would break the page.
+        'upgrade-insecure-requests': null,
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  express.use((request: Request, response: Response, next: NextFunction) =>
+    (request.path === '/docs' || request.path.startsWith('/docs/') || request.path.startsWith('/docs-') ? docs : strict)(
+      request,
+      response,
+      next,
+    ),
   );
 
   const origins = config

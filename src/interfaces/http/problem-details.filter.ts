@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Logger, Optional } from '@nestjs/common';
 import type { Response } from 'express';
-import { ChainUnavailableError, DomainError, ValidationFailedError } from '../../domain/errors';
+import { UploadPolicy } from '../../application/upload-policy';
+import { ChainUnavailableError, DomainError, PayloadTooLargeError, ValidationFailedError } from '../../domain/errors';
 
 export const PROBLEM_JSON = 'application/problem+json';
 
@@ -63,6 +64,8 @@ export interface ProblemDetails {
   code: string;
   /** Which request field the problem concerns, when there is one. */
   field?: string;
+  /** With 413 for a file: the largest accepted size in bytes. */
+  maxBytes?: number;
 }
 
 function problemType(code: string): string {
@@ -77,6 +80,8 @@ function problemType(code: string): string {
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+
+  constructor(@Optional() @Inject(UploadPolicy) private readonly uploads?: UploadPolicy) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
@@ -97,13 +102,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (status !== undefined) {
         const problem = this.problem(status, exception.code, exception.message);
         if (exception instanceof ValidationFailedError && exception.field) problem.field = exception.field;
+        if (exception instanceof PayloadTooLargeError) problem.maxBytes = exception.maxBytes;
         return problem;
       }
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = CODE_BY_STATUS[status];
-      if (code) return this.problem(status, code, frameworkDetail(status, exception));
+      if (code) return this.withLimit(this.problem(status, code, frameworkDetail(status, exception)), exception);
     }
     const clientStatus = httpErrorStatus(exception);
     if (clientStatus !== null && CODE_BY_STATUS[clientStatus]) {
@@ -112,6 +118,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const name = exception instanceof Error ? exception.name : typeof exception;
     this.logger.error(`Unhandled ${name}`, exception instanceof Error ? exception.stack : undefined);
     return this.problem(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.');
+  }
+
+  /** Multer's file-size limit: say what the limit is, as a domain PayloadTooLargeError would. */
+  private withLimit(problem: ProblemDetails, exception: HttpException): ProblemDetails {
+    if (problem.status === 413 && /file too large/i.test(exception.message) && this.uploads) {
+      const maxBytes = this.uploads.maxFileBytes;
+      return { ...problem, detail: `The file exceeds the maximum size of ${maxBytes} bytes.`, maxBytes, field: 'file' };
+    }
+    return problem;
   }
 
   private problem(status: number, code: string, detail: string): ProblemDetails {

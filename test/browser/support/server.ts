@@ -1,11 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
-const STARTUP_TIMEOUT_MS = 90_000;
+/** Generous: the embedded ledgers deploy their contracts at start. */
+const STARTUP_TIMEOUT_MS = 150_000;
 const STOP_TIMEOUT_MS = 5_000;
 const POLL_INTERVAL_MS = 250;
 /** Keep the last part of the server's output to explain a failed start. */
@@ -13,6 +15,10 @@ const LOG_TAIL_CHARS = 4_000;
 
 export interface RunningServer {
   baseUrl: string;
+  /** The operator token the server was started with (BROWSER_TEST_ADMIN_TOKEN for an external server). */
+  adminToken: string | undefined;
+  /** The last few KiB the server printed (empty for an external server). */
+  logTail(): string;
   stop(): Promise<void>;
 }
 
@@ -23,10 +29,18 @@ export interface RunningServer {
  */
 export async function startServer(): Promise<RunningServer> {
   const external = process.env.BROWSER_TEST_BASE_URL;
-  if (external) return { baseUrl: external.replace(/\/$/, ''), stop: async () => undefined };
+  if (external) {
+    return {
+      baseUrl: external.replace(/\/$/, ''),
+      adminToken: process.env.BROWSER_TEST_ADMIN_TOKEN,
+      logTail: () => '',
+      stop: async () => undefined,
+    };
+  }
 
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'emr-browser-'));
+  const adminToken = randomBytes(24).toString('hex');
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: REPO_ROOT,
     env: {
@@ -35,6 +49,7 @@ export async function startServer(): Promise<RunningServer> {
       DATA_DIR: dataDir,
       PORT: String(port),
       HOST: '127.0.0.1',
+      ADMIN_TOKEN: adminToken,
       TS_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,7 +72,7 @@ export async function startServer(): Promise<RunningServer> {
     await stop();
     throw new Error(`${(error as Error).message}\n--- server output ---\n${log}`);
   }
-  return { baseUrl, stop };
+  return { baseUrl, adminToken, logTail: () => log, stop };
 }
 
 async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<void> {

@@ -232,7 +232,7 @@ function describeError(error, context) {
     case 'RATE_LIMITED':
       return { field: null, text: `Too many requests in a short time; try again in ${wait}.` };
     case 'UNAUTHENTICATED':
-      return { field: null, text: 'Please sign in to continue.' };
+      return { field: null, text: 'Please sign in with your access token to continue.' };
     case 'FORBIDDEN':
       return { field: null, text: 'Your account is not allowed to do this.' };
     case 'CONSENT_REQUIRED':
@@ -374,6 +374,12 @@ function fillMeta(dl, rows) {
   }
 }
 
+/** "3.1 MB" with the exact byte count beside it, since clinicians compare files by size. */
+function sizeNode(bytes) {
+  if (bytes < 1024) return formatBytes(bytes);
+  return el('span', {}, formatBytes(bytes), ' ', el('span', { class: 'exact', text: `(${bytes.toLocaleString()} bytes)` }));
+}
+
 function metadataRows(meta) {
   const transactions = Array.isArray(meta.transactions) ? meta.transactions : [];
   const txNode =
@@ -383,7 +389,7 @@ function metadataRows(meta) {
   return [
     ['File', meta.fileName],
     ['Type', meta.contentType ? typeLabel(meta.contentType) : null],
-    ['Size', Number.isFinite(meta.size) ? `${formatBytes(meta.size)} (${meta.size.toLocaleString()} bytes)` : null],
+    ['Size', Number.isFinite(meta.size) ? sizeNode(meta.size) : null],
     ['Version', meta.version !== undefined ? String(meta.version) : null],
     ['Ledger', meta.chain ? ledgerLabel(meta.chain) : null],
     ['Stored', meta.createdAt ? timeElement(meta.createdAt) : null],
@@ -573,7 +579,7 @@ async function onUploadSubmit(event) {
     if (error?.code !== 'NETWORK_ERROR') upload.idempotencyKey = null;
     uploadErrors.show(field, text);
     $('upload-status').textContent = 'Not uploaded.';
-    if (error?.code === 'UNAUTHENTICATED') showSignIn();
+    if (error?.status === 401) onUnauthenticated();
   } finally {
     setUploadBusy(false);
   }
@@ -655,6 +661,7 @@ async function retrieveLatest() {
   const stale = () => generation !== retrieve.generation;
 
   $('retrieve-empty').hidden = true;
+  $('retrieve-status').classList.remove('visually-hidden');
   $('retrieve-result').hidden = true;
   $('retrieve-form').setAttribute('aria-busy', 'true');
   $('retrieve-status').textContent = `Retrieving records from ${ledgerLabel(chain)}…`;
@@ -706,12 +713,14 @@ function showRetrieveError(error, chain) {
   if (notice) {
     $('retrieve-empty').textContent = text;
     $('retrieve-empty').hidden = false;
+    // Still announced through the live region, but shown once: in the notice box.
+    $('retrieve-status').classList.add('visually-hidden');
     $('retrieve-status').textContent = text;
     return;
   }
   retrieveErrors.show(field, text);
   $('retrieve-status').textContent = 'Not retrieved.';
-  if (error?.code === 'UNAUTHENTICATED') showSignIn();
+  if (error?.status === 401) onUnauthenticated();
 }
 
 function describeShort(meta) {
@@ -778,21 +787,23 @@ function renderHistory() {
 
 function historyRow(item, isLatest) {
   const version = item.version !== undefined ? String(item.version) : '';
-  const versionCell = el('td', { 'data-label': 'Version' }, el('span', { class: 'history__version', text: version }));
-  if (isLatest) versionCell.append(' ', el('span', { class: 'badge', text: 'Latest' }));
   const hidden = (text) => el('span', { class: 'visually-hidden', text });
+  // Each cell holds one wrapper element: on phones a cell becomes a two-column label/value grid.
   return el(
     'tr',
     { 'data-record-id': item.recordId },
-    versionCell,
-    el('td', { 'data-label': 'Stored' }, item.createdAt ? timeElement(item.createdAt) : ''),
+    el(
+      'td',
+      { 'data-label': 'Version' },
+      el('span', {}, el('span', { class: 'history__version', text: version }), isLatest ? ' ' : null, isLatest ? el('span', { class: 'badge', text: 'Latest' }) : null),
+    ),
+    el('td', { 'data-label': 'Stored' }, item.createdAt ? timeElement(item.createdAt) : el('span')),
     el(
       'td',
       { 'data-label': 'File', class: 'history__file' },
-      el('span', { class: 'history__name', text: item.fileName ?? '' }),
-      el('span', { class: 'history__type', text: typeLabel(item.contentType) }),
+      el('span', {}, el('span', { class: 'history__name', text: item.fileName ?? '' }), el('span', { class: 'history__type', text: typeLabel(item.contentType) })),
     ),
-    el('td', { 'data-label': 'Size' }, Number.isFinite(item.size) ? formatBytes(item.size) : ''),
+    el('td', { 'data-label': 'Size' }, el('span', { text: Number.isFinite(item.size) ? formatBytes(item.size) : '' })),
     el(
       'td',
       { class: 'history__actions' },
@@ -898,35 +909,40 @@ async function detectAuth() {
   try {
     me = await api('/me');
   } catch (error) {
-    if (error?.status === 404 || error?.status === 0) return; // no access control yet (or offline)
-    if (error?.code === 'UNAUTHENTICATED' || error?.status === 401) {
-      if (auth.token()) auth.clear();
-      showSignedOut();
+    if (error?.status === 404 || error?.status === 0) return; // no access control (yet), or offline
+    if (error?.status === 401) {
+      auth.clear();
+      showSignIn({ focus: false });
     }
     return;
   }
   showSignedIn(me.data);
 }
 
-function showSignIn() {
+/** Reveals the sign-in card; called on load when the API wants a token, and on any 401. */
+function showSignIn({ focus = true } = {}) {
   $('sign-in').hidden = false;
-  showSignedOut();
-  $('sign-in-title').focus();
-}
-
-function showSignedOut() {
   $('session').hidden = false;
   $('session-who').textContent = 'Not signed in';
-  $('session-sign-in').hidden = false;
   $('session-sign-out').hidden = true;
+  if (focus) $('sign-in-token').focus();
 }
 
 function showSignedIn(me) {
-  $('session').hidden = false;
   $('sign-in').hidden = true;
+  $('session').hidden = false;
   $('session-who').textContent = me?.id ? `Signed in as ${me.id}${me.role ? ` (${me.role})` : ''}` : 'Signed in';
-  $('session-sign-in').hidden = true;
   $('session-sign-out').hidden = false;
+  // A patient only ever works on their own records.
+  if (me?.role === 'patient' && me.id) {
+    for (const id of ['upload-patient', 'retrieve-patient']) if (!$(id).value) $(id).value = me.id;
+  }
+}
+
+/** After a 401 on a records call: the token is missing, expired or revoked. */
+function onUnauthenticated() {
+  auth.clear();
+  showSignIn({ focus: false });
 }
 
 async function onSignInSubmit(event) {
@@ -943,19 +959,20 @@ async function onSignInSubmit(event) {
     const { data } = await api('/me');
     input.value = '';
     showSignedIn(data);
+    $('upload-patient').focus();
   } catch (error) {
     auth.clear();
     const text =
-      error?.status === 401 ? 'This token was not recognised. Check it and try again.' : describeError(asApiError(error), { action: 'retrieve', chain: '' }).text;
+      error?.status === 401
+        ? 'This token was not recognised. Check that it was pasted in full and try again.'
+        : describeError(asApiError(error), { action: 'retrieve', chain: '' }).text;
     signInErrors.show('token', text);
   }
 }
 
 function onSignOut() {
   auth.clear();
-  showSignedOut();
-  $('sign-in').hidden = false;
-  $('sign-in-token').focus();
+  showSignIn();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -969,7 +986,6 @@ function start() {
   $('retrieve-form').addEventListener('submit', onRetrieveSubmit);
   $('history-more').addEventListener('click', loadMoreHistory);
   $('sign-in-form').addEventListener('submit', onSignInSubmit);
-  $('session-sign-in').addEventListener('click', showSignIn);
   $('session-sign-out').addEventListener('click', onSignOut);
   for (const id of ['upload-patient', 'retrieve-patient']) {
     $(id).addEventListener('input', () => {

@@ -1,0 +1,590 @@
+// Callbacks passed to page.evaluate() run in the browser, so this file also sees DOM types.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { setUpProvider, TestProvider } from './support/access';
+import { chromiumAvailable, CHROMIUM_PATH, HOW_TO_RUN, launchChromium, LaunchedBrowser } from './support/browser';
+import { letterPdf, scanPng } from './support/png';
+import { REPO_ROOT, RunningServer, startServer } from './support/server';
+
+const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output', 'screenshots');
+const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+/** Slow the upload link so a few MiB take a couple of seconds and progress is observable. */
+const THROTTLED_UPLOAD_BYTES_PER_SECOND = 1.5 * 1024 * 1024;
+const HISTORY_PAGE_SIZE = 10;
+const RECORD_ID = /0x[0-9a-f]{64}/;
+/** Where the page keeps a pasted token (sessionStorage: per tab, gone when the tab closes). */
+const TOKEN_STORAGE_KEY = 'emr.accessToken';
+
+/**
+ * The document's CSP is replaced by the strictest one the page is meant to need, so any inline
+ * script or style, or any resource outside 'self' and blob:, shows up as a violation.
+ */
+const STRICT_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob:",
+  'object-src blob:',
+  'frame-src blob:',
+  "connect-src 'self'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+const describeWithChromium = chromiumAvailable() ? describe : describe.skip;
+if (!chromiumAvailable()) {
+  process.stdout.write(`Browser tests skipped: ${CHROMIUM_PATH} not found; run them with: ${HOW_TO_RUN}\n`);
+}
+
+interface PageProbe {
+  cspViolations: string[];
+  pageErrors: string[];
+}
+
+describeWithChromium('web interface in a real browser', () => {
+  let server: RunningServer;
+  let browser: LaunchedBrowser;
+  let context: BrowserContext;
+  let page: Page;
+  /** Null while the API has no access control; then the page must not ask for a token. */
+  let provider: TestProvider | null = null;
+  const probe: PageProbe = { cspViolations: [], pageErrors: [] };
+
+  const patientId = `PAT-${randomBytes(3).toString('hex').toUpperCase()}`;
+  const scanV1 = scanPng({ width: 2000, height: 1600, seed: 1 });
+  const scanV2 = scanPng({ width: 1400, height: 1100, seed: 2 });
+  let recordIdV1 = '';
+  let recordIdV2 = '';
+
+  beforeAll(async () => {
+    rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    server = await startServer();
+    provider = await setUpProvider(server.baseUrl, server.adminToken);
+    for (const id of [patientId, `NEW-${patientId}`, `MANY-${patientId}`]) await provider?.enrol(id);
+    browser = await launchChromium();
+    context = browser.context;
+    await context.addInitScript(() => {
+      const w = window as unknown as { __csp: string[]; __blobs: Map<string, Blob> };
+      w.__csp = [];
+      document.addEventListener('securitypolicyviolation', (event) => {
+        w.__csp.push(`${event.effectiveDirective} ${event.blockedURI}`);
+      });
+      // Remember the Blob behind every object URL, so the test can hash what an <img> shows
+      // without fetching blob: URLs (which the page's CSP rightly forbids: connect-src 'self').
+      w.__blobs = new Map();
+      const create = URL.createObjectURL.bind(URL);
+      URL.createObjectURL = (object: Blob | MediaSource): string => {
+        const url = create(object);
+        if (object instanceof Blob) w.__blobs.set(url, object);
+        return url;
+      };
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    watch(page, probe);
+    await openWithStrictCsp(page, server.baseUrl);
+  }, 240_000);
+
+  afterAll(async () => {
+    const serverLog = server?.logTail() ?? '';
+    if (/\bERROR\b/.test(serverLog)) process.stdout.write(`\n--- server log (it reported errors) ---\n${serverLog}\n`);
+    await browser?.close();
+    await server?.stop();
+    const shots = safeList(SCREENSHOT_DIR);
+    process.stdout.write(`\nBrowser screenshots (${shots.length}) in ${SCREENSHOT_DIR}\n`);
+  });
+
+  afterEach(async () => {
+    if (!page) return; // beforeAll failed; its error is the one to read
+    if (!page.isClosed())
+      probe.cspViolations.push(
+        ...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp.splice(0))),
+      );
+    const found = { cspViolations: probe.cspViolations.splice(0), pageErrors: probe.pageErrors.splice(0) };
+    expect(found).toEqual({ cspViolations: [], pageErrors: [] });
+  });
+
+  it('shows the product header and the Upload and Retrieve cards, every control labelled', async () => {
+    await expect(page.title()).resolves.toBe('Patient-Centric EMR');
+    expect(await page.locator('.brand__name').textContent()).toBe('Patient-Centric EMR');
+    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual([
+      ...(provider ? ['Sign in'] : []),
+      'Upload a record',
+      'Retrieve records',
+    ]);
+    const unlabelled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLInputElement>('input, select, textarea'))
+        .filter((control) => control.offsetParent !== null || control.type === 'radio')
+        .filter((control) => (control.labels?.length ?? 0) === 0 && !control.getAttribute('aria-label'))
+        .map((control) => control.id || control.name),
+    );
+    expect(unlabelled).toEqual([]);
+    expect(await page.locator('#sign-in').isHidden()).toBe(provider === null);
+    await shot(page, '01-first-visit');
+  });
+
+  it('signs in with a pasted access token, kept in sessionStorage and never in the URL', async () => {
+    if (!provider) {
+      // No access control on this server: GET /api/v1/me is 404 and the page asks for nothing.
+      expect(await page.locator('#session').isHidden()).toBe(true);
+      return;
+    }
+    const token = page.getByLabel('Access token');
+    await token.fill('not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const error = page.locator('#sign-in-token-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(
+      'This token was not recognised. Check that it was pasted in full and try again.',
+    );
+    await shot(page, '01b-sign-in-refused', { fullPage: false });
+
+    await token.fill(provider.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#session-who', { hasText: `Signed in as ${provider.providerId} (provider)` }).waitFor();
+    expect(await page.locator('#sign-in').isHidden()).toBe(true);
+    expect(page.url()).not.toContain(provider.token);
+    expect(await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_STORAGE_KEY)).toBe(provider.token);
+    expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_STORAGE_KEY)).toBeNull();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('upload-patient');
+    await shot(page, '01c-signed-in', { fullPage: false });
+  });
+
+  it('refuses a malformed patient id in the page, next to the patient field, without calling the API', async () => {
+    const upload = page.locator('#upload-card');
+    let requests = 0;
+    const count = (): void => void (requests += 1);
+    page.on('request', count);
+    await upload.getByLabel('Patient ID').fill('../etc/passwd');
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    page.off('request', count);
+
+    const error = page.locator('#upload-patient-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/letters, digits/);
+    expect(await page.locator('#upload-file-error').textContent()).toBe('Choose a file to upload.');
+    expect(await upload.getByLabel('Patient ID').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('upload-patient');
+    expect(requests).toBe(0);
+    await shot(page, '02-patient-id-rejected');
+  });
+
+  it('uploads a few-MiB PNG to SUPchain with a moving progress bar and shows the stored record', async () => {
+    const upload = page.locator('#upload-card');
+    await upload.getByLabel('Patient ID').fill(patientId);
+    await upload.getByRole('radio', { name: 'SUPchain' }).check();
+    await upload
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'chest-xray-v1.png', mimeType: 'image/png', buffer: scanV1 });
+    expect(await page.locator('#upload-file-chosen').textContent()).toContain('chest-xray-v1.png');
+
+    await recordProgress(page);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: -1,
+      uploadThroughput: THROTTLED_UPLOAD_BYTES_PER_SECOND,
+    });
+    const response = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/records'));
+    await upload.getByRole('button', { name: 'Upload' }).click();
+
+    await page.waitForFunction(() => {
+      const bar = document.getElementById('upload-progress') as HTMLProgressElement;
+      return !bar.closest('[hidden]') && bar.value > 5 && bar.value < 95;
+    });
+    await shot(page, '03-upload-in-progress', { fullPage: false });
+    expect(await page.locator('#upload-status').textContent()).toMatch(/Upload|SUPchain/);
+
+    const created = await response;
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await cdp.detach();
+    expect(created.status()).toBe(201);
+    const meta = (await created.json()) as { recordId: string; version: number; transactions: string[] };
+    recordIdV1 = meta.recordId;
+
+    const progress = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+    expect(progress.some((value) => value > 0 && value < 100)).toBe(true);
+    expect(progress.at(-1)).toBe(100);
+
+    const result = page.locator('#upload-result');
+    await result.waitFor();
+    const text = (await result.textContent()) ?? '';
+    expect(text).toContain(meta.recordId);
+    expect(text).toContain('SUPchain');
+    // The in-memory ledger has no transactions; the embedded chains have one per write.
+    for (const hash of meta.transactions) expect(text).toContain(hash);
+    expect(text).toContain(`${scanV1.length.toLocaleString('en-GB')} bytes`);
+    expect(await result.locator('.meta__row', { hasText: 'Version' }).locator('dd').textContent()).toBe(
+      String(meta.version),
+    );
+    expect(await page.locator('#upload-status').textContent()).toContain('Stored version');
+    await shot(page, '04-upload-stored');
+  });
+
+  it('takes a second version dropped onto the file area', async () => {
+    const dataTransfer = await page.evaluateHandle(
+      ({ base64, name }) => {
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], name, { type: 'image/png' }));
+        return transfer;
+      },
+      { base64: scanV2.toString('base64'), name: 'chest-xray-v2.png' },
+    );
+    await page.dispatchEvent('#upload-dropzone', 'dragenter', { dataTransfer });
+    expect(await page.locator('#upload-dropzone').getAttribute('class')).toContain('dropzone--over');
+    await page.locator('#upload-card').screenshot({ path: join(SCREENSHOT_DIR, '05-drag-over.png') });
+    await page.dispatchEvent('#upload-dropzone', 'drop', { dataTransfer });
+    expect(await page.locator('#upload-file-chosen').textContent()).toContain('chest-xray-v2.png');
+
+    const response = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/records'));
+    await page.locator('#upload-card').getByRole('button', { name: 'Upload' }).click();
+    const created = await response;
+    expect(created.status()).toBe(201);
+    const meta = (await created.json()) as { recordId: string; version: number };
+    recordIdV2 = meta.recordId;
+    await page.locator('#upload-status', { hasText: `Stored version ${meta.version}` }).waitFor();
+  });
+
+  it('retrieves the latest record as an image whose bytes equal the upload, with the history newest first', async () => {
+    const retrieve = page.locator('#retrieve-card');
+    await retrieve.getByLabel('Patient ID').fill(patientId);
+    await retrieve.getByRole('radio', { name: 'SUPchain' }).check();
+    await retrieve.getByRole('button', { name: 'Retrieve' }).click();
+
+    const image = page.locator('#viewer img');
+    await image.waitFor();
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('#viewer img');
+      return Boolean(img?.complete && img.naturalWidth > 0);
+    });
+    expect(await image.getAttribute('src')).toMatch(/^blob:/);
+    expect(await shownImageSha256(page)).toBe(sha256(scanV2));
+    expect(await page.locator('#viewer').getAttribute('data-record-id')).toBe(recordIdV2);
+    expect(await page.locator('#viewer-title').textContent()).toBe('Latest record');
+
+    const rows = page.locator('#history-body tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(0).getAttribute('data-record-id')).toBe(recordIdV2);
+    expect(await rows.nth(1).getAttribute('data-record-id')).toBe(recordIdV1);
+    expect(await rows.nth(0).getAttribute('aria-current')).toBe('true');
+    expect(await page.locator('#history-more').isHidden()).toBe(true);
+    expect(await page.locator('#viewer-meta').textContent()).toMatch(RECORD_ID);
+    await shot(page, '06-retrieve-latest');
+  });
+
+  it('opens and downloads an older version from the history', async () => {
+    const older = page.locator(`#history-body tr[data-record-id="${recordIdV1}"]`);
+    await older.getByRole('button', { name: 'Open version 1' }).click();
+    await page.locator(`#viewer[data-record-id="${recordIdV1}"] img`).waitFor();
+    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('#viewer img')?.naturalWidth ?? 0) > 0);
+    expect(await shownImageSha256(page)).toBe(sha256(scanV1));
+    expect(await page.locator('#viewer-title').textContent()).toBe('Version 1');
+    expect(await older.getAttribute('aria-current')).toBe('true');
+    await shot(page, '07-history-version-1');
+
+    const download = page.waitForEvent('download');
+    await older.getByRole('button', { name: 'Download version 1' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('chest-xray-v1.png');
+    expect(sha256(readFileSync(await file.path()))).toBe(sha256(scanV1));
+  });
+
+  it('explains a file over the size limit next to the file field', async () => {
+    const upload = page.locator('#upload-card');
+    const tooLarge = scanPng({ width: 3300, height: 3200, seed: 3 });
+    expect(tooLarge.length).toBeGreaterThan(MAX_UPLOAD_BYTES);
+    await upload
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'whole-body-ct.png', mimeType: 'image/png', buffer: tooLarge });
+    const response = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/records'));
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    expect((await response).status()).toBe(413);
+
+    const error = page.locator('#upload-file-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(
+      /^This file is 10\.\d MB, which is too large\.( The largest file accepted is 10 MB\.)? Choose a smaller file\.$/,
+    );
+    expect(await page.locator('#upload-file-field').getAttribute('class')).toContain('field--error');
+    expect(await upload.getByLabel('File', { exact: true }).getAttribute('aria-describedby')).toContain(
+      'upload-file-error',
+    );
+    expect(await page.locator('#upload-result').isHidden()).toBe(true);
+    await assertNoRawProblem(page);
+    await shot(page, '08-file-too-large');
+  });
+
+  it('explains a text file dressed as .png next to the file field', async () => {
+    const upload = page.locator('#upload-card');
+    const note = Buffer.from('Patient reports mild headache. Not an image.\n', 'utf8');
+    await upload
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: note });
+    const response = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/records'));
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    expect((await response).status()).toBe(415);
+
+    const error = page.locator('#upload-file-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(
+      'This file is not a supported medical image or document. Choose a PNG, JPEG, GIF, WebP, TIFF, BMP, DICOM or PDF file.',
+    );
+    await assertNoRawProblem(page);
+    await shot(page, '09-not-an-image');
+  });
+
+  it('says plainly when a patient has no records on a ledger', async () => {
+    const retrieve = page.locator('#retrieve-card');
+    await retrieve.getByLabel('Patient ID').fill(`NEW-${patientId}`);
+    await retrieve.getByRole('radio', { name: 'MEDchain' }).check();
+    await retrieve.getByRole('button', { name: 'Retrieve' }).click();
+    const notice = page.locator('#retrieve-empty');
+    await notice.waitFor();
+    expect(await notice.textContent()).toBe('No records yet for this patient on MEDchain.');
+    expect(await page.locator('#retrieve-result').isHidden()).toBe(true);
+    await shot(page, '10-no-records');
+  });
+
+  it('embeds a PDF record on MEDchain', async () => {
+    const upload = page.locator('#upload-card');
+    await upload.getByLabel('Patient ID').fill(patientId);
+    await upload.getByRole('radio', { name: 'MEDchain' }).check();
+    await upload.getByLabel('File', { exact: true }).setInputFiles({
+      name: 'discharge-letter.pdf',
+      mimeType: 'application/pdf',
+      buffer: letterPdf('Discharge letter'),
+    });
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#upload-status', { hasText: 'Stored version 1' }).waitFor();
+
+    await page.locator('#upload-view').click();
+    const frame = page.locator('#viewer iframe');
+    await frame.waitFor();
+    expect(await frame.getAttribute('src')).toMatch(/^blob:/);
+    expect(await frame.getAttribute('title')).toBe('PDF document discharge-letter.pdf');
+    expect(await page.locator('#retrieve-card').getByRole('radio', { name: 'MEDchain' }).isChecked()).toBe(true);
+    // Chromium shows PDFs through its built-in viewer, a chrome-extension:// frame inside ours.
+    await waitFor(() => page.frames().some((f) => f.url().startsWith('chrome-extension://')), 'the PDF viewer');
+    await page.waitForTimeout(1500); // let the viewer paint the page before the screenshot
+    await shot(page, '11-pdf-on-medchain');
+  });
+
+  it('pages through a long history with Load more', async () => {
+    const many = `MANY-${patientId}`;
+    const versions = HISTORY_PAGE_SIZE + 2;
+    for (let index = 0; index < versions; index += 1) {
+      const body = new FormData();
+      body.append('chain', 'SUPchain');
+      body.append(
+        'file',
+        new Blob([new Uint8Array(scanPng({ width: 64, height: 48, seed: 10 + index }))], { type: 'image/png' }),
+        `scan-${index + 1}.png`,
+      );
+      const created = await fetch(`${server.baseUrl}/api/v1/patients/${many}/records`, {
+        method: 'POST',
+        body,
+        headers: provider ? { Authorization: `Bearer ${provider.token}` } : {},
+      });
+      expect(created.status).toBe(201);
+    }
+    const retrieve = page.locator('#retrieve-card');
+    await retrieve.getByLabel('Patient ID').fill(many);
+    await retrieve.getByRole('radio', { name: 'SUPchain' }).check();
+    await retrieve.getByRole('button', { name: 'Retrieve' }).click();
+    await page.locator('#viewer img').waitFor();
+    const rows = page.locator('#history-body tr');
+    await page.waitForFunction((n) => document.querySelectorAll('#history-body tr').length === n, HISTORY_PAGE_SIZE);
+    const more = page.getByRole('button', { name: 'Load more' });
+    expect(await more.isVisible()).toBe(true);
+    await more.click();
+    await page.waitForFunction((n) => document.querySelectorAll('#history-body tr').length === n, versions);
+    expect(await more.isHidden()).toBe(true);
+    expect((await rows.locator('.history__version').allTextContents()).map(Number)).toEqual(
+      Array.from({ length: versions }, (_, index) => versions - index),
+    );
+  });
+
+  it('can be used with the keyboard alone, with a visible focus ring', async () => {
+    const keyboardPage = await context.newPage();
+    const keyboardProbe: PageProbe = { cspViolations: [], pageErrors: [] };
+    watch(keyboardPage, keyboardProbe);
+    await signedIn(keyboardPage, provider);
+    await keyboardPage.goto(`${server.baseUrl}/`);
+    const visited: { id: string; outline: string }[] = [];
+    for (let step = 0; step < 12; step += 1) {
+      await keyboardPage.keyboard.press('Tab');
+      visited.push(
+        await keyboardPage.evaluate(() => {
+          const active = document.activeElement as HTMLElement;
+          if (active === document.body) return { id: 'body', outline: '' };
+          const style = getComputedStyle(active);
+          return {
+            id: active.id || active.getAttribute('name') || active.className,
+            outline: `${style.outlineStyle} ${style.outlineWidth}`,
+          };
+        }),
+      );
+    }
+    const ids = visited.map((v) => v.id);
+    for (const expected of [
+      'upload-patient',
+      'upload-chain',
+      'upload-file',
+      'upload-submit',
+      'retrieve-patient',
+      'retrieve-chain',
+      'retrieve-submit',
+    ]) {
+      expect(ids).toContain(expected);
+    }
+    expect(ids.indexOf('upload-patient')).toBeLessThan(ids.indexOf('retrieve-patient'));
+    for (const { id, outline } of visited.filter((v) => v.id !== 'skip-link' && v.id !== 'body')) {
+      expect({ id, outline }).toEqual({ id, outline: expect.stringMatching(/^solid [2-9]/) });
+    }
+
+    await keyboardPage.focus('#retrieve-patient');
+    await keyboardPage.keyboard.type(patientId);
+    await keyboardPage.keyboard.press('Enter');
+    await keyboardPage.locator('#viewer img').waitFor();
+    await keyboardPage.keyboard.press('Tab');
+    await shot(keyboardPage, '12-keyboard-focus', { fullPage: false });
+    keyboardProbe.cspViolations.push(
+      ...(await keyboardPage.evaluate(() => (window as unknown as { __csp: string[] }).__csp)),
+    );
+    await keyboardPage.close();
+    expect(keyboardProbe).toEqual({ cspViolations: [], pageErrors: [] });
+  });
+
+  it('fits a 320 px wide phone (and so 400 % zoom) without horizontal scrolling', async () => {
+    const phone = await context.newPage();
+    const phoneProbe: PageProbe = { cspViolations: [], pageErrors: [] };
+    watch(phone, phoneProbe);
+    await signedIn(phone, provider);
+    await phone.setViewportSize({ width: 320, height: 720 });
+    await phone.goto(`${server.baseUrl}/`);
+    const retrieve = phone.locator('#retrieve-card');
+    await retrieve.getByLabel('Patient ID').fill(patientId);
+    await retrieve.getByRole('button', { name: 'Retrieve' }).click();
+    await phone.locator('#viewer img').waitFor();
+    await phone.locator('#upload-card').getByLabel('Patient ID').fill('bad id!');
+    await phone.locator('#upload-card').getByRole('button', { name: 'Upload' }).click();
+    await phone.locator('#upload-patient-error').waitFor();
+
+    const widths = await phone.evaluate(() => ({
+      document: document.documentElement.scrollWidth,
+      body: document.body.scrollWidth,
+      viewport: window.innerWidth,
+    }));
+    expect(widths.document).toBeLessThanOrEqual(320);
+    expect(widths.body).toBeLessThanOrEqual(320);
+    await shot(phone, '13-phone-320px-full');
+    await shotSlices(phone, '14-phone-320px');
+    phoneProbe.cspViolations.push(...(await phone.evaluate(() => (window as unknown as { __csp: string[] }).__csp)));
+    await phone.close();
+    expect(phoneProbe).toEqual({ cspViolations: [], pageErrors: [] });
+  });
+});
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/** A new tab starts without a token (sessionStorage is per tab): give it the provider's. */
+async function signedIn(target: Page, provider: TestProvider | null): Promise<void> {
+  if (!provider) return;
+  await target.addInitScript(([key, token]) => sessionStorage.setItem(key, token), [TOKEN_STORAGE_KEY, provider.token]);
+}
+
+function watch(target: Page, probe: PageProbe): void {
+  target.on('pageerror', (error) => probe.pageErrors.push(error.message));
+  target.on('console', (message) => {
+    if (message.type() === 'error' && !/Failed to load resource/.test(message.text()))
+      probe.pageErrors.push(message.text());
+  });
+}
+
+async function openWithStrictCsp(target: Page, baseUrl: string): Promise<void> {
+  await target.route(`${baseUrl}/`, async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': STRICT_CSP } });
+  });
+  await target.goto(`${baseUrl}/`);
+  // Stop intercepting so uploads reach the network stack untouched (and report progress).
+  await target.unrouteAll();
+}
+
+/** Records every value the progress bar takes. */
+async function recordProgress(target: Page): Promise<void> {
+  await target.evaluate(() => {
+    const bar = document.getElementById('upload-progress') as HTMLProgressElement;
+    const w = window as unknown as { __progress: number[] };
+    w.__progress = [];
+    new MutationObserver(() => w.__progress.push(bar.value)).observe(bar, {
+      attributes: true,
+      attributeFilter: ['value'],
+    });
+  });
+}
+
+/** SHA-256 of the bytes behind the blob: URL of the <img> the viewer shows. */
+async function shownImageSha256(target: Page): Promise<string> {
+  return target.evaluate(async () => {
+    const img = document.querySelector<HTMLImageElement>('#viewer img');
+    if (!img) throw new Error('no image shown');
+    const blob = (window as unknown as { __blobs: Map<string, Blob> }).__blobs.get(img.src);
+    if (!blob) throw new Error(`no Blob recorded for ${img.src}`);
+    const bytes = await blob.arrayBuffer();
+    const digest = await crypto.subtle.digest('SHA-256', bytes);
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  });
+}
+
+/** No JSON, stack or problem type leaks into what the user reads. */
+async function assertNoRawProblem(target: Page): Promise<void> {
+  const text = (await target.locator('main').innerText()) ?? '';
+  expect(text).not.toMatch(/[{}]|"code"|problem|urn:|\bat .+\.(ts|js):\d+/);
+}
+
+async function shot(target: Page | Locator, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  if ('goto' in target) await target.screenshot({ path, fullPage: options.fullPage ?? true });
+  else await target.screenshot({ path });
+}
+
+/** A tall phone page in readable 320 × 800 slices. */
+async function shotSlices(target: Page, name: string): Promise<void> {
+  const { width, height } = await target.evaluate(() => ({
+    width: window.innerWidth,
+    height: document.documentElement.scrollHeight,
+  }));
+  const slice = 800;
+  for (let index = 0; index * slice < height; index += 1) {
+    const clip = { x: 0, y: index * slice, width, height: Math.min(slice, height - index * slice) };
+    await target.screenshot({ path: join(SCREENSHOT_DIR, `${name}-part${index + 1}.png`), fullPage: true, clip });
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((file) => file.endsWith('.png'));
+  } catch {
+    return [];
+  }
+}
