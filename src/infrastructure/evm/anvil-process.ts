@@ -23,6 +23,8 @@ export interface AnvilOptions {
   /** Default true: refuse transactions over 16,777,216 gas like Sepolia (EIP-7825). */
   readonly enforceTxGasCap?: boolean;
   readonly hardfork?: string;
+  /** Lift anvil's 2 MB request body limit (only the gas benchmark's seed-style 1 MiB call needs it). */
+  readonly unlimitedRequestSize?: boolean;
   readonly startTimeoutMs?: number;
   /** Used in log lines, e.g. "supchain". */
   readonly label?: string;
@@ -71,6 +73,7 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilProcess> {
     String(options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT),
   ];
   if (options.enforceTxGasCap ?? true) args.push('--enable-tx-gas-limit');
+  if (options.unlimitedRequestSize) args.push('--no-request-size-limit');
   if (options.statePath) args.push('--state', options.statePath);
   if (options.statePath && options.stateIntervalSeconds) {
     args.push('--state-interval', String(options.stateIntervalSeconds));

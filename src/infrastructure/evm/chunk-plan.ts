@@ -230,7 +230,7 @@ export function planUpload(
   const batches: PlannedChunk[][] = [];
   const batchGasLimits: number[] = [];
   const stored = chunks.slice(0, chunks.length - tailCount);
-  for (let next = 0; next < stored.length; ) {
+  for (let next = 0; next < stored.length;) {
     const batch: PlannedChunk[] = [stored[next]];
     if (storeChunksGasLimit(batch.map(lengthOf)) > txGasCap) {
       throw new RangeError('a single chunk exceeds the transaction gas cap');

@@ -14,7 +14,7 @@ import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
 import { LedgerRecord, NewLedgerRecord, PATIENT_KEY_BYTES, SHA256_BYTES } from '../../domain/emr-record';
 import {
   ChainUnavailableError,
-  IdempotencyConflictError,
+  DuplicateRecordError,
   IntegrityCheckFailedError,
   PayloadTooLargeError,
   ValidationFailedError,
@@ -82,8 +82,14 @@ export class EvmEmrRepository extends EmrRepository {
     request.timeout = settings.timeoutMs;
     const network = Network.from(settings.expectedChainId);
     // staticNetwork: ethers must not probe (and retry forever on) an unreachable RPC; the chain id
-    // is checked explicitly in verify().
-    this.provider = new JsonRpcProvider(request, network, { staticNetwork: network });
+    // is checked explicitly in verify(). batchStallTime 0: requests made in the same tick still
+    // share one HTTP request, but none waits the default 10 ms for company. cacheTimeout -1: ethers
+    // would otherwise answer a repeated query (nonce, receipt, height) from a 250 ms cache.
+    this.provider = new JsonRpcProvider(request, network, {
+      staticNetwork: network,
+      batchStallTime: 0,
+      cacheTimeout: -1,
+    });
     this.registry = EmrRegistry__factory.connect(settings.registryAddress, this.provider);
     const wallet = new Wallet(settings.signerPrivateKey, this.provider);
     this.sender = new TransactionSender(this.provider, wallet, BigInt(settings.expectedChainId));
@@ -394,16 +400,25 @@ export class EvmEmrRepository extends EmrRepository {
     }
     const code = await this.rpc(() => this.provider.getCode(this.settings.registryAddress));
     if (code === '0x') {
-      throw new LedgerMisconfiguredError(this.chain, `no contract at registry address ${this.settings.registryAddress}.`);
+      throw new LedgerMisconfiguredError(
+        this.chain,
+        `no contract at registry address ${this.settings.registryAddress}.`,
+      );
     }
     const [isWriter, maxChunk] = await this.rpc(() =>
       Promise.all([this.registry.hasRole(WRITER_ROLE, this.sender.address), this.registry.MAX_CHUNK_BYTES()]),
     ).catch((error: unknown) => {
       if (error instanceof ChainUnavailableError) throw error;
-      throw new LedgerMisconfiguredError(this.chain, `the contract at ${this.settings.registryAddress} is not an EmrRegistry.`);
+      throw new LedgerMisconfiguredError(
+        this.chain,
+        `the contract at ${this.settings.registryAddress} is not an EmrRegistry.`,
+      );
     });
     if (maxChunk !== BigInt(MAX_CHUNK_BYTES)) {
-      throw new LedgerMisconfiguredError(this.chain, `the registry's chunk size ${maxChunk} differs from ${MAX_CHUNK_BYTES}.`);
+      throw new LedgerMisconfiguredError(
+        this.chain,
+        `the registry's chunk size ${maxChunk} differs from ${MAX_CHUNK_BYTES}.`,
+      );
     }
     if (!isWriter) {
       throw new LedgerMisconfiguredError(
@@ -458,8 +473,8 @@ function assertBytes(value: Uint8Array, length: number, field: string): void {
   }
 }
 
-function duplicate(recordId: string, chain: ChainName): IdempotencyConflictError {
-  return new IdempotencyConflictError(
+function duplicate(recordId: string, chain: ChainName): DuplicateRecordError {
+  return new DuplicateRecordError(
     `Record ${recordId} already exists on ${CHAIN_DISPLAY_NAMES[chain]}; records are never overwritten.`,
   );
 }

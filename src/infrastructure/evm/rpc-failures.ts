@@ -20,7 +20,11 @@ export async function withDeadline<T>(work: Promise<T>, timeoutMs: number, onTim
   }
 }
 
-export function unavailable(chain: ChainName, what: string, retryAfterSeconds = RETRY_AFTER_SECONDS): ChainUnavailableError {
+export function unavailable(
+  chain: ChainName,
+  what: string,
+  retryAfterSeconds = RETRY_AFTER_SECONDS,
+): ChainUnavailableError {
   return new ChainUnavailableError(`Ledger ${CHAIN_DISPLAY_NAMES[chain]} is unavailable: ${what}.`, retryAfterSeconds);
 }
 
@@ -46,7 +50,8 @@ export function toChainUnavailable(chain: ChainName, error: unknown): ChainUnava
     return unavailable(chain, "the service's ledger account cannot pay for gas", 60);
   }
   const status = (error as { info?: { responseStatus?: string } } | null)?.info?.responseStatus ?? '';
-  if (status.startsWith('429')) return unavailable(chain, 'the RPC is throttling requests', THROTTLED_RETRY_AFTER_SECONDS);
+  if (status.startsWith('429'))
+    return unavailable(chain, 'the RPC is throttling requests', THROTTLED_RETRY_AFTER_SECONDS);
   const code = (error as { code?: unknown } | null)?.code;
   const kind = typeof code === 'string' && /^[A-Z_]+$/.test(code) ? code : 'RPC_ERROR';
   return unavailable(chain, `the RPC request failed (${kind})`);

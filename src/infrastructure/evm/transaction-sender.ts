@@ -1,4 +1,5 @@
-import { FeeData, isError, JsonRpcProvider, TransactionReceipt, TransactionRequest, Wallet } from 'ethers';
+import { FeeData, getBytes, isError, JsonRpcProvider, keccak256, TransactionReceipt, Wallet } from 'ethers';
+import { signEip1559 } from './eip1559-transaction';
 
 /** A contract call to sign; the gas limit is always explicit (see chunk-plan.ts for why). */
 export interface OutgoingTransaction {
@@ -80,27 +81,24 @@ export class TransactionSender {
 
   private async signAndBroadcast(tx: OutgoingTransaction, isRetry: boolean): Promise<string> {
     if (this.nextNonce === null) {
-      this.nextNonce = await this.provider.getTransactionCount(this.wallet.address, 'pending');
+      // Raw call: the provider must not answer this from a cache.
+      const count = (await this.provider.send('eth_getTransactionCount', [this.wallet.address, 'pending'])) as string;
+      this.nextNonce = Number(BigInt(count));
     }
     const nonce = this.nextNonce;
-    const request: TransactionRequest = {
-      ...(await this.feeFields()),
-      chainId: this.chainId,
-      nonce,
-      to: tx.to,
-      data: tx.data,
-      gasLimit: tx.gasLimit,
-      value: 0,
-    };
-    const signed = await this.wallet.signTransaction(request);
+    const { raw, hash } = await this.sign(tx, nonce);
     try {
-      const response = await this.provider.broadcastTransaction(signed);
+      // Buffer's hex encoder: ethers' hexlify is ~20× slower on 74 KB of calldata.
+      await this.provider.send('eth_sendRawTransaction', [`0x${Buffer.from(raw).toString('hex')}`]);
       this.nextNonce = nonce + 1;
-      return response.hash;
+      return hash;
     } catch (error) {
       this.nextNonce = null;
       // Another process used the key (nonce taken) or fees moved: re-read both and try once more.
-      if (!isRetry && (isError(error, 'NONCE_EXPIRED') || isError(error, 'REPLACEMENT_UNDERPRICED') || feeTooLow(error))) {
+      if (
+        !isRetry &&
+        (isError(error, 'NONCE_EXPIRED') || isError(error, 'REPLACEMENT_UNDERPRICED') || feeTooLow(error))
+      ) {
         this.fees = null;
         return this.signAndBroadcast(tx, true);
       }
@@ -108,16 +106,38 @@ export class TransactionSender {
     }
   }
 
-  private async feeFields(): Promise<Pick<TransactionRequest, 'type' | 'gasPrice' | 'maxFeePerGas' | 'maxPriorityFeePerGas'>> {
+  private async sign(tx: OutgoingTransaction, nonce: number): Promise<{ raw: Uint8Array; hash: string }> {
     if (!this.fees || Date.now() - this.fees.fetchedAt > FEE_DATA_TTL_MS) {
       this.fees = { data: await this.provider.getFeeData(), fetchedAt: Date.now() };
     }
     const { maxFeePerGas, maxPriorityFeePerGas, gasPrice } = this.fees.data;
-    // EIP-1559 where the chain has a base fee; legacy pricing on older private chains.
     if (maxFeePerGas !== null && maxPriorityFeePerGas !== null) {
-      return { type: 2, maxFeePerGas, maxPriorityFeePerGas };
+      return signEip1559(
+        {
+          chainId: this.chainId,
+          nonce,
+          maxPriorityFeePerGas,
+          maxFeePerGas,
+          gasLimit: BigInt(tx.gasLimit),
+          to: tx.to,
+          value: 0n,
+          data: getBytes(tx.data),
+        },
+        this.wallet.signingKey,
+      );
     }
-    return { type: 0, gasPrice: gasPrice ?? undefined };
+    // Legacy (pre-London) private chains: ethers' signer, slower but rare.
+    const signed = await this.wallet.signTransaction({
+      type: 0,
+      chainId: this.chainId,
+      nonce,
+      to: tx.to,
+      data: tx.data,
+      gasLimit: tx.gasLimit,
+      gasPrice: gasPrice ?? undefined,
+      value: 0,
+    });
+    return { raw: getBytes(signed), hash: keccak256(signed) };
   }
 }
 

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.37;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+/**
+ * @title PatientAccessRegistry
+ * @notice The patient-centric half of a ledger: published public keys, consents and the access
+ *         log. Patients and providers appear only as keyed pseudonyms (bytes32); an access-log
+ *         entry's note (who read and why) is sealed to the patient's key off-chain.
+ *
+ * @dev Kept apart from EmrRegistry so each contract stays well under the EIP-170 code size
+ *      limit and consent changes never touch record storage. Consent is current state (checked
+ *      by the service on every read); its history is the ConsentGranted / ConsentRevoked events.
+ */
+contract PatientAccessRegistry is AccessControl {
+    /// @notice Role allowed to publish keys, change consents and append to access logs.
+    bytes32 public constant WRITER_ROLE = keccak256("WRITER_ROLE");
+
+    /// @notice SEC 1 uncompressed P-256 public key length.
+    uint256 public constant PUBLIC_KEY_BYTES = 65;
+
+    /// @notice Largest page an access-log view returns, so one call stays cheap for any node.
+    uint256 public constant MAX_PAGE = 100;
+
+    /// @notice Largest sealed note accepted for one access-log entry.
+    uint256 public constant MAX_NOTE_BYTES = 1024;
+
+    /// @notice Why an access happened: 0 = the provider's own upload, 1 = consent, 2 = emergency.
+    uint8 public constant MAX_ACCESS_KIND = 2;
+
+    struct Consent {
+        uint64 grantedAt;
+        /// @dev 0: until revoked.
+        uint64 expiresAt;
+        bool active;
+    }
+
+    struct AccessEntry {
+        bytes32 patientKey;
+        bytes32 accessorKey;
+        /// @dev bytes32(0): the history was listed, not one record read.
+        bytes32 recordId;
+        uint64 at;
+        uint8 kind;
+        bytes sealedNote;
+    }
+
+    mapping(bytes32 subject => bytes publicKey) private _publicKeys;
+    mapping(bytes32 patient => mapping(bytes32 provider => Consent)) private _consents;
+    mapping(bytes32 patient => bytes32[] providers) private _consentProviders;
+    mapping(bytes32 patient => mapping(bytes32 provider => bool)) private _everGranted;
+    mapping(bytes32 patient => AccessEntry[]) private _accessLog;
+
+    /// @notice A public key had the wrong length.
+    error PatientAccessRegistryBadPublicKey(uint256 length);
+    /// @notice A consent's expiry is not after the current block time.
+    error PatientAccessRegistryExpiryInPast(uint64 expiresAt, uint256 blockTime);
+    /// @notice An access-log entry had an unknown kind or an oversized note.
+    error PatientAccessRegistryBadEntry(uint256 index);
+    /// @notice A zero address was given where an account is required.
+    error PatientAccessRegistryZeroAddress();
+
+    /// @notice A patient's or provider's public key was published (or rotated).
+    event PublicKeyPublished(bytes32 indexed subjectKey, bytes publicKey);
+    /// @notice A patient granted (or re-granted) a provider consent.
+    event ConsentGranted(bytes32 indexed patientKey, bytes32 indexed providerKey, uint64 expiresAt);
+    /// @notice A patient revoked a provider's consent.
+    event ConsentRevoked(bytes32 indexed patientKey, bytes32 indexed providerKey);
+    /// @notice Someone other than the patient read a record (or the history) of the patient.
+    event AccessLogged(
+        bytes32 indexed patientKey,
+        bytes32 indexed accessorKey,
+        bytes32 indexed recordId,
+        uint8 kind,
+        uint64 at,
+        uint256 position
+    );
+
+    /// @notice `admin` manages roles; `writer` is the service's account.
+    constructor(address admin, address writer) {
+        if (admin == address(0) || writer == address(0)) revert PatientAccessRegistryZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(WRITER_ROLE, writer);
+    }
+
+    /// @notice Publishes the P-256 public key of a patient or provider pseudonym.
+    function publishPublicKey(bytes32 subjectKey, bytes calldata publicKey) external onlyRole(WRITER_ROLE) {
+        if (publicKey.length != PUBLIC_KEY_BYTES) revert PatientAccessRegistryBadPublicKey(publicKey.length);
+        _publicKeys[subjectKey] = publicKey;
+        emit PublicKeyPublished(subjectKey, publicKey);
+    }
+
+    /// @notice The published public key, or empty bytes.
+    function publicKeyOf(bytes32 subjectKey) external view returns (bytes memory) {
+        return _publicKeys[subjectKey];
+    }
+
+    /// @notice Grants a provider consent to read the patient's records; replaces an earlier grant.
+    function grantConsent(bytes32 patientKey, bytes32 providerKey, uint64 expiresAt) external onlyRole(WRITER_ROLE) {
+        if (expiresAt != 0 && expiresAt <= block.timestamp) {
+            revert PatientAccessRegistryExpiryInPast(expiresAt, block.timestamp);
+        }
+        _consents[patientKey][providerKey] = Consent(uint64(block.timestamp), expiresAt, true);
+        if (!_everGranted[patientKey][providerKey]) {
+            _everGranted[patientKey][providerKey] = true;
+            _consentProviders[patientKey].push(providerKey);
+        }
+        emit ConsentGranted(patientKey, providerKey, expiresAt);
+    }
+
+    /// @notice Revokes a provider's consent; revoking one not in force changes nothing but still logs.
+    function revokeConsent(bytes32 patientKey, bytes32 providerKey) external onlyRole(WRITER_ROLE) {
+        delete _consents[patientKey][providerKey];
+        emit ConsentRevoked(patientKey, providerKey);
+    }
+
+    /// @notice The consent as it stands (active false: none, or revoked). Expiry is for the reader to compare.
+    function consentOf(bytes32 patientKey, bytes32 providerKey) external view returns (Consent memory) {
+        return _consents[patientKey][providerKey];
+    }
+
+    /// @notice Every provider ever granted by the patient, with the consent as it stands now.
+    /// @dev Bounded by how many providers one patient ever consents to.
+    function consentsOf(bytes32 patientKey)
+        external
+        view
+        returns (bytes32[] memory providers, Consent[] memory consents)
+    {
+        providers = _consentProviders[patientKey];
+        consents = new Consent[](providers.length);
+        for (uint256 i = 0; i < providers.length; i++) {
+            consents[i] = _consents[patientKey][providers[i]];
+        }
+    }
+
+    /// @notice Appends access-log entries (a batch, possibly for several patients).
+    function appendAccessLog(AccessEntry[] calldata entries) external onlyRole(WRITER_ROLE) {
+        for (uint256 i = 0; i < entries.length; i++) {
+            AccessEntry calldata entry = entries[i];
+            if (entry.kind > MAX_ACCESS_KIND || entry.sealedNote.length > MAX_NOTE_BYTES) {
+                revert PatientAccessRegistryBadEntry(i);
+            }
+            _accessLog[entry.patientKey].push(entry);
+            emit AccessLogged(
+                entry.patientKey,
+                entry.accessorKey,
+                entry.recordId,
+                entry.kind,
+                entry.at,
+                _accessLog[entry.patientKey].length
+            );
+        }
+    }
+
+    /// @notice How many entries the patient's access log holds.
+    function accessLogLength(bytes32 patientKey) external view returns (uint256) {
+        return _accessLog[patientKey].length;
+    }
+
+    /**
+     * @notice Up to `limit` entries with 1-based positions below `beforePosition`, newest first
+     *         (`beforePosition` 0: from the newest).
+     */
+    function accessLogPage(bytes32 patientKey, uint256 beforePosition, uint256 limit)
+        external
+        view
+        returns (AccessEntry[] memory entries, uint256[] memory positions)
+    {
+        AccessEntry[] storage log = _accessLog[patientKey];
+        uint256 end = beforePosition == 0 || beforePosition > log.length + 1 ? log.length + 1 : beforePosition;
+        uint256 count = limit > MAX_PAGE ? MAX_PAGE : limit;
+        if (count > end - 1) count = end - 1;
+        entries = new AccessEntry[](count);
+        positions = new uint256[](count);
+        for (uint256 i = 0; i < count; i++) {
+            uint256 position = end - 1 - i;
+            entries[i] = log[position - 1];
+            positions[i] = position;
+        }
+    }
+}

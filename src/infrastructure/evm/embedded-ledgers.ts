@@ -1,0 +1,227 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FetchRequest, JsonRpcProvider, keccak256, Network } from 'ethers';
+import { ChainName, CHAIN_NAMES } from '../../domain/chain-name';
+import { AnvilProcess, startAnvil } from './anvil-process';
+import { EvmLedgerSettings, EvmLogger, SILENT_LOGGER } from './evm-ledger-settings';
+import { deployRegistry, RegistryDeployment } from './registry-deployment';
+
+/**
+ * Local ledgers for development and demos: one anvil process per chain, state persisted under
+ * `<dataDir>/chains/<chain>/`. Not for production: a real deployment points the adapter at real
+ * nodes (see scripts/deploy.ts).
+ */
+
+/** Distinct ids, so a transaction signed for one embedded chain is invalid on the other (EIP-155). */
+export const EMBEDDED_CHAIN_IDS: Readonly<Record<ChainName, number>> = {
+  supchain: 1_337_101,
+  medchain: 1_337_102,
+};
+
+/**
+ * Anvil's first dev account (mnemonic "test test test test test test test test test test test junk",
+ * m/44'/60'/0'/0/0). PUBLIC KEY MATERIAL, known to everyone: it deploys and writes to the embedded
+ * local chains only, and must never hold value or be configured for a remote network.
+ */
+export const ANVIL_DEV_PRIVATE_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+
+const DEFAULT_STATE_INTERVAL_SECONDS = 10;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface EmbeddedLedgersOptions {
+  /** Root of the service's data; chains live in `<dataDir>/chains/<chain>/`. */
+  readonly dataDir: string;
+  readonly logger?: EvmLogger;
+  /** Default: both ledgers. */
+  readonly chains?: readonly ChainName[];
+  /** Fixed RPC ports (default: any free port, so two instances never clash). */
+  readonly ports?: Partial<Record<ChainName, number>>;
+  /** How often anvil also writes its state while running (default 10 s). */
+  readonly stateIntervalSeconds?: number;
+  /** Becomes each ledger's `timeoutMs` (default 30 s). */
+  readonly timeoutMs?: number;
+  /**
+   * Default true: on SIGINT/SIGTERM stop the chains (so their state is written) and then, if no
+   * other handler is listening (e.g. Nest's shutdown hooks), re-raise the signal to exit.
+   */
+  readonly handleProcessSignals?: boolean;
+}
+
+export interface EmbeddedLedgers {
+  /** One entry per chain, ready for `EvmEmrRepository.connect`. */
+  readonly settings: readonly EvmLedgerSettings[];
+  /** Stops every chain (SIGTERM, waits for exit so state is written). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedLedgers(options: EmbeddedLedgersOptions): Promise<EmbeddedLedgers> {
+  const logger = options.logger ?? SILENT_LOGGER;
+  const chains = options.chains ?? CHAIN_NAMES;
+  const started: { anvil: AnvilProcess; pidFile: string }[] = [];
+  let stopping: Promise<void> | null = null;
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      await Promise.all(
+        started.map(async ({ anvil, pidFile }) => {
+          await anvil.stop();
+          await rm(pidFile, { force: true });
+        }),
+      );
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.log(`${signal}: stopping the embedded ledgers.`);
+    void stop().finally(() => {
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
+  if (options.handleProcessSignals ?? true) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  try {
+    const settings = await Promise.all(
+      chains.map(async (chain) => {
+        const { anvil, pidFile, settings: chainSettings } = await startChain(chain, options, logger);
+        started.push({ anvil, pidFile });
+        return chainSettings;
+      }),
+    );
+    return { settings, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function chainDir(dataDir: string, chain: ChainName): string {
+  return join(dataDir, 'chains', chain);
+}
+
+async function startChain(
+  chain: ChainName,
+  options: EmbeddedLedgersOptions,
+  logger: EvmLogger,
+): Promise<{ anvil: AnvilProcess; pidFile: string; settings: EvmLedgerSettings }> {
+  const dir = chainDir(options.dataDir, chain);
+  const pidFile = join(dir, 'anvil.pid');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await claimPidFile(pidFile, chain);
+  const chainId = EMBEDDED_CHAIN_IDS[chain];
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const anvil = await startAnvil({
+    chainId,
+    port: options.ports?.[chain] ?? 0,
+    statePath: join(dir, 'state.json'),
+    stateIntervalSeconds: options.stateIntervalSeconds ?? DEFAULT_STATE_INTERVAL_SECONDS,
+    label: chain,
+    logger,
+  });
+  try {
+    await writeFile(pidFile, `${anvil.pid}\n`);
+    const deployment = await ensureRegistry(chain, anvil.rpcUrl, chainId, dir, timeoutMs, logger);
+    return {
+      anvil,
+      pidFile,
+      settings: {
+        chain,
+        rpcUrl: anvil.rpcUrl,
+        registryAddress: deployment.registryAddress,
+        signerPrivateKey: ANVIL_DEV_PRIVATE_KEY,
+        expectedChainId: chainId,
+        // Anvil mines one block per transaction and none otherwise: waiting for more would hang.
+        confirmations: 1,
+        timeoutMs,
+      },
+    };
+  } catch (error) {
+    await anvil.stop();
+    await rm(pidFile, { force: true });
+    throw error;
+  }
+}
+
+/** Refuses to start a second anvil on the same state file (it would be overwritten at exit). */
+async function claimPidFile(path: string, chain: ChainName): Promise<void> {
+  const previous = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(previous) && previous > 0 && isAlive(previous)) {
+    throw new Error(`The embedded ${chain} ledger is already running (anvil pid ${previous}, ${path}).`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Reuses the registry recorded in deployment.json if its code is still on the chain, otherwise
+ * (first start, or the state file was lost) deploys one and records it.
+ */
+async function ensureRegistry(
+  chain: ChainName,
+  rpcUrl: string,
+  chainId: number,
+  dir: string,
+  timeoutMs: number,
+  logger: EvmLogger,
+): Promise<RegistryDeployment> {
+  const path = join(dir, 'deployment.json');
+  const recorded = await readDeployment(path);
+  if (recorded) {
+    const code = await codeAt(rpcUrl, chainId, recorded.registryAddress, timeoutMs);
+    if (recorded.chainId === chainId && code !== '0x' && keccak256(code) === recorded.registryCodeHash) {
+      logger.log(`Embedded ${chain}: reusing registry ${recorded.registryAddress}.`);
+      return recorded;
+    }
+    logger.warn(
+      `Embedded ${chain}: registry ${recorded.registryAddress} from ${path} is not on the chain ` +
+        `(state file lost or reset); deploying a new registry. Records written before are no longer on this ledger.`,
+    );
+  }
+  const deployment = await deployRegistry({
+    network: chain,
+    rpcUrl,
+    chainId,
+    deployerPrivateKey: ANVIL_DEV_PRIVATE_KEY,
+    timeoutMs,
+  });
+  // Write-then-rename: a crash mid-write never leaves a truncated deployment.json.
+  await writeFile(`${path}.tmp`, `${JSON.stringify(deployment, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+  logger.log(`Embedded ${chain}: deployed registry ${deployment.registryAddress} (recorded in ${path}).`);
+  return deployment;
+}
+
+async function readDeployment(path: string): Promise<RegistryDeployment | null> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<RegistryDeployment>;
+    if (typeof parsed.registryAddress === 'string' && typeof parsed.registryCodeHash === 'string') {
+      return parsed as RegistryDeployment;
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+async function codeAt(rpcUrl: string, chainId: number, address: string, timeoutMs: number): Promise<string> {
+  const request = new FetchRequest(rpcUrl);
+  request.timeout = timeoutMs;
+  const network = Network.from(chainId);
+  const provider = new JsonRpcProvider(request, network, { staticNetwork: network });
+  try {
+    return await provider.getCode(address);
+  } finally {
+    provider.destroy();
+  }
+}

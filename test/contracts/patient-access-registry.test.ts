@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import { ethers } from 'hardhat';
+import { loadFixture, time } from '@nomicfoundation/hardhat-network-helpers';
+
+const key = (n: number) => ethers.zeroPadValue(ethers.toBeHex(n), 32);
+const publicKey = (fill: number) => '0x04' + fill.toString(16).padStart(2, '0').repeat(64);
+
+describe('PatientAccessRegistry', () => {
+  async function deploy() {
+    const [admin, writer, outsider] = await ethers.getSigners();
+    const registry = await ethers.deployContract('PatientAccessRegistry', [admin.address, writer.address]);
+    return { registry: registry.connect(writer), admin, writer, outsider, writerRole: await registry.WRITER_ROLE() };
+  }
+
+  describe('access control', () => {
+    it('lets only writers publish keys, change consents and append to the log', async () => {
+      const { registry, outsider, writerRole } = await loadFixture(deploy);
+      const asOutsider = registry.connect(outsider);
+      await expect(asOutsider.publishPublicKey(key(1), publicKey(1)))
+        .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
+        .withArgs(outsider.address, writerRole);
+      await expect(asOutsider.grantConsent(key(1), key(2), 0))
+        .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
+        .withArgs(outsider.address, writerRole);
+      await expect(asOutsider.revokeConsent(key(1), key(2)))
+        .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
+        .withArgs(outsider.address, writerRole);
+      await expect(asOutsider.appendAccessLog([]))
+        .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
+        .withArgs(outsider.address, writerRole);
+    });
+
+    it('refuses a zero admin or writer', async () => {
+      const [admin] = await ethers.getSigners();
+      const factory = await ethers.getContractFactory('PatientAccessRegistry');
+      await expect(factory.deploy(admin.address, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        factory,
+        'PatientAccessRegistryZeroAddress',
+      );
+    });
+  });
+
+  describe('public keys', () => {
+    it('publishes and rotates a key with an event, and refuses a wrong length', async () => {
+      const { registry } = await loadFixture(deploy);
+      expect(await registry.publicKeyOf(key(7))).to.equal('0x');
+      await expect(registry.publishPublicKey(key(7), publicKey(1)))
+        .to.emit(registry, 'PublicKeyPublished')
+        .withArgs(key(7), publicKey(1));
+      await registry.publishPublicKey(key(7), publicKey(2));
+      expect(await registry.publicKeyOf(key(7))).to.equal(publicKey(2));
+      await expect(registry.publishPublicKey(key(7), '0x04ab'))
+        .to.be.revertedWithCustomError(registry, 'PatientAccessRegistryBadPublicKey')
+        .withArgs(2);
+    });
+  });
+
+  describe('consent', () => {
+    it('grants, re-grants with an expiry and revokes, with events', async () => {
+      const { registry } = await loadFixture(deploy);
+      const [patient, provider] = [key(1), key(2)];
+      await expect(registry.grantConsent(patient, provider, 0))
+        .to.emit(registry, 'ConsentGranted')
+        .withArgs(patient, provider, 0);
+      const granted = await registry.consentOf(patient, provider);
+      expect(granted.active).to.equal(true);
+      expect(granted.expiresAt).to.equal(0n);
+      expect(granted.grantedAt).to.equal(BigInt(await time.latest()));
+
+      const expiry = (await time.latest()) + 3600;
+      await registry.grantConsent(patient, provider, expiry);
+      expect((await registry.consentOf(patient, provider)).expiresAt).to.equal(BigInt(expiry));
+
+      await expect(registry.revokeConsent(patient, provider))
+        .to.emit(registry, 'ConsentRevoked')
+        .withArgs(patient, provider);
+      expect((await registry.consentOf(patient, provider)).active).to.equal(false);
+    });
+
+    it('refuses an expiry that is not in the future', async () => {
+      const { registry } = await loadFixture(deploy);
+      const now = await time.latest();
+      await expect(registry.grantConsent(key(1), key(2), now)).to.be.revertedWithCustomError(
+        registry,
+        'PatientAccessRegistryExpiryInPast',
+      );
+    });
+
+    it("lists a patient's providers once each, with their current consent", async () => {
+      const { registry } = await loadFixture(deploy);
+      await registry.grantConsent(key(1), key(2), 0);
+      await registry.grantConsent(key(1), key(3), 0);
+      await registry.grantConsent(key(1), key(2), 0);
+      await registry.revokeConsent(key(1), key(3));
+      await registry.grantConsent(key(9), key(4), 0);
+      const [providers, consents] = await registry.consentsOf(key(1));
+      expect(providers).to.deep.equal([key(2), key(3)]);
+      expect(consents.map((c) => c.active)).to.deep.equal([true, false]);
+    });
+  });
+
+  describe('access log', () => {
+    const entry = (patient: number, n: number, kind = 1, note = '0x' + 'ee'.repeat(200)) => ({
+      patientKey: key(patient),
+      accessorKey: key(100 + n),
+      recordId: key(1000 + n),
+      at: 1_700_000_000 + n,
+      kind,
+      sealedNote: note,
+    });
+
+    it('appends a batch with one event per entry and pages newest first', async () => {
+      const { registry } = await loadFixture(deploy);
+      await expect(registry.appendAccessLog([entry(1, 1, 0), entry(2, 2), entry(1, 3, 2)]))
+        .to.emit(registry, 'AccessLogged')
+        .withArgs(key(1), key(103), key(1003), 2, 1_700_000_003, 2);
+      expect(await registry.accessLogLength(key(1))).to.equal(2n);
+      expect(await registry.accessLogLength(key(2))).to.equal(1n);
+
+      const [entries, positions] = await registry.accessLogPage(key(1), 0, 10);
+      expect(positions).to.deep.equal([2n, 1n]);
+      expect(entries[0].recordId).to.equal(key(1003));
+      expect(entries[0].kind).to.equal(2n);
+      expect(entries[1].sealedNote).to.equal('0x' + 'ee'.repeat(200));
+
+      const [older, olderPositions] = await registry.accessLogPage(key(1), 2, 10);
+      expect(olderPositions).to.deep.equal([1n]);
+      expect(older[0].accessorKey).to.equal(key(101));
+      expect((await registry.accessLogPage(key(1), 1, 10))[0]).to.deep.equal([]);
+    });
+
+    it('caps a page at MAX_PAGE entries', async () => {
+      const { registry } = await loadFixture(deploy);
+      const batch = Array.from({ length: 120 }, (_, n) => entry(5, n, 1, '0x'));
+      await registry.appendAccessLog(batch);
+      const [entries, positions] = await registry.accessLogPage(key(5), 0, 1000);
+      expect(entries.length).to.equal(100);
+      expect(positions[0]).to.equal(120n);
+    });
+
+    it('refuses an unknown kind or an oversized note', async () => {
+      const { registry } = await loadFixture(deploy);
+      await expect(registry.appendAccessLog([entry(1, 1), entry(1, 2, 3)]))
+        .to.be.revertedWithCustomError(registry, 'PatientAccessRegistryBadEntry')
+        .withArgs(1);
+      await expect(registry.appendAccessLog([entry(1, 1, 1, '0x' + '00'.repeat(1025))]))
+        .to.be.revertedWithCustomError(registry, 'PatientAccessRegistryBadEntry')
+        .withArgs(0);
+      expect(await registry.accessLogLength(key(1))).to.equal(0n);
+    });
+  });
+});
