@@ -115,6 +115,7 @@ async function main(): Promise<void> {
       chain: 'supchain',
       rpcUrl: anvil.rpcUrl,
       registryAddress: deployment.registryAddress,
+      accessRegistryAddress: deployment.accessRegistryAddress,
       signerPrivateKey: ANVIL_DEV_PRIVATE_KEY,
       expectedChainId: BENCH_CHAIN_ID,
       confirmations: 1,

@@ -41,7 +41,7 @@ contract PatientAccessRegistry is AccessControl {
         bytes32 accessorKey;
         /// @dev bytes32(0): the history was listed, not one record read.
         bytes32 recordId;
-        uint64 at;
+        uint64 readAt;
         uint8 kind;
         bytes sealedNote;
     }
@@ -73,7 +73,7 @@ contract PatientAccessRegistry is AccessControl {
         bytes32 indexed accessorKey,
         bytes32 indexed recordId,
         uint8 kind,
-        uint64 at,
+        uint64 readAt,
         uint256 position
     );
 
@@ -147,7 +147,7 @@ contract PatientAccessRegistry is AccessControl {
                 entry.accessorKey,
                 entry.recordId,
                 entry.kind,
-                entry.at,
+                entry.readAt,
                 _accessLog[entry.patientKey].length
             );
         }

@@ -42,6 +42,10 @@ async function main(): Promise<void> {
   const registryAddress = await registry.getAddress();
   const writerRole = await registry.WRITER_ROLE();
   if (!(await registry.hasRole(writerRole, writer))) throw new Error('WRITER_ROLE was not granted.');
+  const access = await ethers.deployContract('PatientAccessRegistry', [admin, writer], deployer);
+  await access.deploymentTransaction()!.wait();
+  const accessRegistryAddress = await access.getAddress();
+  if (!(await access.hasRole(writerRole, writer))) throw new Error('WRITER_ROLE was not granted on the access registry.');
 
   const deployment: RegistryDeployment = {
     network: name,
@@ -54,8 +58,11 @@ async function main(): Promise<void> {
     blockNumber: receipt.blockNumber,
     deployedAt: new Date().toISOString(),
     registryCodeHash: ethers.keccak256(await ethers.provider.getCode(registryAddress)),
+    accessRegistryAddress,
+    accessRegistryCodeHash: ethers.keccak256(await ethers.provider.getCode(accessRegistryAddress)),
   };
   console.log(`EmrRegistry at ${registryAddress} (tx ${receipt.hash}, block ${receipt.blockNumber}).`);
+  console.log(`PatientAccessRegistry at ${accessRegistryAddress}.`);
   console.log(`WRITER_ROLE: ${writer}; admin: ${admin}.`);
   if (name === 'hardhat') {
     console.log('In-process hardhat network: nothing recorded (the chain ends with this command).');
@@ -65,7 +72,8 @@ async function main(): Promise<void> {
   await writeFile(path, `${JSON.stringify(deployment, null, 2)}\n`);
   console.log(`Recorded in ${path}.`);
   const prefix = name === 'supchain' || name === 'medchain' ? name.toUpperCase() : '<SUPCHAIN|MEDCHAIN>';
-  console.log(`Service setting: ${prefix}_REGISTRY_ADDRESS=${registryAddress} (chain id ${chainId}).`);
+  console.log(`Service settings: ${prefix}_REGISTRY_ADDRESS=${registryAddress}`);
+  console.log(`                  ${prefix}_ACCESS_REGISTRY_ADDRESS=${accessRegistryAddress} (chain id ${chainId}).`);
 }
 
 main().catch((error: unknown) => {

@@ -41,7 +41,7 @@ describe('validateEnvironment', () => {
   it('requires a complete chain configuration for LEDGER_BACKEND=rpc', () => {
     expect(() => validateEnvironment({ LEDGER_BACKEND: 'rpc' })).toThrow(/SUPCHAIN_RPC_URL or MEDCHAIN_RPC_URL/);
     expect(() => validateEnvironment({ LEDGER_BACKEND: 'rpc', SUPCHAIN_RPC_URL: 'http://127.0.0.1:8545' })).toThrow(
-      /SUPCHAIN_CHAIN_ID, SUPCHAIN_REGISTRY_ADDRESS, SUPCHAIN_PRIVATE_KEY/,
+      /SUPCHAIN_CHAIN_ID, SUPCHAIN_REGISTRY_ADDRESS, SUPCHAIN_ACCESS_REGISTRY_ADDRESS, SUPCHAIN_PRIVATE_KEY/,
     );
   });
 });

@@ -75,6 +75,9 @@ export class Environment {
   @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'SUPCHAIN_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
   SUPCHAIN_REGISTRY_ADDRESS?: string;
 
+  @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'SUPCHAIN_ACCESS_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
+  SUPCHAIN_ACCESS_REGISTRY_ADDRESS?: string;
+
   @IsOptional() @Matches(HEX_32_BYTES, { message: 'SUPCHAIN_PRIVATE_KEY must be 64 hex characters' })
   SUPCHAIN_PRIVATE_KEY?: string;
 
@@ -89,6 +92,9 @@ export class Environment {
 
   @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'MEDCHAIN_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
   MEDCHAIN_REGISTRY_ADDRESS?: string;
+
+  @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'MEDCHAIN_ACCESS_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
+  MEDCHAIN_ACCESS_REGISTRY_ADDRESS?: string;
 
   @IsOptional() @Matches(HEX_32_BYTES, { message: 'MEDCHAIN_PRIVATE_KEY must be 64 hex characters' })
   MEDCHAIN_PRIVATE_KEY?: string;
@@ -121,7 +127,7 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (environment.LEDGER_BACKEND === 'rpc') {
     const configured = ['SUPCHAIN', 'MEDCHAIN'].filter((chain) => environment[`${chain}_RPC_URL` as keyof Environment]);
     const missing = configured.flatMap((chain) =>
-      ['CHAIN_ID', 'REGISTRY_ADDRESS', 'PRIVATE_KEY']
+      ['CHAIN_ID', 'REGISTRY_ADDRESS', 'ACCESS_REGISTRY_ADDRESS', 'PRIVATE_KEY']
         .map((suffix) => `${chain}_${suffix}`)
         .filter((name) => environment[name as keyof Environment] === undefined),
     );

@@ -104,7 +104,7 @@ describe('PatientAccessRegistry', () => {
       patientKey: key(patient),
       accessorKey: key(100 + n),
       recordId: key(1000 + n),
-      at: 1_700_000_000 + n,
+      readAt: 1_700_000_000 + n,
       kind,
       sealedNote: note,
     });

@@ -62,6 +62,7 @@ describe('startEmbeddedLedgers', () => {
           network: settings.chain,
           chainId: settings.expectedChainId,
           registryAddress: settings.registryAddress,
+          accessRegistryAddress: settings.accessRegistryAddress,
           writers: [deployment.deployer],
           admin: deployment.deployer,
         });

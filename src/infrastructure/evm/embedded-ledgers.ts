@@ -132,6 +132,7 @@ async function startChain(
         chain,
         rpcUrl: anvil.rpcUrl,
         registryAddress: deployment.registryAddress,
+        accessRegistryAddress: deployment.accessRegistryAddress,
         signerPrivateKey: ANVIL_DEV_PRIVATE_KEY,
         expectedChainId: chainId,
         // Anvil mines one block per transaction and none otherwise: waiting for more would hang.
@@ -179,7 +180,16 @@ async function ensureRegistry(
   const recorded = await readDeployment(path);
   if (recorded) {
     const code = await codeAt(rpcUrl, chainId, recorded.registryAddress, timeoutMs);
-    if (recorded.chainId === chainId && code !== '0x' && keccak256(code) === recorded.registryCodeHash) {
+    const accessCode = recorded.accessRegistryAddress
+      ? await codeAt(rpcUrl, chainId, recorded.accessRegistryAddress, timeoutMs)
+      : '0x';
+    if (
+      recorded.chainId === chainId &&
+      code !== '0x' &&
+      keccak256(code) === recorded.registryCodeHash &&
+      accessCode !== '0x' &&
+      keccak256(accessCode) === recorded.accessRegistryCodeHash
+    ) {
       logger.log(`Embedded ${chain}: reusing registry ${recorded.registryAddress}.`);
       return recorded;
     }

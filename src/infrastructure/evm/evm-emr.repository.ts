@@ -31,6 +31,7 @@ import {
   SILENT_LOGGER,
 } from './evm-ledger-settings';
 import { isRevert, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
+import { EvmAccessLedger } from './evm-access.ledger';
 import { SendDeadlineExceededError, TransactionSender } from './transaction-sender';
 
 /** Chunk transactions of one upload in flight before waiting for the oldest receipt. */
@@ -69,6 +70,7 @@ export class EvmEmrRepository extends EmrRepository {
   private readonly logger: EvmLogger;
   private readonly label: string;
   private verified: Promise<void> | null = null;
+  private access: EvmAccessLedger | null = null;
 
   private constructor(
     private readonly settings: EvmLedgerSettings,
@@ -124,6 +126,12 @@ export class EvmEmrRepository extends EmrRepository {
 
   get registryAddress(): string {
     return this.settings.registryAddress;
+  }
+
+  /** The same chain's PatientAccessRegistry, through this repository's provider and signer queue. */
+  accessLedger(): EvmAccessLedger {
+    this.access ??= new EvmAccessLedger(this.settings, this.provider, this.sender, this.logger);
+    return this.access;
   }
 
   /** Releases the RPC connection; the repository is unusable afterwards. */

@@ -7,6 +7,8 @@ export interface EvmLedgerSettings {
   readonly rpcUrl: string;
   /** The EmrRegistry contract. */
   readonly registryAddress: string;
+  /** The PatientAccessRegistry contract (keys, consents, access log). */
+  readonly accessRegistryAddress: string;
   /** 0x + 64 hex: the account that holds WRITER_ROLE on the registry. Never logged. */
   readonly signerPrivateKey: string;
   /** The adapter refuses to start when the RPC reports another chain id. */
@@ -56,6 +58,9 @@ export function assertValidSettings(settings: EvmLedgerSettings): void {
   }
   if (url && url.protocol !== 'http:' && url.protocol !== 'https:') fail('rpcUrl must be http(s).');
   if (!ADDRESS_PATTERN.test(settings.registryAddress)) fail('registryAddress must be 0x + 40 hex characters.');
+  if (!ADDRESS_PATTERN.test(settings.accessRegistryAddress)) {
+    fail('accessRegistryAddress must be 0x + 40 hex characters.');
+  }
   if (!PRIVATE_KEY_PATTERN.test(settings.signerPrivateKey)) {
     fail('signerPrivateKey must be 0x + 64 hex characters.');
   }

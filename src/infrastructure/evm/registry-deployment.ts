@@ -1,5 +1,5 @@
 import { FetchRequest, JsonRpcProvider, keccak256, Network, Wallet } from 'ethers';
-import { EmrRegistry__factory } from '../../../typechain-types';
+import { EmrRegistry__factory, PatientAccessRegistry__factory } from '../../../typechain-types';
 
 /**
  * Where and how an EmrRegistry was deployed. Written as JSON by scripts/deploy.ts
@@ -21,6 +21,9 @@ export interface RegistryDeployment {
   readonly deployedAt: string;
   /** keccak256 of the registry's runtime code, to recognise it later. */
   readonly registryCodeHash: string;
+  /** The PatientAccessRegistry (keys, consents, access log), same admin and writers. */
+  readonly accessRegistryAddress: string;
+  readonly accessRegistryCodeHash: string;
 }
 
 export interface DeployRegistryOptions {
@@ -36,12 +39,16 @@ export interface DeployRegistryOptions {
   readonly timeoutMs?: number;
 }
 
-/** Deploys EmrRegistry(admin, writer) with ethers and the typechain factory; waits for it to be mined. */
+/**
+ * Deploys EmrRegistry(admin, writer) and PatientAccessRegistry(admin, writer) with ethers and
+ * the typechain factories; waits for both to be mined.
+ */
 export async function deployRegistry(options: DeployRegistryOptions): Promise<RegistryDeployment> {
   const request = new FetchRequest(options.rpcUrl);
   request.timeout = options.timeoutMs ?? 30_000;
   const network = Network.from(options.chainId);
-  const provider = new JsonRpcProvider(request, network, { staticNetwork: network });
+  // cacheTimeout -1: ethers would otherwise reuse the nonce it read for the first deployment.
+  const provider = new JsonRpcProvider(request, network, { staticNetwork: network, cacheTimeout: -1 });
   try {
     const served = Number(BigInt((await provider.send('eth_chainId', [])) as string));
     if (served !== options.chainId) {
@@ -54,6 +61,10 @@ export async function deployRegistry(options: DeployRegistryOptions): Promise<Re
     const receipt = await registry.deploymentTransaction()!.wait();
     if (!receipt || receipt.status !== 1) throw new Error('the registry deployment transaction failed');
     const registryAddress = await registry.getAddress();
+    const access = await new PatientAccessRegistry__factory(deployer).deploy(admin, writer);
+    const accessReceipt = await access.deploymentTransaction()!.wait();
+    if (!accessReceipt || accessReceipt.status !== 1) throw new Error('the access registry deployment transaction failed');
+    const accessRegistryAddress = await access.getAddress();
     return {
       network: options.network,
       chainId: options.chainId,
@@ -65,6 +76,8 @@ export async function deployRegistry(options: DeployRegistryOptions): Promise<Re
       blockNumber: receipt.blockNumber,
       deployedAt: new Date().toISOString(),
       registryCodeHash: keccak256(await provider.getCode(registryAddress)),
+      accessRegistryAddress,
+      accessRegistryCodeHash: keccak256(await provider.getCode(accessRegistryAddress)),
     };
   } finally {
     provider.destroy();

@@ -1,0 +1,202 @@
+import { getBytes, id, isError, JsonRpcProvider, TransactionReceipt, ZeroHash } from 'ethers';
+import { PatientAccessRegistry, PatientAccessRegistry__factory } from '../../../typechain-types';
+import { AccessKind, LedgerAccessEntry } from '../../domain/access-log';
+import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
+import { LedgerConsent } from '../../domain/consent';
+import { ChainUnavailableError, ValidationFailedError } from '../../domain/errors';
+import { AccessLedger, AccessLogQuery, PositionedAccessEntry } from '../../domain/ports/access-ledger.port';
+import { RecordId } from '../../domain/record-id';
+import { EvmLedgerSettings, EvmLogger, LedgerMisconfiguredError } from './evm-ledger-settings';
+import { isRevert, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
+import { SendDeadlineExceededError, TransactionSender } from './transaction-sender';
+
+/** On-chain encoding of an access's kind (PatientAccessRegistry.MAX_ACCESS_KIND = 2). */
+const KIND_CODES: Record<AccessKind, number> = { 'own-upload': 0, consent: 1, emergency: 2 };
+const KINDS: AccessKind[] = ['own-upload', 'consent', 'emergency'];
+const WRITER_ROLE = id('WRITER_ROLE');
+/** Entries per appendAccessLog transaction: ~0.35M gas each keeps a batch far under the 16,777,216 cap. */
+export const ACCESS_LOG_BATCH = 16;
+/** Gas margin over eth_estimateGas: state can change between estimate and inclusion. */
+const GAS_MARGIN_NUMERATOR = 5n;
+const GAS_MARGIN_DENOMINATOR = 4n;
+const SECOND_MS = 1000;
+
+/**
+ * The patient-centric registry of one chain (keys, consents, access log). It shares the
+ * record repository's provider and signer queue, so the two never race for a nonce.
+ */
+export class EvmAccessLedger extends AccessLedger {
+  readonly chain: ChainName;
+  private readonly registry: PatientAccessRegistry;
+  private readonly label: string;
+  private verified: Promise<void> | null = null;
+
+  constructor(
+    private readonly settings: EvmLedgerSettings & { readonly accessRegistryAddress: string },
+    private readonly provider: JsonRpcProvider,
+    private readonly sender: TransactionSender,
+    private readonly logger: EvmLogger,
+  ) {
+    super();
+    this.chain = settings.chain;
+    this.label = `Ledger ${CHAIN_DISPLAY_NAMES[settings.chain]}`;
+    this.registry = PatientAccessRegistry__factory.connect(settings.accessRegistryAddress, provider);
+  }
+
+  async publishPublicKey(subjectKey: Uint8Array, publicKey: Uint8Array): Promise<void> {
+    await this.send('publishPublicKey', [subjectKey, publicKey]);
+  }
+
+  async publicKeyOf(subjectKey: Uint8Array): Promise<Uint8Array | null> {
+    const key = getBytes(await this.read(() => this.registry.publicKeyOf(subjectKey)));
+    return key.length > 0 ? key : null;
+  }
+
+  async grantConsent(patientKey: Uint8Array, providerKey: Uint8Array, expiresAt: Date | null): Promise<LedgerConsent> {
+    const expiry = expiresAt ? Math.floor(expiresAt.getTime() / SECOND_MS) : 0;
+    const receipt = await this.send('grantConsent', [patientKey, providerKey, expiry]);
+    const consent = await this.read(() => this.registry.consentOf(patientKey, providerKey, { blockTag: receipt.blockNumber }));
+    return toConsent(patientKey, providerKey, consent);
+  }
+
+  async revokeConsent(patientKey: Uint8Array, providerKey: Uint8Array): Promise<void> {
+    await this.send('revokeConsent', [patientKey, providerKey]);
+  }
+
+  async consentFor(patientKey: Uint8Array, providerKey: Uint8Array): Promise<LedgerConsent | null> {
+    const consent = await this.read(() => this.registry.consentOf(patientKey, providerKey));
+    return consent.active ? toConsent(patientKey, providerKey, consent) : null;
+  }
+
+  async consentsOf(patientKey: Uint8Array): Promise<LedgerConsent[]> {
+    const [providers, consents] = await this.read(() => this.registry.consentsOf(patientKey));
+    return providers.flatMap((provider, index) =>
+      consents[index].active ? [toConsent(patientKey, getBytes(provider), consents[index])] : [],
+    );
+  }
+
+  async appendAccessLog(entries: readonly LedgerAccessEntry[]): Promise<void> {
+    for (let start = 0; start < entries.length; start += ACCESS_LOG_BATCH) {
+      const batch = entries.slice(start, start + ACCESS_LOG_BATCH).map((entry) => ({
+        patientKey: entry.patientKey,
+        accessorKey: entry.accessorKey,
+        recordId: entry.recordId ? entry.recordId.hex : ZeroHash,
+        readAt: Math.floor(entry.at.getTime() / SECOND_MS),
+        kind: KIND_CODES[entry.kind],
+        sealedNote: entry.sealedNote,
+      }));
+      await this.send('appendAccessLog', [batch]);
+    }
+  }
+
+  async accessLog(patientKey: Uint8Array, query: AccessLogQuery): Promise<PositionedAccessEntry[]> {
+    const [entries, positions] = await this.read(() =>
+      this.registry.accessLogPage(patientKey, query.beforePosition ?? 0, query.limit),
+    );
+    return entries.map((entry, index) => ({
+      patientKey: getBytes(entry.patientKey),
+      accessorKey: getBytes(entry.accessorKey),
+      recordId: entry.recordId === ZeroHash ? null : RecordId.fromBytes(getBytes(entry.recordId)),
+      kind: KINDS[Number(entry.kind)] ?? 'consent',
+      at: new Date(Number(entry.readAt) * SECOND_MS),
+      sealedNote: getBytes(entry.sealedNote),
+      position: Number(positions[index]),
+    }));
+  }
+
+  /** Encodes, estimates, signs through the shared queue and waits for `confirmations`. */
+  private async send(
+    method: 'publishPublicKey' | 'grantConsent' | 'revokeConsent' | 'appendAccessLog',
+    args: unknown[],
+  ): Promise<TransactionReceipt> {
+    await this.ensureVerified();
+    const to = this.settings.accessRegistryAddress;
+    const data = (this.registry.interface as { encodeFunctionData(name: string, values: unknown[]): string }).encodeFunctionData(
+      method,
+      args,
+    );
+    const estimate = await this.rpc(() => this.provider.estimateGas({ from: this.sender.address, to, data })).catch(
+      (error: unknown) => {
+        if (isRevert(error)) throw new ValidationFailedError(`${this.label} refused the ${method} call.`);
+        throw error;
+      },
+    );
+    const gasLimit = Number((estimate * GAS_MARGIN_NUMERATOR) / GAS_MARGIN_DENOMINATOR);
+    const deadlineAt = Date.now() + this.settings.timeoutMs;
+    let hash: string;
+    try {
+      hash = await withDeadline(this.sender.send({ to, data, gasLimit }, deadlineAt), this.settings.timeoutMs, () =>
+        unavailable(this.chain, 'the transaction could not be sent in time'),
+      );
+    } catch (error) {
+      if (error instanceof SendDeadlineExceededError) throw unavailable(this.chain, 'the transaction could not be sent in time');
+      throw toChainUnavailable(this.chain, error);
+    }
+    let receipt: TransactionReceipt | null;
+    try {
+      receipt = await withDeadline(
+        this.sender.waitForReceipt(hash, this.settings.confirmations, deadlineAt),
+        this.settings.timeoutMs,
+        () => unavailable(this.chain, `transaction ${hash} was not confirmed in time`),
+      );
+    } catch (error) {
+      throw toChainUnavailable(this.chain, error);
+    }
+    if (!receipt) throw unavailable(this.chain, `transaction ${hash} was not confirmed in time`);
+    if (receipt.status !== 1) throw new Error(`${this.label}: ${method} transaction ${hash} reverted.`);
+    return receipt;
+  }
+
+  private async read<T>(call: () => Promise<T>): Promise<T> {
+    await this.ensureVerified();
+    return this.rpc(call);
+  }
+
+  private ensureVerified(): Promise<void> {
+    if (!this.verified) {
+      this.verified = this.verify();
+      this.verified.catch(() => {
+        this.verified = null;
+      });
+    }
+    return this.verified;
+  }
+
+  /** The access registry must exist at the configured address and the signer must be a writer. */
+  private async verify(): Promise<void> {
+    const address = this.settings.accessRegistryAddress;
+    if ((await this.rpc(() => this.provider.getCode(address))) === '0x') {
+      throw new LedgerMisconfiguredError(this.chain, `no contract at access registry address ${address}.`);
+    }
+    const isWriter = await this.rpc(() => this.registry.hasRole(WRITER_ROLE, this.sender.address)).catch((error: unknown) => {
+      if (error instanceof ChainUnavailableError) throw error;
+      throw new LedgerMisconfiguredError(this.chain, `the contract at ${address} is not a PatientAccessRegistry.`);
+    });
+    if (!isWriter) {
+      throw new LedgerMisconfiguredError(this.chain, `signer ${this.sender.address} lacks WRITER_ROLE on the access registry.`);
+    }
+    this.logger.log(`${this.label}: access registry ${address}.`);
+  }
+
+  private async rpc<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await withDeadline(call(), this.settings.timeoutMs, () => unavailable(this.chain, 'the RPC did not answer in time'));
+    } catch (error) {
+      if (isRevert(error) || isError(error, 'CALL_EXCEPTION')) throw error;
+      throw toChainUnavailable(this.chain, error);
+    }
+  }
+}
+
+function toConsent(
+  patientKey: Uint8Array,
+  providerKey: Uint8Array,
+  consent: { grantedAt: bigint; expiresAt: bigint },
+): LedgerConsent {
+  return {
+    patientKey: Uint8Array.from(patientKey),
+    providerKey: Uint8Array.from(providerKey),
+    grantedAt: new Date(Number(consent.grantedAt) * SECOND_MS),
+    expiresAt: consent.expiresAt === 0n ? null : new Date(Number(consent.expiresAt) * SECOND_MS),
+  };
+}
