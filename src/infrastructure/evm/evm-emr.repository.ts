@@ -128,6 +128,11 @@ export class EvmEmrRepository extends EmrRepository {
     return this.settings.registryAddress;
   }
 
+  /** The JSON-RPC endpoint (diagnostics and tests; may embed a provider key, so never log it). */
+  get rpcUrl(): string {
+    return this.settings.rpcUrl;
+  }
+
   /** The same chain's PatientAccessRegistry, through this repository's provider and signer queue. */
   accessLedger(): EvmAccessLedger {
     this.access ??= new EvmAccessLedger(this.settings, this.provider, this.sender, this.logger);

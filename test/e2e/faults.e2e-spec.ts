@@ -1,0 +1,152 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import type { App } from 'supertest/types';
+import { ReplicationWorker } from '../../src/application/replication-worker';
+import { Actor, createProvider, enrollPatient } from '../support/actors';
+import { createTestApp, TestApp } from '../support/app';
+import { makePng } from '../support/files';
+import { LedgerPair } from '../support/ledger-pair';
+import { ServiceProcess } from '../support/service-process';
+
+/**
+ * Fault tests on real local chains that the tests start, stop and restart themselves; the
+ * service reaches them as remote ledgers (LEDGER_BACKEND=rpc).
+ */
+describe('Faults lose nothing acknowledged (real local chains)', () => {
+  const ledgers = new LedgerPair();
+
+  beforeAll(async () => {
+    await ledgers.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await ledgers.stop();
+  });
+
+  describe('in-process service', () => {
+    let testApp: TestApp;
+    let server: App;
+    let provider: Actor;
+
+    beforeAll(async () => {
+      testApp = await createTestApp({ ...ledgers.env(), LEDGER_TIMEOUT_MS: '4000' });
+      server = testApp.app.getHttpServer();
+      provider = await createProvider(server, testApp.adminToken, 'fault-clinic');
+      await enrollPatient(server, provider, 'P-FAULT');
+    }, 120_000);
+
+    afterAll(async () => {
+      await testApp?.close();
+    });
+
+    const records = '/api/v1/patients/P-FAULT/records';
+    const upload = (file: Buffer, chain: string) =>
+      request(server).post(records).set(provider.auth).field('chain', chain).attach('file', file, 'scan.png');
+    const read = (recordId: string, chain: string) =>
+      request(server).get(`${records}/${recordId}`).query({ chain }).set(provider.auth).buffer(true);
+
+    it('64 concurrent uploads through one signer: 64 records, no nonce errors, every one retrievable', async () => {
+      const files = Array.from({ length: 64 }, (_, i) => makePng(6, 6, i));
+      const responses = await Promise.all(files.map((file) => upload(file, 'supchain')));
+      expect(responses.map((r) => r.status)).toEqual(files.map(() => 201));
+      const ids = responses.map((r) => r.body.recordId as string);
+      expect(new Set(ids).size).toBe(64);
+      const versions = responses.map((r) => r.body.version as number).sort((a, b) => a - b);
+      expect(new Set(versions).size).toBe(64);
+      for (const [i, id] of ids.entries()) {
+        const served = await read(id, 'supchain').expect(200);
+        expect(Buffer.compare(served.body as Buffer, files[i])).toBe(0);
+      }
+    }, 180_000);
+
+    it('one ledger stopped during a burst of 20 `both` uploads: every answer 201 or 202, then both copies everywhere', async () => {
+      const files = Array.from({ length: 20 }, (_, i) => makePng(8, 8, 100 + i));
+      const burst = files.map(async (file, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i * 60));
+        return upload(file, 'both');
+      });
+      setTimeout(() => void ledgers.down('medchain'), 300);
+      const responses = await Promise.all(burst);
+      const statuses = responses.map((r) => r.status);
+      expect(statuses.every((status) => status === 201 || status === 202)).toBe(true);
+      expect(statuses).toContain(202);
+
+      await ledgers.up('medchain');
+      const worker = testApp.app.get(ReplicationWorker);
+      const deadline = Date.now() + 60_000;
+      while ((await worker.catchUp()).remaining > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      for (const [i, response] of responses.entries()) {
+        for (const chain of ['supchain', 'medchain']) {
+          const served = await read(response.body.recordId, chain).expect(200);
+          expect(Buffer.compare(served.body as Buffer, files[i])).toBe(0);
+        }
+        const status = await request(server).get(response.body.statusUrl).set(provider.auth).expect(200);
+        expect(status.body.complete).toBe(true);
+      }
+    }, 180_000);
+  });
+
+  describe('the service killed with SIGKILL between a 202 and the catch-up', () => {
+    it('completes the copy from the journal after a restart', async () => {
+      const adminToken = `admin-${randomBytes(24).toString('hex')}`;
+      const service = new ServiceProcess({
+        ...ledgers.env(),
+        ADMIN_TOKEN: adminToken,
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'emr-sigkill-')),
+        LEDGER_TIMEOUT_MS: '4000',
+      });
+      try {
+        await service.start();
+        const api = (path: string) => `${service.baseUrl}/api/v1${path}`;
+        const json = async (path: string, token: string, body: unknown) => {
+          const response = await fetch(api(path), {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          return (await response.json()) as { token: string };
+        };
+        const provider = await json('/providers', adminToken, { providerId: 'crash-clinic', name: 'Crash Clinic' });
+        await json('/patients', provider.token, { patientId: 'P-CRASH' });
+
+        await ledgers.down('medchain');
+        const file = makePng(16, 16, 77);
+        const form = new FormData();
+        form.append('chain', 'both');
+        form.append('file', new Blob([file], { type: 'image/png' }), 'crash.png');
+        const accepted = await fetch(api('/patients/P-CRASH/records'), {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${provider.token}` },
+          body: form,
+        });
+        expect(accepted.status).toBe(202);
+        const body = (await accepted.json()) as { recordId: string; statusUrl: string };
+
+        await service.kill();
+        await ledgers.up('medchain');
+        await service.start();
+
+        const deadline = Date.now() + 60_000;
+        let complete = false;
+        while (!complete && Date.now() < deadline) {
+          const status = await fetch(`${service.baseUrl}${body.statusUrl}`, { headers: { Authorization: `Bearer ${provider.token}` } });
+          complete = ((await status.json()) as { complete: boolean }).complete;
+          if (!complete) await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        expect(complete).toBe(true);
+        const copy = await fetch(api(`/patients/P-CRASH/records/${body.recordId}?chain=medchain`), {
+          headers: { Authorization: `Bearer ${provider.token}` },
+        });
+        expect(copy.status).toBe(200);
+        expect(Buffer.from(await copy.arrayBuffer()).equals(file)).toBe(true);
+      } finally {
+        await service.stop();
+      }
+    }, 240_000);
+  });
+});

@@ -1,0 +1,90 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChainName } from '../../src/domain/chain-name';
+import { AnvilProcess, startAnvil } from '../../src/infrastructure/evm/anvil-process';
+import { ANVIL_DEV_PRIVATE_KEY } from '../../src/infrastructure/evm/embedded-ledgers';
+import { deployRegistry, RegistryDeployment } from '../../src/infrastructure/evm/registry-deployment';
+
+const CHAIN_IDS: Record<ChainName, number> = { supchain: 1_337_201, medchain: 1_337_202 };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Two anvil chains owned by the test (fixed ports, state files), so a test can stop a
+ * ledger and start it again where it was, while the service talks to them as remote RPCs.
+ */
+export class LedgerPair {
+  private readonly processes = new Map<ChainName, AnvilProcess>();
+  private readonly ports = new Map<ChainName, number>();
+  private readonly deployments = new Map<ChainName, RegistryDeployment>();
+  readonly dir = mkdtempSync(join(tmpdir(), 'emr-ledger-pair-'));
+
+  async start(): Promise<void> {
+    for (const chain of ['supchain', 'medchain'] as const) {
+      this.ports.set(chain, await freePort());
+      await this.up(chain);
+      this.deployments.set(
+        chain,
+        await deployRegistry({
+          network: chain,
+          rpcUrl: this.rpcUrl(chain),
+          chainId: CHAIN_IDS[chain],
+          deployerPrivateKey: ANVIL_DEV_PRIVATE_KEY,
+        }),
+      );
+    }
+  }
+
+  rpcUrl(chain: ChainName): string {
+    return `http://127.0.0.1:${this.ports.get(chain)}`;
+  }
+
+  /** The service's settings for LEDGER_BACKEND=rpc. */
+  env(): Record<string, string> {
+    const env: Record<string, string> = { LEDGER_BACKEND: 'rpc' };
+    for (const chain of ['supchain', 'medchain'] as const) {
+      const prefix = chain.toUpperCase();
+      const deployment = this.deployments.get(chain)!;
+      env[`${prefix}_RPC_URL`] = this.rpcUrl(chain);
+      env[`${prefix}_CHAIN_ID`] = String(CHAIN_IDS[chain]);
+      env[`${prefix}_REGISTRY_ADDRESS`] = deployment.registryAddress;
+      env[`${prefix}_ACCESS_REGISTRY_ADDRESS`] = deployment.accessRegistryAddress;
+      env[`${prefix}_PRIVATE_KEY`] = ANVIL_DEV_PRIVATE_KEY;
+    }
+    return env;
+  }
+
+  /** Starts (or restarts) a chain on its port from its state file. */
+  async up(chain: ChainName): Promise<void> {
+    this.processes.set(
+      chain,
+      await startAnvil({
+        chainId: CHAIN_IDS[chain],
+        port: this.ports.get(chain),
+        statePath: join(this.dir, `${chain}.json`),
+        stateIntervalSeconds: 1,
+        label: chain,
+      }),
+    );
+  }
+
+  /** Stops a chain the way an operator's restart does (SIGTERM: state written on the way out). */
+  async down(chain: ChainName): Promise<void> {
+    await this.processes.get(chain)?.stop();
+    this.processes.delete(chain);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((chain) => this.down(chain)));
+  }
+}
