@@ -5,6 +5,7 @@ import { Hasher } from '../domain/ports/hasher.port';
 import { RecordSigner } from '../domain/ports/record-signer.port';
 import { ReplicationJournal } from '../domain/ports/replication-journal.port';
 import { bytesEqual } from '../domain/bytes';
+import { DuplicateRecordError } from '../domain/errors';
 import { recordSigningPayload } from '../domain/record-codec';
 import { ReplicationWorker } from './replication-worker';
 
@@ -33,7 +34,15 @@ export class RepairReplicasUseCase {
     private readonly hasher: Hasher,
   ) {}
 
-  async execute(): Promise<RepairReport> {
+  private running: Promise<RepairReport> | null = null;
+
+  /** Concurrent calls (startup repair and `npm run repair`) share one pass. */
+  execute(): Promise<RepairReport> {
+    this.running ??= this.pass().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async pass(): Promise<RepairReport> {
     await this.worker.catchUp();
     const stillPending = new Set((await this.journal.pending()).map((r) => `${r.chain}:${r.record.recordId.hex}`));
     let checked = 0;
@@ -99,7 +108,7 @@ export class RepairReplicasUseCase {
         sealedHeader: record.sealedHeader,
       }),
     );
-    await this.ledgers.get(chain).append({
+    const append = this.ledgers.get(chain).append({
       recordId: record.recordId,
       patientKey: record.patientKey,
       content,
@@ -108,6 +117,10 @@ export class RepairReplicasUseCase {
       keyEnvelope: record.keyEnvelope,
       signature,
       signerKeyId: this.signer.keyId(),
+    });
+    // Another writer (a catch-up, a second repair) may have written it meanwhile: that is success.
+    await append.catch((error: unknown) => {
+      if (!(error instanceof DuplicateRecordError)) throw error;
     });
   }
 }
