@@ -149,4 +149,54 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
       }
     }, 240_000);
   });
+
+  describe('graceful shutdown', () => {
+    it('finishes an in-flight upload on SIGTERM before exiting', async () => {
+      const adminToken = `admin-${randomBytes(24).toString('hex')}`;
+      const service = new ServiceProcess({
+        ...ledgers.env(),
+        ADMIN_TOKEN: adminToken,
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'emr-sigterm-')),
+      });
+      try {
+        await service.start();
+        const api = (path: string) => `${service.baseUrl}/api/v1${path}`;
+        const post = async (path: string, token: string, body: unknown) =>
+          (await (
+            await fetch(api(path), {
+              method: 'POST',
+              headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+              body: JSON.stringify(body),
+            })
+          ).json()) as { token: string };
+        const provider = await post('/providers', adminToken, { providerId: 'calm-clinic', name: 'Calm Clinic' });
+        await post('/patients', provider.token, { patientId: 'P-CALM' });
+
+        const file = Buffer.concat([makePng(4, 4, 5), randomBytes(3 * 1024 * 1024)]);
+        const form = new FormData();
+        form.append('chain', 'supchain');
+        form.append('file', new Blob([file], { type: 'image/png' }), 'calm.png');
+        const inFlight = fetch(api('/patients/P-CALM/records'), {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${provider.token}` },
+          body: form,
+        });
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const stopping = service.stop();
+        const response = await inFlight;
+        await stopping;
+        expect(response.status).toBe(201);
+        const created = (await response.json()) as { recordId: string };
+
+        await service.start();
+        const copy = await fetch(api(`/patients/P-CALM/records/${created.recordId}?chain=supchain`), {
+          headers: { Authorization: `Bearer ${provider.token}` },
+        });
+        expect(copy.status).toBe(200);
+        expect(Buffer.from(await copy.arrayBuffer()).equals(file)).toBe(true);
+      } finally {
+        await service.stop();
+      }
+    }, 240_000);
+  });
 });
