@@ -68,6 +68,15 @@ describe('Records and access on real local chains (embedded anvil)', () => {
     expect(Buffer.compare((await latest().expect(200)).body as Buffer, png)).toBe(0);
     await request(server).delete('/api/v1/patients/P-7001/consents/beta-evm-hospital').set(patient.auth).expect(204);
     expect((await latest()).status).toBe(403);
+
+    // An expiry stored on the ledger ends the consent without a transaction.
+    const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toISOString();
+    await request(server).post('/api/v1/patients/P-7001/consents').set(patient.auth).send({ providerId: 'beta-evm-hospital', expiresAt }).expect(201);
+    await latest().expect(200);
+    await new Promise((resolve) => setTimeout(resolve, new Date(expiresAt).getTime() - Date.now() + 50));
+    expect((await latest()).status).toBe(403);
+    const consents = await request(server).get('/api/v1/patients/P-7001/consents').set(patient.auth).expect(200);
+    expect(consents.body).toEqual([expect.objectContaining({ providerId: 'beta-evm-hospital', active: false, expiresAt })]);
     await latest().set('X-Break-Glass-Reason', reason).expect(200);
 
     await testApp.app.get(AccessLogWriter).flush();
