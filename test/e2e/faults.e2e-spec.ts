@@ -103,27 +103,12 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
       try {
         await service.start();
         const api = (path: string) => `${service.baseUrl}/api/v1${path}`;
-        const json = async (path: string, token: string, body: unknown) => {
-          const response = await fetch(api(path), {
-            method: 'POST',
-            headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-            body: JSON.stringify(body),
-          });
-          return (await response.json()) as { token: string };
-        };
-        const provider = await json('/providers', adminToken, { providerId: 'crash-clinic', name: 'Crash Clinic' });
-        await json('/patients', provider.token, { patientId: 'P-CRASH' });
+        const token = await service.providerWithPatient(adminToken, 'crash-clinic', 'P-CRASH');
+        const provider = { token };
 
         await ledgers.down('medchain');
         const file = makePng(16, 16, 77);
-        const form = new FormData();
-        form.append('chain', 'both');
-        form.append('file', new Blob([file], { type: 'image/png' }), 'crash.png');
-        const accepted = await fetch(api('/patients/P-CRASH/records'), {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${provider.token}` },
-          body: form,
-        });
+        const accepted = await service.upload('P-CRASH', token, 'both', file, 'crash.png');
         expect(accepted.status).toBe(202);
         const body = (await accepted.json()) as { recordId: string; statusUrl: string };
 
@@ -161,26 +146,11 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
       try {
         await service.start();
         const api = (path: string) => `${service.baseUrl}/api/v1${path}`;
-        const post = async (path: string, token: string, body: unknown) =>
-          (await (
-            await fetch(api(path), {
-              method: 'POST',
-              headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-              body: JSON.stringify(body),
-            })
-          ).json()) as { token: string };
-        const provider = await post('/providers', adminToken, { providerId: 'calm-clinic', name: 'Calm Clinic' });
-        await post('/patients', provider.token, { patientId: 'P-CALM' });
+        const token = await service.providerWithPatient(adminToken, 'calm-clinic', 'P-CALM');
+        const provider = { token };
 
         const file = Buffer.concat([makePng(4, 4, 5), randomBytes(3 * 1024 * 1024)]);
-        const form = new FormData();
-        form.append('chain', 'supchain');
-        form.append('file', new Blob([file], { type: 'image/png' }), 'calm.png');
-        const inFlight = fetch(api('/patients/P-CALM/records'), {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${provider.token}` },
-          body: form,
-        });
+        const inFlight = service.upload('P-CALM', token, 'supchain', file, 'calm.png');
         await new Promise((resolve) => setTimeout(resolve, 400));
         const stopping = service.stop();
         const response = await inFlight;

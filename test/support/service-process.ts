@@ -56,4 +56,33 @@ export class ServiceProcess {
   logs(): string {
     return this.output;
   }
+
+  /** POSTs JSON to `/api/v1<path>` with a bearer token; the parsed answer. */
+  async postJson<T>(path: string, token: string, body: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}/api/v1${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as T;
+  }
+
+  /** Creates a provider (as admin) and enrols one patient; the provider's token. */
+  async providerWithPatient(adminToken: string, providerId: string, patientId: string): Promise<string> {
+    const provider = await this.postJson<{ token: string }>('/providers', adminToken, { providerId, name: providerId });
+    await this.postJson('/patients', provider.token, { patientId });
+    return provider.token;
+  }
+
+  /** Multipart upload of one file; the raw response. */
+  upload(patientId: string, token: string, chain: string, file: Buffer, fileName: string): Promise<Response> {
+    const form = new FormData();
+    form.append('chain', chain);
+    form.append('file', new Blob([file], { type: 'image/png' }), fileName);
+    return fetch(`${this.baseUrl}/api/v1/patients/${patientId}/records`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      body: form,
+    });
+  }
 }

@@ -1,4 +1,5 @@
 import { getBytes, keccak256, SigningKey } from 'ethers';
+import { concatBytes } from '../../domain/bytes';
 
 /**
  * Signs EIP-1559 (type 2) transactions over bytes, for the large calldata of chunk uploads.
@@ -95,23 +96,12 @@ function rlpString(bytes: Uint8Array): Uint8Array {
 }
 
 function rlpList(encodedItems: readonly Uint8Array[]): Uint8Array {
-  return withPrefix(concat(encodedItems), RLP_LIST_OFFSET, RLP_LONG_LIST_OFFSET);
+  return withPrefix(concatBytes(...encodedItems), RLP_LIST_OFFSET, RLP_LONG_LIST_OFFSET);
 }
 
 function withPrefix(body: Uint8Array, shortOffset: number, longOffset: number): Uint8Array {
-  if (body.length <= RLP_SHORT_MAX) return concat([Uint8Array.of(shortOffset + body.length), body]);
+  if (body.length <= RLP_SHORT_MAX) return concatBytes(Uint8Array.of(shortOffset + body.length), body);
   const length = lengthBytes(body.length);
-  return concat([Uint8Array.of(longOffset + length.length), length, body]);
+  return concatBytes(Uint8Array.of(longOffset + length.length), length, body);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
