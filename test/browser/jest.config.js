@@ -10,6 +10,7 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/browser/tsconfig.json' }] },
   testEnvironment: 'node',
+  globalSetup: '<rootDir>/test/browser/global-setup.js',
   testTimeout: 120000,
   maxWorkers: 1,
 };

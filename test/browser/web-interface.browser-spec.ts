@@ -1,49 +1,41 @@
 // Callbacks passed to page.evaluate() run in the browser, so this file also sees DOM types.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { setUpProvider, TestProvider } from './support/access';
 import { chromiumAvailable, CHROMIUM_PATH, HOW_TO_RUN, launchChromium, LaunchedBrowser } from './support/browser';
+import {
+  assertNoRawProblem,
+  imageShown,
+  installPageProbes,
+  openWithStrictCsp,
+  PageProbe,
+  pageWidths,
+  SCREENSHOT_DIR,
+  screenshotCount,
+  sha256,
+  shot,
+  shotSlices,
+  shownImageSha256,
+  takeCspViolations,
+  TOKEN_STORAGE_KEY,
+  unlabelledControls,
+  visibleCardTitles,
+  watch,
+} from './support/page';
 import { letterPdf, scanPng } from './support/png';
-import { REPO_ROOT, RunningServer, startServer } from './support/server';
+import { RunningServer, startServer } from './support/server';
 
-const SCREENSHOT_DIR = join(REPO_ROOT, 'test-output', 'screenshots');
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 /** Slow the upload link so a few MiB take a couple of seconds and progress is observable. */
 const THROTTLED_UPLOAD_BYTES_PER_SECOND = 1.5 * 1024 * 1024;
 const HISTORY_PAGE_SIZE = 10;
 const RECORD_ID = /0x[0-9a-f]{64}/;
-/** Where the page keeps a pasted token (sessionStorage: per tab, gone when the tab closes). */
-const TOKEN_STORAGE_KEY = 'emr.accessToken';
-
-/**
- * The document's CSP is replaced by the strictest one the page is meant to need, so any inline
- * script or style, or any resource outside 'self' and blob:, shows up as a violation.
- */
-const STRICT_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' blob:",
-  'object-src blob:',
-  'frame-src blob:',
-  "connect-src 'self'",
-  "base-uri 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 const describeWithChromium = chromiumAvailable() ? describe : describe.skip;
 if (!chromiumAvailable()) {
   process.stdout.write(`Browser tests skipped: ${CHROMIUM_PATH} not found; run them with: ${HOW_TO_RUN}\n`);
-}
-
-interface PageProbe {
-  cspViolations: string[];
-  pageErrors: string[];
 }
 
 describeWithChromium('web interface in a real browser', () => {
@@ -62,29 +54,12 @@ describeWithChromium('web interface in a real browser', () => {
   let recordIdV2 = '';
 
   beforeAll(async () => {
-    rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     server = await startServer();
     provider = await setUpProvider(server.baseUrl, server.adminToken);
     for (const id of [patientId, `NEW-${patientId}`, `MANY-${patientId}`]) await provider?.enrol(id);
     browser = await launchChromium();
     context = browser.context;
-    await context.addInitScript(() => {
-      const w = window as unknown as { __csp: string[]; __blobs: Map<string, Blob> };
-      w.__csp = [];
-      document.addEventListener('securitypolicyviolation', (event) => {
-        w.__csp.push(`${event.effectiveDirective} ${event.blockedURI}`);
-      });
-      // Remember the Blob behind every object URL, so the test can hash what an <img> shows
-      // without fetching blob: URLs (which the page's CSP rightly forbids: connect-src 'self').
-      w.__blobs = new Map();
-      const create = URL.createObjectURL.bind(URL);
-      URL.createObjectURL = (object: Blob | MediaSource): string => {
-        const url = create(object);
-        if (object instanceof Blob) w.__blobs.set(url, object);
-        return url;
-      };
-    });
+    await installPageProbes(context);
     page = context.pages()[0] ?? (await context.newPage());
     watch(page, probe);
     await openWithStrictCsp(page, server.baseUrl);
@@ -95,35 +70,23 @@ describeWithChromium('web interface in a real browser', () => {
     if (/\bERROR\b/.test(serverLog)) process.stdout.write(`\n--- server log (it reported errors) ---\n${serverLog}\n`);
     await browser?.close();
     await server?.stop();
-    const shots = safeList(SCREENSHOT_DIR);
-    process.stdout.write(`\nBrowser screenshots (${shots.length}) in ${SCREENSHOT_DIR}\n`);
+    process.stdout.write(`\nBrowser screenshots (${screenshotCount()} so far) in ${SCREENSHOT_DIR}\n`);
   });
 
   afterEach(async () => {
     if (!page) return; // beforeAll failed; its error is the one to read
-    if (!page.isClosed())
-      probe.cspViolations.push(
-        ...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp.splice(0))),
-      );
+    probe.cspViolations.push(...(await takeCspViolations(page)));
     const found = { cspViolations: probe.cspViolations.splice(0), pageErrors: probe.pageErrors.splice(0) };
     expect(found).toEqual({ cspViolations: [], pageErrors: [] });
   });
 
-  it('shows the product header and the Upload and Retrieve cards, every control labelled', async () => {
+  it('shows the product header and, before sign-in, only the sign-in card', async () => {
     await expect(page.title()).resolves.toBe('Patient-Centric EMR');
     expect(await page.locator('.brand__name').textContent()).toBe('Patient-Centric EMR');
-    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual([
-      ...(provider ? ['Sign in'] : []),
-      'Upload a record',
-      'Retrieve records',
-    ]);
-    const unlabelled = await page.evaluate(() =>
-      Array.from(document.querySelectorAll<HTMLInputElement>('input, select, textarea'))
-        .filter((control) => control.offsetParent !== null || control.type === 'radio')
-        .filter((control) => (control.labels?.length ?? 0) === 0 && !control.getAttribute('aria-label'))
-        .map((control) => control.id || control.name),
-    );
-    expect(unlabelled).toEqual([]);
+    // No access control on the server: GET /api/v1/me is 404 and the page works without a token.
+    await page.locator(provider ? '#sign-in' : '#upload-card').waitFor();
+    expect(await visibleCardTitles(page)).toEqual(provider ? ['Sign in'] : ['Upload a record', 'Retrieve records']);
+    expect(await unlabelledControls(page)).toEqual([]);
     expect(await page.locator('#sign-in').isHidden()).toBe(provider === null);
     await shot(page, '01-first-visit');
   });
@@ -134,7 +97,7 @@ describeWithChromium('web interface in a real browser', () => {
       expect(await page.locator('#session').isHidden()).toBe(true);
       return;
     }
-    const token = page.getByLabel('Access token');
+    const token = page.getByLabel('Access token', { exact: true });
     await token.fill('not-a-real-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const error = page.locator('#sign-in-token-error');
@@ -151,7 +114,10 @@ describeWithChromium('web interface in a real browser', () => {
     expect(page.url()).not.toContain(provider.token);
     expect(await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_STORAGE_KEY)).toBe(provider.token);
     expect(await page.evaluate((key) => localStorage.getItem(key), TOKEN_STORAGE_KEY)).toBeNull();
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('upload-patient');
+    // A provider's page: enrol, upload, retrieve; focus lands in the first card.
+    expect(await visibleCardTitles(page)).toEqual(['Enrol a patient', 'Upload a record', 'Retrieve records']);
+    expect(await unlabelledControls(page)).toEqual([]);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('enrol-patient');
     await shot(page, '01c-signed-in', { fullPage: false });
   });
 
@@ -265,11 +231,7 @@ describeWithChromium('web interface in a real browser', () => {
     await retrieve.getByRole('button', { name: 'Retrieve' }).click();
 
     const image = page.locator('#viewer img');
-    await image.waitFor();
-    await page.waitForFunction(() => {
-      const img = document.querySelector<HTMLImageElement>('#viewer img');
-      return Boolean(img?.complete && img.naturalWidth > 0);
-    });
+    await imageShown(page);
     expect(await image.getAttribute('src')).toMatch(/^blob:/);
     expect(await shownImageSha256(page)).toBe(sha256(scanV2));
     expect(await page.locator('#viewer').getAttribute('data-record-id')).toBe(recordIdV2);
@@ -382,6 +344,126 @@ describeWithChromium('web interface in a real browser', () => {
     await shot(page, '11-pdf-on-medchain');
   });
 
+  it('stores a record on both ledgers and reads it back from either', async () => {
+    const upload = page.locator('#upload-card');
+    const scanBoth = scanPng({ width: 320, height: 240, seed: 5 });
+    await upload.getByLabel('Patient ID').fill(patientId);
+    await upload.getByRole('radio', { name: 'Both ledgers' }).check();
+    await upload
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'chest-xray-both.png', mimeType: 'image/png', buffer: scanBoth });
+    const response = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/records'));
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    const created = await response;
+    expect(created.status()).toBe(201);
+    const body = (await created.json()) as { replicas: Record<string, { version: number }> };
+
+    const result = page.locator('#upload-result');
+    await page.locator('#upload-result-title', { hasText: 'Record stored on both ledgers' }).waitFor();
+    expect(await result.locator('.meta__row', { hasText: 'SUPchain copy' }).locator('dd').textContent()).toBe(
+      `Stored, version ${body.replicas.supchain.version}`,
+    );
+    expect(await result.locator('.meta__row', { hasText: 'MEDchain copy' }).locator('dd').textContent()).toBe(
+      `Stored, version ${body.replicas.medchain.version}`,
+    );
+    expect(await page.locator('#upload-status').textContent()).toBe(
+      `Stored chest-xray-both.png on SUPchain (version ${body.replicas.supchain.version}) and MEDchain (version ${body.replicas.medchain.version}).`,
+    );
+    await shot(page.locator('#upload-card'), '11b-stored-on-both');
+
+    // "View in Retrieve" reads from either ledger.
+    await page.locator('#upload-view').click();
+    await imageShown(page);
+    expect(await page.locator('#retrieve-card').getByRole('radio', { name: 'Either ledger' }).isChecked()).toBe(true);
+    expect(await shownImageSha256(page)).toBe(sha256(scanBoth));
+    expect(await page.locator('#retrieve-status').textContent()).toMatch(
+      /^Showing the latest record \(.*chest-xray-both\.png\) from (SUPchain|MEDchain)\.$/,
+    );
+  });
+
+  it('says plainly when one ledger was unreachable (202) and follows the copy until it is written', async () => {
+    // The embedded ledgers cannot be taken down from outside the server, so the 202 answer and the
+    // status URL are played back exactly as API.md and the redundancy e2e suite describe them.
+    const recordId = `0x${'7e'.repeat(32)}`;
+    const statusUrl = `/api/v1/patients/${patientId}/records/${recordId}/replication`;
+    await page.route('**/api/v1/patients/*/records', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      await route.fulfill({
+        status: 202,
+        contentType: 'application/json',
+        headers: { Location: `/api/v1/patients/${patientId}/records/${recordId}?chain=any` },
+        body: JSON.stringify({
+          recordId,
+          patientId,
+          chain: 'both',
+          version: 4,
+          contentType: 'image/png',
+          fileName: 'knee-mri.png',
+          size: 2048,
+          createdAt: new Date().toISOString(),
+          uploader: provider?.providerId ?? 'clinic',
+          transactions: [],
+          blockNumber: null,
+          replicas: {
+            supchain: { status: 'committed', version: 4, transactions: [], blockNumber: null },
+            medchain: { status: 'pending' },
+          },
+          statusUrl,
+        }),
+      });
+    });
+    let complete = false;
+    await page.route(`**${statusUrl}`, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          recordId,
+          complete,
+          chains: { supchain: 'committed', medchain: complete ? 'committed' : 'pending' },
+        }),
+      }),
+    );
+    try {
+      const upload = page.locator('#upload-card');
+      await upload.getByRole('radio', { name: 'Both ledgers' }).check();
+      await upload.getByLabel('File', { exact: true }).setInputFiles({
+        name: 'knee-mri.png',
+        mimeType: 'image/png',
+        buffer: scanPng({ width: 64, height: 32, seed: 6 }),
+      });
+      await upload.getByRole('button', { name: 'Upload' }).click();
+
+      const result = page.locator('#upload-result');
+      await page.locator('#upload-result-title', { hasText: 'Stored on SUPchain only, for now' }).waitFor();
+      expect(await result.getAttribute('class')).toContain('result--partial');
+      expect(await page.locator('#upload-result-note').textContent()).toBe(
+        'MEDchain could not be reached. The record is safe on SUPchain, and the copy will be written to MEDchain when it returns.',
+      );
+      expect(await page.locator('#upload-status').textContent()).toBe(
+        'Stored knee-mri.png on SUPchain (version 4); the MEDchain copy is still to be written.',
+      );
+      expect(await result.locator('.meta__row', { hasText: 'MEDchain copy' }).locator('dd').textContent()).toBe(
+        'Waiting: the copy will be written when this ledger returns',
+      );
+      await shot(page.locator('#upload-card'), '11c-one-ledger-unreachable');
+
+      const again = page.getByRole('button', { name: 'Check the copies again' });
+      const checked = page.waitForResponse((r) => r.url().endsWith('/replication'));
+      await again.click();
+      await checked;
+      await page.locator('#upload-status', { hasText: 'the MEDchain copy is still to be written' }).waitFor();
+      complete = true;
+      await again.click();
+      await page.locator('#upload-result-title', { hasText: 'Record stored on both ledgers' }).waitFor();
+      expect(await again.isHidden()).toBe(true);
+      expect(await result.getAttribute('class')).not.toContain('result--partial');
+    } finally {
+      await page.unrouteAll();
+      await page.locator('#upload-card').getByRole('radio', { name: 'SUPchain' }).check();
+    }
+  });
+
   it('pages through a long history with Load more', async () => {
     const many = `MANY-${patientId}`;
     const versions = HISTORY_PAGE_SIZE + 2;
@@ -424,7 +506,7 @@ describeWithChromium('web interface in a real browser', () => {
     await signedIn(keyboardPage, provider);
     await keyboardPage.goto(`${server.baseUrl}/`);
     const visited: { id: string; outline: string }[] = [];
-    for (let step = 0; step < 12; step += 1) {
+    for (let step = 0; step < 16; step += 1) {
       await keyboardPage.keyboard.press('Tab');
       visited.push(
         await keyboardPage.evaluate(() => {
@@ -440,6 +522,8 @@ describeWithChromium('web interface in a real browser', () => {
     }
     const ids = visited.map((v) => v.id);
     for (const expected of [
+      'enrol-patient',
+      'enrol-submit',
       'upload-patient',
       'upload-chain',
       'upload-file',
@@ -450,6 +534,7 @@ describeWithChromium('web interface in a real browser', () => {
     ]) {
       expect(ids).toContain(expected);
     }
+    expect(ids.indexOf('enrol-patient')).toBeLessThan(ids.indexOf('upload-patient'));
     expect(ids.indexOf('upload-patient')).toBeLessThan(ids.indexOf('retrieve-patient'));
     for (const { id, outline } of visited.filter((v) => v.id !== 'skip-link' && v.id !== 'body')) {
       expect({ id, outline }).toEqual({ id, outline: expect.stringMatching(/^solid [2-9]/) });
@@ -461,9 +546,7 @@ describeWithChromium('web interface in a real browser', () => {
     await keyboardPage.locator('#viewer img').waitFor();
     await keyboardPage.keyboard.press('Tab');
     await shot(keyboardPage, '12-keyboard-focus', { fullPage: false });
-    keyboardProbe.cspViolations.push(
-      ...(await keyboardPage.evaluate(() => (window as unknown as { __csp: string[] }).__csp)),
-    );
+    keyboardProbe.cspViolations.push(...(await takeCspViolations(keyboardPage)));
     await keyboardPage.close();
     expect(keyboardProbe).toEqual({ cspViolations: [], pageErrors: [] });
   });
@@ -483,16 +566,12 @@ describeWithChromium('web interface in a real browser', () => {
     await phone.locator('#upload-card').getByRole('button', { name: 'Upload' }).click();
     await phone.locator('#upload-patient-error').waitFor();
 
-    const widths = await phone.evaluate(() => ({
-      document: document.documentElement.scrollWidth,
-      body: document.body.scrollWidth,
-      viewport: window.innerWidth,
-    }));
+    const widths = await pageWidths(phone);
     expect(widths.document).toBeLessThanOrEqual(320);
     expect(widths.body).toBeLessThanOrEqual(320);
     await shot(phone, '13-phone-320px-full');
     await shotSlices(phone, '14-phone-320px');
-    phoneProbe.cspViolations.push(...(await phone.evaluate(() => (window as unknown as { __csp: string[] }).__csp)));
+    phoneProbe.cspViolations.push(...(await takeCspViolations(phone)));
     await phone.close();
     expect(phoneProbe).toEqual({ cspViolations: [], pageErrors: [] });
   });
@@ -512,24 +591,6 @@ async function signedIn(target: Page, provider: TestProvider | null): Promise<vo
   await target.addInitScript(([key, token]) => sessionStorage.setItem(key, token), [TOKEN_STORAGE_KEY, provider.token]);
 }
 
-function watch(target: Page, probe: PageProbe): void {
-  target.on('pageerror', (error) => probe.pageErrors.push(error.message));
-  target.on('console', (message) => {
-    if (message.type() === 'error' && !/Failed to load resource/.test(message.text()))
-      probe.pageErrors.push(message.text());
-  });
-}
-
-async function openWithStrictCsp(target: Page, baseUrl: string): Promise<void> {
-  await target.route(`${baseUrl}/`, async (route) => {
-    const response = await route.fetch();
-    await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': STRICT_CSP } });
-  });
-  await target.goto(`${baseUrl}/`);
-  // Stop intercepting so uploads reach the network stack untouched (and report progress).
-  await target.unrouteAll();
-}
-
 /** Records every value the progress bar takes. */
 async function recordProgress(target: Page): Promise<void> {
   await target.evaluate(() => {
@@ -541,50 +602,4 @@ async function recordProgress(target: Page): Promise<void> {
       attributeFilter: ['value'],
     });
   });
-}
-
-/** SHA-256 of the bytes behind the blob: URL of the <img> the viewer shows. */
-async function shownImageSha256(target: Page): Promise<string> {
-  return target.evaluate(async () => {
-    const img = document.querySelector<HTMLImageElement>('#viewer img');
-    if (!img) throw new Error('no image shown');
-    const blob = (window as unknown as { __blobs: Map<string, Blob> }).__blobs.get(img.src);
-    if (!blob) throw new Error(`no Blob recorded for ${img.src}`);
-    const bytes = await blob.arrayBuffer();
-    const digest = await crypto.subtle.digest('SHA-256', bytes);
-    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-  });
-}
-
-/** No JSON, stack or problem type leaks into what the user reads. */
-async function assertNoRawProblem(target: Page): Promise<void> {
-  const text = (await target.locator('main').innerText()) ?? '';
-  expect(text).not.toMatch(/[{}]|"code"|problem|urn:|\bat .+\.(ts|js):\d+/);
-}
-
-async function shot(target: Page | Locator, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
-  const path = join(SCREENSHOT_DIR, `${name}.png`);
-  if ('goto' in target) await target.screenshot({ path, fullPage: options.fullPage ?? true });
-  else await target.screenshot({ path });
-}
-
-/** A tall phone page in readable 320 × 800 slices. */
-async function shotSlices(target: Page, name: string): Promise<void> {
-  const { width, height } = await target.evaluate(() => ({
-    width: window.innerWidth,
-    height: document.documentElement.scrollHeight,
-  }));
-  const slice = 800;
-  for (let index = 0; index * slice < height; index += 1) {
-    const clip = { x: 0, y: index * slice, width, height: Math.min(slice, height - index * slice) };
-    await target.screenshot({ path: join(SCREENSHOT_DIR, `${name}-part${index + 1}.png`), fullPage: true, clip });
-  }
-}
-
-function safeList(dir: string): string[] {
-  try {
-    return readdirSync(dir).filter((file) => file.endsWith('.png'));
-  } catch {
-    return [];
-  }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ACTION_TIMEOUT_MS = 15_000;
 export const HOW_TO_RUN = 'apt-get install -y chromium && npm run test:browser';
 
 export function chromiumAvailable(): boolean {
@@ -38,6 +39,8 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
     locale: 'en-GB',
     timezoneId: 'UTC',
   });
+  // Everything here is local: a step that takes longer than this is broken, so fail fast.
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   return {
     context,
     close: async () => {

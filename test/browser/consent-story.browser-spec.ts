@@ -1,0 +1,502 @@
+// Callbacks passed to page.evaluate() run in the browser, so this file also sees DOM types.
+import { randomBytes } from 'node:crypto';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium, LaunchedBrowser } from './support/browser';
+import {
+  assertNoRawProblem,
+  imageShown,
+  installPageProbes,
+  openWithStrictCsp,
+  PageProbe,
+  pageWidths,
+  sha256,
+  shot,
+  shotSlices,
+  shownImageSha256,
+  takeCspViolations,
+  TOKEN_STORAGE_KEY,
+  unlabelledControls,
+  visibleCardTitles,
+  watch,
+} from './support/page';
+import { scanPng } from './support/png';
+import { RunningServer, startServer } from './support/server';
+
+const TOKEN = /^emr_[A-Za-z0-9_-]{20,}$/;
+
+/**
+ * The consent story of README.md ("Consent: the patient decides who reads"), told through the
+ * page only: every actor signs in with a pasted token in a tab of their own (sessionStorage is
+ * per tab), and every token used is one the page itself showed.
+ */
+const describeWithChromium = chromiumAvailable() ? describe : describe.skip;
+
+describeWithChromium('consent story in a real browser', () => {
+  let server: RunningServer;
+  let browser: LaunchedBrowser;
+  let context: BrowserContext;
+  const probe: PageProbe = { cspViolations: [], pageErrors: [] };
+  const pages: Page[] = [];
+
+  const suffix = randomBytes(2).toString('hex');
+  const clinic = { id: `north-clinic-${suffix}`, name: 'North Clinic Radiology', token: '' };
+  const hospital = { id: `city-hospital-${suffix}`, name: 'City Hospital Emergency Department', token: '' };
+  const patient = { id: `P-${randomBytes(2).toString('hex').toUpperCase()}`, token: '' };
+  const scan = scanPng({ width: 800, height: 620, seed: 21 });
+  // Typed with a typographic apostrophe, as phones and office keyboards insert it.
+  const reasonTyped = 'Unconscious in ED after a road accident; patient’s GP unreachable';
+  const reasonSent = "Unconscious in ED after a road accident; patient's GP unreachable";
+
+  let admin: Page;
+  let clinicPage: Page;
+  let hospitalPage: Page;
+  let patientPage: Page;
+
+  async function openTab(): Promise<Page> {
+    const tab = await context.newPage();
+    watch(tab, probe);
+    pages.push(tab);
+    await openWithStrictCsp(tab, server.baseUrl);
+    return tab;
+  }
+
+  async function signIn(tab: Page, token: string, who: string): Promise<void> {
+    await tab.locator('#sign-in').waitFor();
+    await tab.getByLabel('Access token', { exact: true }).fill(token);
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.locator('#session-who', { hasText: `Signed in as ${who}` }).waitFor();
+  }
+
+  /** Clicks Retrieve for the patient on SUPchain and returns the HTTP status of the latest-record read. */
+  async function retrieveAsProvider(tab: Page): Promise<number> {
+    const card = tab.locator('#retrieve-card');
+    await card.getByLabel('Patient ID').fill(patient.id);
+    await card.getByRole('radio', { name: 'SUPchain' }).check();
+    const latest = tab.waitForResponse((r) => r.url().includes('/records/latest'));
+    await card.getByRole('button', { name: 'Retrieve' }).click();
+    return (await latest).status();
+  }
+
+  async function expectRefused(tab: Page): Promise<void> {
+    const error = tab.locator('#retrieve-patient-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(
+      `${patient.id} has not given your organisation consent to read this record. Ask them to give consent to ${hospital.id}.`,
+    );
+    expect(await tab.locator('#retrieve-result').isHidden()).toBe(true);
+    expect(await tab.getByRole('button', { name: 'Emergency access…' }).isVisible()).toBe(true);
+    await assertNoRawProblem(tab);
+  }
+
+  beforeAll(async () => {
+    server = await startServer();
+    const me = await fetch(`${server.baseUrl}/api/v1/me`);
+    if (me.status === 404)
+      throw new Error('This story needs a server with access control (GET /api/v1/me answered 404).');
+    if (!server.adminToken) throw new Error('Set BROWSER_TEST_ADMIN_TOKEN to the server’s ADMIN_TOKEN.');
+    browser = await launchChromium();
+    context = browser.context;
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+    await installPageProbes(context);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  afterEach(async () => {
+    for (const tab of pages) probe.cspViolations.push(...(await takeCspViolations(tab)));
+    const found = { cspViolations: probe.cspViolations.splice(0), pageErrors: probe.pageErrors.splice(0) };
+    expect(found).toEqual({ cspViolations: [], pageErrors: [] });
+  });
+
+  it('the operator signs in and sees only "Create a provider": nothing medical', async () => {
+    admin = await openTab();
+    await signIn(admin, server.adminToken!, 'admin (admin)');
+    expect(await visibleCardTitles(admin)).toEqual(['Create a provider']);
+    for (const card of ['#upload-card', '#retrieve-card', '#enrol-card', '#consents-card', '#log-card']) {
+      expect({ card, hidden: await admin.locator(card).isHidden() }).toEqual({ card, hidden: true });
+    }
+    expect(await admin.evaluate(() => document.activeElement?.id)).toBe('provider-id');
+    expect(await unlabelledControls(admin)).toEqual([]);
+  });
+
+  it('the operator creates two providers; each token is shown once, with a copy button', async () => {
+    for (const provider of [clinic, hospital]) {
+      await admin.locator('#provider-card').getByLabel('Provider ID').fill(provider.id);
+      await admin.locator('#provider-card').getByLabel('Name').fill(provider.name);
+      const created = admin.waitForResponse((r) => r.url().endsWith('/api/v1/providers'));
+      await admin.getByRole('button', { name: 'Create provider' }).click();
+      expect((await created).status()).toBe(201);
+
+      const reveal = admin.locator('#provider-reveal');
+      await reveal.waitFor();
+      expect(await admin.locator('#provider-reveal-title').textContent()).toBe(
+        `${provider.name} (${provider.id}) can now sign in`,
+      );
+      expect(await reveal.textContent()).toContain('Give this token to the provider now. It will not be shown again.');
+      provider.token = await admin.getByLabel('Provider’s token, shown once').inputValue();
+      expect(provider.token).toMatch(TOKEN);
+      expect(await admin.evaluate(() => document.activeElement?.id)).toBe('provider-reveal-title');
+
+      await admin.getByRole('button', { name: 'Copy token' }).click();
+      await admin.locator('#provider-copy-status', { hasText: 'Token copied' }).waitFor();
+      expect(await admin.evaluate(() => navigator.clipboard.readText())).toBe(provider.token);
+      if (provider === clinic) await shot(admin, 'consent-01-provider-created', { fullPage: false });
+
+      await admin.getByRole('button', { name: 'Done: hide the token' }).click();
+      expect(await reveal.isHidden()).toBe(true);
+      expect(await admin.content()).not.toContain(provider.token);
+    }
+
+    // The same ID again: a sentence next to the Provider ID field.
+    await admin.locator('#provider-card').getByLabel('Provider ID').fill(clinic.id);
+    await admin.locator('#provider-card').getByLabel('Name').fill('Another clinic');
+    await admin.getByRole('button', { name: 'Create provider' }).click();
+    const error = admin.locator('#provider-id-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(`A provider with the ID ${clinic.id} already exists. Choose another ID.`);
+    expect(await admin.locator('#provider-reveal').isHidden()).toBe(true);
+    await assertNoRawProblem(admin);
+    await shot(admin, 'consent-02-provider-id-taken', { fullPage: false });
+  });
+
+  it('provider A enrols the patient: the patient’s token is shown once', async () => {
+    clinicPage = await openTab();
+    await signIn(clinicPage, clinic.token, `${clinic.id} (provider)`);
+    expect(await visibleCardTitles(clinicPage)).toEqual(['Enrol a patient', 'Upload a record', 'Retrieve records']);
+
+    await clinicPage.locator('#enrol-card').getByLabel('Patient ID').fill(patient.id);
+    await clinicPage.getByRole('button', { name: 'Enrol patient' }).click();
+    const reveal = clinicPage.locator('#enrol-reveal');
+    await reveal.waitFor();
+    expect(await clinicPage.locator('#enrol-reveal-title').textContent()).toBe(`${patient.id} is enrolled`);
+    expect(await reveal.textContent()).toContain('Give this token to the patient now. It will not be shown again.');
+    patient.token = await clinicPage.getByLabel('Patient’s token, shown once').inputValue();
+    expect(patient.token).toMatch(TOKEN);
+    await clinicPage.locator('#enrol-card').getByRole('button', { name: 'Copy token' }).click();
+    await clinicPage.locator('#enrol-copy-status', { hasText: 'Token copied' }).waitFor();
+    expect(await clinicPage.evaluate(() => navigator.clipboard.readText())).toBe(patient.token);
+    await shot(clinicPage, 'consent-03-patient-enrolled', { fullPage: false });
+
+    // The shortcut fills the upload form; "Done" takes the token off the page for good.
+    await clinicPage.getByRole('button', { name: 'Upload a record for this patient' }).click();
+    expect(await clinicPage.locator('#upload-patient').inputValue()).toBe(patient.id);
+    await clinicPage.getByRole('button', { name: 'Done: hide the token' }).click();
+    expect(await reveal.isHidden()).toBe(true);
+    expect(await clinicPage.content()).not.toContain(patient.token);
+
+    // Enrolling again cannot show the token a second time.
+    await clinicPage.locator('#enrol-card').getByLabel('Patient ID').fill(patient.id);
+    await clinicPage.getByRole('button', { name: 'Enrol patient' }).click();
+    const error = clinicPage.locator('#enrol-patient-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(
+      `${patient.id} is already enrolled. Their token was shown once, when they were enrolled, and cannot be shown again.`,
+    );
+    expect(await reveal.isHidden()).toBe(true);
+  });
+
+  it('provider A uploads a scan for the patient', async () => {
+    const upload = clinicPage.locator('#upload-card');
+    await upload.getByRole('radio', { name: 'SUPchain' }).check();
+    await upload
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'chest-xray.png', mimeType: 'image/png', buffer: scan });
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    await clinicPage
+      .locator('#upload-status', { hasText: 'Stored version 1 of chest-xray.png on SUPchain.' })
+      .waitFor();
+    expect(
+      await clinicPage.locator('#upload-result .meta__row', { hasText: 'Uploaded by' }).locator('dd').textContent(),
+    ).toBe(clinic.id);
+    await shot(clinicPage, 'consent-04-clinic-uploaded');
+  });
+
+  it('provider B is refused with a plain sentence, and offered emergency access', async () => {
+    hospitalPage = await openTab();
+    await signIn(hospitalPage, hospital.token, `${hospital.id} (provider)`);
+    let listed = 0;
+    const countLists = (request: { url(): string }): void => {
+      if (/\/records\?/.test(request.url())) listed += 1;
+    };
+    hospitalPage.on('request', countLists);
+    expect(await retrieveAsProvider(hospitalPage)).toBe(403);
+    await expectRefused(hospitalPage);
+    hospitalPage.off('request', countLists);
+    // A refused read does not go on to list (and so log) the history.
+    expect(listed).toBe(0);
+    expect(await hospitalPage.locator('#emergency-offer').textContent()).toContain(
+      `If ${patient.id} needs care now and cannot give consent, you can still open their records.`,
+    );
+    await shot(hospitalPage, 'consent-05-hospital-refused');
+  });
+
+  it('the patient signs in to their own record and gives provider B consent', async () => {
+    patientPage = await openTab();
+    await signIn(patientPage, patient.token, `${patient.id} (patient)`);
+    expect(await visibleCardTitles(patientPage)).toEqual([
+      'Upload to my record',
+      'Consents',
+      'My records',
+      'Access log',
+    ]);
+    expect(await unlabelledControls(patientPage)).toEqual([]);
+    for (const id of ['#upload-patient', '#retrieve-patient']) {
+      expect(await patientPage.locator(id).inputValue()).toBe(patient.id);
+      expect(await patientPage.locator(id).getAttribute('readonly')).not.toBeNull();
+    }
+    await patientPage.locator('#consents-empty').waitFor();
+    expect(await patientPage.locator('#consents-empty').textContent()).toBe('You have not given any provider consent.');
+
+    const consents = patientPage.locator('#consents-card');
+    // An ID no provider has, and an expiry in the past: each explained next to its field.
+    await consents.getByLabel('Provider ID').fill('no-such-clinic');
+    await consents.getByRole('button', { name: 'Give consent' }).click();
+    await patientPage.locator('#grant-provider-error').waitFor();
+    expect(await patientPage.locator('#grant-provider-error').textContent()).toBe(
+      'No provider with the ID no-such-clinic exists. Check the ID with your clinic or hospital.',
+    );
+    await consents.getByLabel('Provider ID').fill(hospital.id);
+    await consents.getByLabel('Until (optional)').fill('2020-01-01T10:00');
+    await consents.getByRole('button', { name: 'Give consent' }).click();
+    expect(await patientPage.locator('#grant-expires-error').textContent()).toBe(
+      'Choose a date and time in the future, or leave it empty.',
+    );
+    expect(await patientPage.locator('#grant-provider-error').isHidden()).toBe(true);
+
+    // Provider A for a limited time, provider B until revoked.
+    const nextYear = new Date().getUTCFullYear() + 1;
+    await consents.getByLabel('Provider ID').fill(clinic.id);
+    await consents.getByLabel('Until (optional)').fill(`${nextYear}-01-31T17:30`);
+    const grantA = patientPage.waitForResponse((r) => r.url().endsWith('/consents') && r.request().method() === 'POST');
+    await consents.getByRole('button', { name: 'Give consent' }).click();
+    expect((await grantA).status()).toBe(201);
+    await patientPage.locator('#grant-status', { hasText: `${clinic.id} can now read your records until` }).waitFor();
+
+    await consents.getByLabel('Provider ID').fill(hospital.id);
+    const grantB = patientPage.waitForResponse((r) => r.url().endsWith('/consents') && r.request().method() === 'POST');
+    await consents.getByRole('button', { name: 'Give consent' }).click();
+    const granted = await grantB;
+    expect(granted.status()).toBe(201);
+    expect(await granted.request().postDataJSON()).toEqual({ providerId: hospital.id });
+    await patientPage
+      .locator('#grant-status', { hasText: `${hospital.id} can now read your records until you revoke it.` })
+      .waitFor();
+
+    const rows = patientPage.locator('#consent-list li');
+    expect(await rows.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.providerId))).toEqual([
+      hospital.id,
+      clinic.id,
+    ]);
+    const rowB = rows.filter({ hasText: hospital.id });
+    expect(await rowB.textContent()).toContain('Until you revoke it');
+    expect(await rowB.textContent()).toContain('Active');
+    expect(await rows.filter({ hasText: clinic.id }).locator('time').nth(1).getAttribute('datetime')).toBe(
+      `${nextYear}-01-31T17:30:00.000Z`,
+    );
+    await shot(patientPage, 'consent-06-patient-consents');
+  });
+
+  it('provider B now reads the image, byte for byte', async () => {
+    expect(await retrieveAsProvider(hospitalPage)).toBe(200);
+    await imageShown(hospitalPage);
+    expect(await shownImageSha256(hospitalPage)).toBe(sha256(scan));
+    expect(await hospitalPage.locator('#emergency-offer').isHidden()).toBe(true);
+    expect(await hospitalPage.locator('#emergency-banner').isHidden()).toBe(true);
+    expect(await hospitalPage.locator('#retrieve-patient-error').isHidden()).toBe(true);
+    await shot(hospitalPage, 'consent-07-hospital-reads-with-consent');
+  });
+
+  it('the patient revokes provider B’s consent after confirming', async () => {
+    const revoke = patientPage.getByRole('button', { name: `Revoke consent for ${hospital.id}` });
+    const dialog = patientPage.locator('#revoke-dialog');
+
+    // "Keep consent" changes nothing and puts focus back on the button.
+    await revoke.click();
+    await dialog.waitFor();
+    expect(await patientPage.locator('#revoke-title').textContent()).toBe(`Revoke consent for ${hospital.id}?`);
+    expect(await dialog.textContent()).toContain('Copies they already downloaded cannot be taken back.');
+    expect(await patientPage.evaluate(() => document.activeElement?.id)).toBe('revoke-cancel');
+    await shot(patientPage, 'consent-08-revoke-confirmation', { fullPage: false });
+    await patientPage.getByRole('button', { name: 'Keep consent' }).click();
+    expect(await dialog.isHidden()).toBe(true);
+    expect(await patientPage.evaluate(() => document.activeElement?.textContent)).toContain('Revoke');
+    expect(await patientPage.locator('#consent-list li').count()).toBe(2);
+
+    await revoke.click();
+    const deleted = patientPage.waitForResponse((r) => r.request().method() === 'DELETE');
+    await patientPage.getByRole('button', { name: 'Revoke consent', exact: true }).click();
+    expect((await deleted).status()).toBe(204);
+    await patientPage.locator('#consents-status', { hasText: `Consent for ${hospital.id} revoked.` }).waitFor();
+    expect(await patientPage.locator(`#consent-list li[data-provider-id="${hospital.id}"]`).count()).toBe(0);
+    expect(await patientPage.evaluate(() => document.activeElement?.id)).toBe('consents-title');
+  });
+
+  it('provider B is refused again on the very next read', async () => {
+    expect(await retrieveAsProvider(hospitalPage)).toBe(403);
+    await expectRefused(hospitalPage);
+    await shot(hospitalPage, 'consent-09-hospital-refused-again');
+  });
+
+  it('provider B opens the record in an emergency, with a reason, using the keyboard', async () => {
+    const open = hospitalPage.getByRole('button', { name: 'Emergency access…' });
+    const dialog = hospitalPage.locator('#emergency-dialog');
+
+    // Escape closes the dialog and gives focus back.
+    await open.focus();
+    await hospitalPage.keyboard.press('Enter');
+    await dialog.waitFor();
+    expect(await hospitalPage.evaluate(() => document.activeElement?.id)).toBe('emergency-reason');
+    await hospitalPage.keyboard.press('Escape');
+    expect(await dialog.isHidden()).toBe(true);
+    expect(await hospitalPage.evaluate(() => document.activeElement?.id)).toBe('emergency-open');
+
+    await hospitalPage.keyboard.press('Enter');
+    await dialog.waitFor();
+    expect(await hospitalPage.locator('#emergency-title').textContent()).toBe(
+      `Emergency access to ${patient.id}’s records`,
+    );
+    expect(await dialog.textContent()).toContain('This read is logged and shown to the patient');
+    expect(await unlabelledControls(hospitalPage)).toEqual([]);
+
+    // No reason, no read.
+    let reads = 0;
+    const countReads = (request: { url(): string }): void => {
+      if (request.url().includes('/records')) reads += 1;
+    };
+    hospitalPage.on('request', countReads);
+    await hospitalPage.locator('#emergency-submit').focus();
+    await hospitalPage.keyboard.press('Enter');
+    const error = hospitalPage.locator('#emergency-reason-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe('Enter the reason for emergency access.');
+    expect(await hospitalPage.evaluate(() => document.activeElement?.id)).toBe('emergency-reason');
+    hospitalPage.off('request', countReads);
+    expect(reads).toBe(0);
+
+    await hospitalPage.keyboard.type(reasonTyped);
+    expect(await hospitalPage.locator('#emergency-reason-count').textContent()).toBe(
+      `${reasonTyped.length} of 500 characters`,
+    );
+    expect(await hospitalPage.getByLabel('Reason').getAttribute('maxlength')).toBe('500');
+    await shot(hospitalPage, 'consent-10-emergency-dialog', { fullPage: false });
+
+    const latest = hospitalPage.waitForRequest((r) => r.url().includes('/records/latest'));
+    const answered = hospitalPage.waitForResponse((r) => r.url().includes('/records/latest'));
+    await hospitalPage.keyboard.press('Tab');
+    expect(await hospitalPage.evaluate(() => document.activeElement?.id)).toBe('emergency-submit');
+    await hospitalPage.keyboard.press('Enter');
+    expect((await latest).headers()['x-break-glass-reason']).toBe(reasonSent);
+    expect((await answered).status()).toBe(200);
+
+    await imageShown(hospitalPage);
+    expect(await shownImageSha256(hospitalPage)).toBe(sha256(scan));
+    const banner = hospitalPage.locator('#emergency-banner');
+    expect(await banner.isVisible()).toBe(true);
+    expect(await banner.textContent()).toContain('Emergency access');
+    expect(await banner.textContent()).toContain(
+      `This read is logged and shown to ${patient.id}. Your reason: “${reasonSent}”`,
+    );
+    expect(await hospitalPage.locator('#retrieve-status').textContent()).toContain('opened under emergency access');
+    expect(await hospitalPage.evaluate(() => document.activeElement?.id)).toBe('viewer-title');
+    // The history is listed under the same emergency reason (else it would be filtered to B's own uploads).
+    expect(await hospitalPage.locator('#history-body tr').count()).toBe(1);
+    await shot(hospitalPage, 'consent-11-emergency-read');
+  });
+
+  it('the patient’s access log shows the emergency read, flagged in words, with the reason', async () => {
+    const refreshed = patientPage.waitForResponse((r) => r.url().endsWith('/access-log'));
+    await patientPage.getByRole('button', { name: 'Refresh' }).click();
+    await refreshed;
+    await patientPage.locator('#log-status', { hasText: 'Access log updated' }).waitFor();
+
+    const entries = patientPage.locator('#log-list li');
+    const kinds = await entries.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.kind));
+    expect(new Set(kinds)).toEqual(new Set(['consent', 'emergency']));
+    const times = await entries
+      .locator('time')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('datetime') ?? ''));
+    expect([...times].sort().reverse()).toEqual(times);
+
+    // Newest first: the emergency read of the record is at the top.
+    const emergency = entries.filter({ has: patientPage.locator('.log-entry__flag') });
+    expect(await emergency.count()).toBe(2); // the record itself, and its history listing
+    const opened = emergency.filter({ hasText: 'opened' });
+    const text = (await opened.innerText()).replace(/\s+/g, ' ');
+    expect(text).toContain('EMERGENCY ACCESS'); // the flag is words (and an icon), not a colour
+    expect(text).toContain(`${hospital.id} (provider) opened chest-xray.png (version 1) on SUPchain`);
+    expect(text).toContain(`Reason given: “${reasonSent}”`);
+    expect(text).toContain('Emergency, without your consent');
+    expect(await opened.getAttribute('data-emergency')).toBe('true');
+    expect(await entries.first().getAttribute('data-emergency')).toBe('true');
+
+    const consented = entries.filter({ hasText: 'With your consent' }).filter({ hasText: 'opened' });
+    expect(await consented.count()).toBe(1);
+    expect(await consented.innerText()).not.toContain('Reason given');
+    expect(await patientPage.locator('#log-summary').innerText()).toContain(
+      '2 reads were made in an emergency, without your consent.',
+    );
+    await shot(patientPage, 'consent-12-access-log');
+  });
+
+  it('the patient uploads to their own record and reads it back', async () => {
+    const upload = patientPage.locator('#upload-card');
+    const photo = scanPng({ width: 240, height: 180, seed: 22 });
+    await upload.getByRole('radio', { name: 'MEDchain' }).check();
+    await upload
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'rash-photo.png', mimeType: 'image/png', buffer: photo });
+    const created = patientPage.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/records'));
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    expect((await created).status()).toBe(201);
+    await patientPage
+      .locator('#upload-status', { hasText: 'Stored version 1 of rash-photo.png on MEDchain.' })
+      .waitFor();
+
+    const mine = patientPage.locator('#retrieve-card');
+    await mine.getByRole('radio', { name: 'MEDchain' }).check();
+    await mine.getByRole('button', { name: 'Retrieve' }).click();
+    await imageShown(patientPage);
+    expect(await shownImageSha256(patientPage)).toBe(sha256(photo));
+    expect(
+      await patientPage.locator('#viewer-meta .meta__row', { hasText: 'Uploaded by' }).locator('dd').textContent(),
+    ).toBe(patient.id);
+    await shot(patientPage, 'consent-13-patient-own-upload');
+  });
+
+  it('fits a 320 px wide phone: the patient’s page and the emergency dialog', async () => {
+    await patientPage.setViewportSize({ width: 320, height: 720 });
+    const widths = await pageWidths(patientPage);
+    expect(widths.document).toBeLessThanOrEqual(320);
+    expect(widths.body).toBeLessThanOrEqual(320);
+    await shotSlices(patientPage, 'consent-14-patient-phone');
+    await patientPage.setViewportSize({ width: 1280, height: 900 });
+
+    await hospitalPage.setViewportSize({ width: 320, height: 720 });
+    await hospitalPage.getByRole('button', { name: 'Retrieve' }).click();
+    await hospitalPage.getByRole('button', { name: 'Emergency access…' }).click();
+    await hospitalPage.locator('#emergency-dialog').waitFor();
+    const dialogWidth = await hospitalPage
+      .locator('#emergency-dialog')
+      .evaluate((dialog) => dialog.getBoundingClientRect().right);
+    expect(dialogWidth).toBeLessThanOrEqual(320);
+    expect((await pageWidths(hospitalPage)).document).toBeLessThanOrEqual(320);
+    await shot(hospitalPage, 'consent-15-emergency-dialog-phone', { fullPage: false });
+    await hospitalPage.getByRole('button', { name: 'Cancel' }).click();
+    await hospitalPage.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('signing out leaves nothing of the session on the page', async () => {
+    await patientPage.getByRole('button', { name: 'Sign out' }).click();
+    await patientPage.locator('#sign-in-notice', { hasText: 'You have signed out.' }).waitFor();
+    expect(await patientPage.evaluate((key) => sessionStorage.getItem(key), TOKEN_STORAGE_KEY)).toBeNull();
+    expect(await visibleCardTitles(patientPage)).toEqual(['Sign in']);
+    expect(await patientPage.locator('#log-list li').count()).toBe(0);
+    expect(await patientPage.locator('#viewer img').count()).toBe(0);
+    expect(await patientPage.content()).not.toContain(reasonSent);
+    expect(await patientPage.evaluate(() => document.activeElement?.id)).toBe('sign-in-token');
+    await shot(patientPage, 'consent-16-signed-out', { fullPage: false });
+  });
+});
