@@ -68,6 +68,10 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       await expect(ledger.revokeConsent(patient, provider)).resolves.toBeUndefined();
     });
 
+    it('lists no consents for a patient who never gave any', async () => {
+      expect(await ledger.consentsOf(randomBytes(32))).toEqual([]);
+    });
+
     it("lists a patient's consents and keeps patients apart", async () => {
       const patient = randomBytes(32);
       const other = randomBytes(32);

@@ -70,8 +70,11 @@ export class EvmAccessLedger extends AccessLedger {
 
   async consentsOf(patientKey: Uint8Array): Promise<LedgerConsent[]> {
     const [providers, consents] = await this.read(() => this.registry.consentsOf(patientKey));
-    return providers.flatMap((provider, index) =>
-      consents[index].active ? [toConsent(patientKey, getBytes(provider), consents[index])] : [],
+    // ethers' Result is an Array subclass whose species constructor breaks flatMap/filter on an
+    // empty result: copy into plain arrays first.
+    const active = Array.from(consents);
+    return Array.from(providers).flatMap((provider, index) =>
+      active[index].active ? [toConsent(patientKey, getBytes(provider), active[index])] : [],
     );
   }
 
@@ -93,7 +96,7 @@ export class EvmAccessLedger extends AccessLedger {
     const [entries, positions] = await this.read(() =>
       this.registry.accessLogPage(patientKey, query.beforePosition ?? 0, query.limit),
     );
-    return entries.map((entry, index) => ({
+    return Array.from(entries).map((entry, index) => ({
       patientKey: getBytes(entry.patientKey),
       accessorKey: getBytes(entry.accessorKey),
       recordId: entry.recordId === ZeroHash ? null : RecordId.fromBytes(getBytes(entry.recordId)),

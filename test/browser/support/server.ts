@@ -24,7 +24,8 @@ export interface RunningServer {
 
 /**
  * Starts the real service (src/main.ts through ts-node, transpile-only) on a free port
- * with a throwaway DATA_DIR, and waits until it serves the web page. Set
+ * with a throwaway DATA_DIR, on its embedded default (two local chains) unless
+ * LEDGER_BACKEND says otherwise, and waits until it serves the web page. Set
  * BROWSER_TEST_BASE_URL to test a server that is already running instead.
  */
 export async function startServer(): Promise<RunningServer> {
@@ -45,7 +46,6 @@ export async function startServer(): Promise<RunningServer> {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
-      LEDGER_BACKEND: process.env.LEDGER_BACKEND ?? 'memory',
       DATA_DIR: dataDir,
       PORT: String(port),
       HOST: '127.0.0.1',
