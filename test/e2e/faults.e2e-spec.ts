@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -94,10 +94,11 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
   describe('the service killed with SIGKILL between a 202 and the catch-up', () => {
     it('completes the copy from the journal after a restart', async () => {
       const adminToken = `admin-${randomBytes(24).toString('hex')}`;
+      const dataDir = mkdtempSync(join(tmpdir(), 'emr-sigkill-'));
       const service = new ServiceProcess({
         ...ledgers.env(),
         ADMIN_TOKEN: adminToken,
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'emr-sigkill-')),
+        DATA_DIR: dataDir,
         LEDGER_TIMEOUT_MS: '4000',
       });
       try {
@@ -131,6 +132,7 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
         expect(Buffer.from(await copy.arrayBuffer()).equals(file)).toBe(true);
       } finally {
         await service.stop();
+        rmSync(dataDir, { recursive: true, force: true });
       }
     }, 240_000);
   });
@@ -138,10 +140,11 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
   describe('graceful shutdown', () => {
     it('finishes an in-flight upload on SIGTERM before exiting', async () => {
       const adminToken = `admin-${randomBytes(24).toString('hex')}`;
+      const dataDir = mkdtempSync(join(tmpdir(), 'emr-sigterm-'));
       const service = new ServiceProcess({
         ...ledgers.env(),
         ADMIN_TOKEN: adminToken,
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'emr-sigterm-')),
+        DATA_DIR: dataDir,
       });
       try {
         await service.start();
@@ -166,6 +169,7 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
         expect(Buffer.from(await copy.arrayBuffer()).equals(file)).toBe(true);
       } finally {
         await service.stop();
+        rmSync(dataDir, { recursive: true, force: true });
       }
     }, 240_000);
   });

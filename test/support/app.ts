@@ -1,7 +1,7 @@
 import { ConsoleLogger, INestApplication, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -35,5 +35,14 @@ export async function createTestApp(env: Record<string, string> = {}, logger?: L
   const app = moduleRef.createNestApplication({ logger: logger ?? ['error'] });
   configureApp(app);
   await app.init();
-  return { app, dataDir, adminToken, close: () => app.close() };
+  const ownsDataDir = env.DATA_DIR === undefined;
+  return {
+    app,
+    dataDir,
+    adminToken,
+    close: async () => {
+      await app.close();
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,5 +86,6 @@ export class LedgerPair {
 
   async stop(): Promise<void> {
     await Promise.all([...this.processes.keys()].map((chain) => this.down(chain)));
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
