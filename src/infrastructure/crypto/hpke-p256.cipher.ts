@@ -48,7 +48,7 @@ export class HpkeP256Cipher extends Cipher {
     const uniqueRecipients = this.distinctRecipients(recipients);
     const dataKey = this.random.bytes(AES256_KEY_BYTES);
     const sealedParts = parts.map((part, index) => this.primitives.aes256GcmSeal(dataKey, partNonce(index), aad, part));
-    const slots = uniqueRecipients.map((recipient) => this.sealSlot(dataKey, recipient, aad));
+    const slots = uniqueRecipients.map(({ publicKey, keyId }) => this.sealSlot(dataKey, publicKey, keyId, aad));
     return { parts: sealedParts, keyEnvelope: encodeKeyEnvelope(slots) };
   }
 
@@ -63,7 +63,14 @@ export class HpkeP256Cipher extends Cipher {
 
     let dataKey: Uint8Array;
     try {
-      dataKey = this.suite.openBase(slot.enc, recipient.privateKey, DATA_KEY_HPKE_INFO, aad, slot.sealedDataKey);
+      dataKey = this.suite.openBase(
+        slot.enc,
+        recipient.privateKey,
+        DATA_KEY_HPKE_INFO,
+        aad,
+        slot.sealedDataKey,
+        recipient.publicKey,
+      );
     } catch (error) {
       // The recipient's key was checked above, so an InvalidKeyError here means a bad `enc`:
       // a tampered envelope, reported like any other authentication failure.
@@ -108,7 +115,7 @@ export class HpkeP256Cipher extends Cipher {
         'recipients',
       );
     }
-    return encodeKeyEnvelope([...slots, this.sealSlot(dataKey.bytes, recipientPublicKey, aad)]);
+    return encodeKeyEnvelope([...slots, this.sealSlot(dataKey.bytes, recipientPublicKey, keyId, aad)]);
   }
 
   /** True when the envelope holds a slot for this public key; false for any malformed envelope. */
@@ -127,21 +134,24 @@ export class HpkeP256Cipher extends Cipher {
     return this.primitives.sha256(publicKey);
   }
 
-  private sealSlot(dataKey: Uint8Array, recipientPublicKey: Uint8Array, aad: Uint8Array): KeyEnvelopeSlot {
+  private sealSlot(
+    dataKey: Uint8Array,
+    recipientPublicKey: Uint8Array,
+    keyId: Uint8Array,
+    aad: Uint8Array,
+  ): KeyEnvelopeSlot {
     const { enc, ciphertext } = this.suite.sealBase(recipientPublicKey, DATA_KEY_HPKE_INFO, aad, dataKey);
-    return { keyId: this.keyId(recipientPublicKey), enc, sealedDataKey: ciphertext };
+    return { keyId, enc, sealedDataKey: ciphertext };
   }
 
   /** Validates every key before any randomness is drawn; drops repeats, keeping first-seen order. */
-  private distinctRecipients(recipients: Uint8Array[]): Uint8Array[] {
-    const seen: Uint8Array[] = [];
-    const distinct: Uint8Array[] = [];
-    for (const recipient of recipients) {
-      this.primitives.p256ValidatePublicKey(recipient);
-      const keyId = this.keyId(recipient);
-      if (seen.some((id) => bytesEqual(id, keyId))) continue;
-      seen.push(keyId);
-      distinct.push(recipient);
+  private distinctRecipients(recipients: Uint8Array[]): { publicKey: Uint8Array; keyId: Uint8Array }[] {
+    const distinct: { publicKey: Uint8Array; keyId: Uint8Array }[] = [];
+    for (const publicKey of recipients) {
+      this.primitives.p256ValidatePublicKey(publicKey);
+      const keyId = this.keyId(publicKey);
+      if (distinct.some((seen) => bytesEqual(seen.keyId, keyId))) continue;
+      distinct.push({ publicKey, keyId });
     }
     if (distinct.length < 1 || distinct.length > MAX_KEY_ENVELOPE_SLOTS) {
       throw new ValidationFailedError(`A record must be sealed to 1..${MAX_KEY_ENVELOPE_SLOTS} keys.`, 'recipients');

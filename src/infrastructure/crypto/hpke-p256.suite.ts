@@ -1,4 +1,4 @@
-import { concatBytes, utf8 } from '../../domain/bytes';
+import { bytesEqual, concatBytes, utf8 } from '../../domain/bytes';
 import { InvalidKeyError } from '../../domain/errors';
 import { KeyPair } from '../../domain/ports/cipher.port';
 import { RandomSource } from '../../domain/ports/random.port';
@@ -48,6 +48,18 @@ const HPKE_SUITE_ID = concatBytes(
 );
 const EMPTY = new Uint8Array(0);
 
+/** The RFC's labels as octets, encoded once: they are the same few strings on every call. */
+const LABEL_BYTES = new Map<string, Uint8Array>();
+
+function labelBytes(label: string): Uint8Array {
+  let bytes = LABEL_BYTES.get(label);
+  if (bytes === undefined) {
+    bytes = utf8(label);
+    LABEL_BYTES.set(label, bytes);
+  }
+  return bytes;
+}
+
 /** The outputs of RFC 9180 §5.1 KeySchedule, exposed so known-answer tests can check each one. */
 export interface HpkeKeySchedule {
   readonly keyScheduleContext: Uint8Array;
@@ -77,6 +89,8 @@ export interface HpkeSealed {
  * pins the ephemeral private key, so the RFC's test vectors reproduce byte for byte.
  */
 export class HpkeP256Suite {
+  private lastKeyScheduleContext: { readonly info: Uint8Array; readonly context: Uint8Array } | null = null;
+
   constructor(
     private readonly primitives: HpkePrimitives,
     private readonly random: RandomSource,
@@ -84,6 +98,17 @@ export class HpkeP256Suite {
 
   /** RFC 9180 §7.1.3 DeriveKeyPair for P-256: rejection sampling over HKDF output. */
   deriveKeyPair(ikm: Uint8Array): KeyPair {
+    const privateKey = this.derivePrivateKey(ikm);
+    return { privateKey, publicKey: this.primitives.p256PublicKey(privateKey) };
+  }
+
+  /** RFC 9180 §4: GenerateKeyPair as DeriveKeyPair over Nsk fresh random bytes. */
+  generateKeyPair(): KeyPair {
+    return this.deriveKeyPair(this.random.bytes(P256_PRIVATE_KEY_BYTES));
+  }
+
+  /** The sk half of DeriveKeyPair (§7.1.3); Encap gets pk(skE) from the same call as the DH. */
+  private derivePrivateKey(ikm: Uint8Array): Uint8Array {
     const dkpPrk = this.labeledExtract(KEM_SUITE_ID, EMPTY, 'dkp_prk', ikm);
     for (let counter = 0; counter <= MAX_DERIVE_KEY_PAIR_COUNTER; counter++) {
       const candidate = this.labeledExpand(
@@ -95,17 +120,10 @@ export class HpkeP256Suite {
       );
       candidate[0] &= P256_DERIVE_KEY_PAIR_BITMASK;
       // The RFC loops while sk == 0 or sk >= n; p256IsValidPrivateKey is exactly 1 <= sk < n.
-      if (this.primitives.p256IsValidPrivateKey(candidate)) {
-        return { privateKey: candidate, publicKey: this.primitives.p256PublicKey(candidate) };
-      }
+      if (this.primitives.p256IsValidPrivateKey(candidate)) return candidate;
     }
     // RFC 9180 §7.1.3 DeriveKeyPairError; each candidate fails with probability < 2^-32.
     throw new InvalidKeyError('DeriveKeyPair found no valid P-256 scalar.');
-  }
-
-  /** RFC 9180 §4: GenerateKeyPair as DeriveKeyPair over Nsk fresh random bytes. */
-  generateKeyPair(): KeyPair {
-    return this.deriveKeyPair(this.random.bytes(P256_PRIVATE_KEY_BYTES));
   }
 
   /** RFC 9180 §7.1.1: SEC 1 uncompressed encoding; InvalidKeyError for anything else. */
@@ -126,36 +144,50 @@ export class HpkeP256Suite {
    */
   encap(recipientPublicKey: Uint8Array, ephemeralPrivateKey?: Uint8Array): HpkeEncapsulation {
     const pkR = this.deserializePublicKey(recipientPublicKey);
-    const ephemeral =
-      ephemeralPrivateKey === undefined
-        ? this.generateKeyPair()
-        : { privateKey: ephemeralPrivateKey, publicKey: this.primitives.p256PublicKey(ephemeralPrivateKey) };
-    const dh = this.primitives.p256Ecdh(ephemeral.privateKey, pkR);
-    const enc = this.serializePublicKey(ephemeral.publicKey);
+    // (skE, pkE) = GenerateKeyPair() = DeriveKeyPair(random(Nsk)), with pkE computed in the same
+    // call as the DH: one scalar multiplication fewer than DeriveKeyPair followed by DH.
+    const skE = ephemeralPrivateKey ?? this.derivePrivateKey(this.random.bytes(P256_PRIVATE_KEY_BYTES));
+    const { dh, publicKey: enc } = this.primitives.p256EcdhWithPublicKey(skE, pkR);
+    // enc = SerializePublicKey(pkE): the primitive already returns the SEC 1 encoding of a point it computed.
     const kemContext = concatBytes(enc, pkR);
     return { sharedSecret: this.extractAndExpand(dh, kemContext), enc };
   }
 
-  /** RFC 9180 §4.1 Decap. InvalidKeyError when `enc` is not a valid P-256 point. */
-  decap(enc: Uint8Array, recipientPrivateKey: Uint8Array): Uint8Array {
-    const pkE = this.deserializePublicKey(enc);
-    const dh = this.primitives.p256Ecdh(recipientPrivateKey, pkE);
-    const pkRm = this.serializePublicKey(this.primitives.p256PublicKey(recipientPrivateKey));
+  /**
+   * RFC 9180 §4.1 Decap. InvalidKeyError when `enc` is not a valid P-256 point.
+   *
+   * `recipientPublicKey`: pk(skR), when the caller holds the key pair (the cipher does), which
+   * spares encoding it again. It is not checked against skR: a wrong one changes kem_context,
+   * so the shared secret differs from the sender's and Open fails.
+   */
+  decap(enc: Uint8Array, recipientPrivateKey: Uint8Array, recipientPublicKey?: Uint8Array): Uint8Array {
+    // DeserializePublicKey(enc) and the validation §7.1.4 requires happen inside the ECDH,
+    // which refuses (InvalidKeyError) an enc that is not a point on P-256 before using it.
+    if (recipientPublicKey !== undefined) {
+      const dh = this.primitives.p256Ecdh(recipientPrivateKey, enc);
+      return this.extractAndExpand(dh, concatBytes(enc, recipientPublicKey));
+    }
+    const { dh, publicKey: pkRm } = this.primitives.p256EcdhWithPublicKey(recipientPrivateKey, enc);
     return this.extractAndExpand(dh, concatBytes(enc, pkRm));
   }
 
   /** RFC 9180 §5.1 KeySchedule in mode_base (psk = psk_id = ""); KeyScheduleS and KeyScheduleR coincide. */
   keySchedule(sharedSecret: Uint8Array, info: Uint8Array): HpkeKeySchedule {
-    const pskIdHash = this.labeledExtract(HPKE_SUITE_ID, EMPTY, 'psk_id_hash', EMPTY);
-    const infoHash = this.labeledExtract(HPKE_SUITE_ID, EMPTY, 'info_hash', info);
-    const keyScheduleContext = concatBytes(i2osp(HPKE_MODE_BASE, MODE_BYTES), pskIdHash, infoHash);
+    const keyScheduleContext = this.keyScheduleContext(info);
     const secret = this.labeledExtract(HPKE_SUITE_ID, sharedSecret, 'secret', EMPTY);
+    // Single-shot seal and open never export: exporter_secret is derived on first use.
+    const deriveExporterSecret = (): Uint8Array =>
+      this.labeledExpand(HPKE_SUITE_ID, secret, 'exp', keyScheduleContext, SHA256_BYTES);
+    let exporterSecret: Uint8Array | null = null;
     return {
-      keyScheduleContext,
+      keyScheduleContext: keyScheduleContext.slice(),
       secret,
       key: this.labeledExpand(HPKE_SUITE_ID, secret, 'key', keyScheduleContext, AES256_KEY_BYTES),
       baseNonce: this.labeledExpand(HPKE_SUITE_ID, secret, 'base_nonce', keyScheduleContext, GCM_NONCE_BYTES),
-      exporterSecret: this.labeledExpand(HPKE_SUITE_ID, secret, 'exp', keyScheduleContext, SHA256_BYTES),
+      get exporterSecret(): Uint8Array {
+        exporterSecret ??= deriveExporterSecret();
+        return exporterSecret;
+      },
     };
   }
 
@@ -169,9 +201,14 @@ export class HpkeP256Suite {
     return { enc, context: new HpkeSenderContext(this, this.primitives, this.keySchedule(sharedSecret, info)) };
   }
 
-  /** RFC 9180 §5.1.1 SetupBaseR. */
-  setupBaseR(enc: Uint8Array, recipientPrivateKey: Uint8Array, info: Uint8Array): HpkeRecipientContext {
-    const sharedSecret = this.decap(enc, recipientPrivateKey);
+  /** RFC 9180 §5.1.1 SetupBaseR; `recipientPublicKey` as for decap. */
+  setupBaseR(
+    enc: Uint8Array,
+    recipientPrivateKey: Uint8Array,
+    info: Uint8Array,
+    recipientPublicKey?: Uint8Array,
+  ): HpkeRecipientContext {
+    const sharedSecret = this.decap(enc, recipientPrivateKey, recipientPublicKey);
     return new HpkeRecipientContext(this, this.primitives, this.keySchedule(sharedSecret, info));
   }
 
@@ -187,15 +224,31 @@ export class HpkeP256Suite {
     return { enc, ciphertext: context.seal(aad, plaintext) };
   }
 
-  /** RFC 9180 §6.1 single-shot OpenBase. */
+  /** RFC 9180 §6.1 single-shot OpenBase; `recipientPublicKey` as for decap. */
   openBase(
     enc: Uint8Array,
     recipientPrivateKey: Uint8Array,
     info: Uint8Array,
     aad: Uint8Array,
     ciphertext: Uint8Array,
+    recipientPublicKey?: Uint8Array,
   ): Uint8Array {
-    return this.setupBaseR(enc, recipientPrivateKey, info).open(aad, ciphertext);
+    return this.setupBaseR(enc, recipientPrivateKey, info, recipientPublicKey).open(aad, ciphertext);
+  }
+
+  /**
+   * key_schedule_context = mode || psk_id_hash || info_hash. In mode_base it depends on `info`
+   * alone, and the service seals every data key under the same info, so the last one is kept:
+   * two HMACs fewer per seal and per open. The array is shared: read it, never write it.
+   */
+  private keyScheduleContext(info: Uint8Array): Uint8Array {
+    const last = this.lastKeyScheduleContext;
+    if (last !== null && bytesEqual(last.info, info)) return last.context;
+    const pskIdHash = this.labeledExtract(HPKE_SUITE_ID, EMPTY, 'psk_id_hash', EMPTY);
+    const infoHash = this.labeledExtract(HPKE_SUITE_ID, EMPTY, 'info_hash', info);
+    const context = concatBytes(i2osp(HPKE_MODE_BASE, MODE_BYTES), pskIdHash, infoHash);
+    this.lastKeyScheduleContext = { info: info.slice(), context };
+    return context;
   }
 
   /** RFC 9180 §5.3 Context.Export. */
@@ -213,7 +266,7 @@ export class HpkeP256Suite {
   /** RFC 9180 §4: LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" || suite_id || label || ikm). */
   private labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
     // RFC 5869 §2.2 Extract is HMAC-Hash(salt, IKM).
-    return this.primitives.hmacSha256(salt, concatBytes(HPKE_VERSION_LABEL, suiteId, utf8(label), ikm));
+    return this.primitives.hmacSha256(salt, concatBytes(HPKE_VERSION_LABEL, suiteId, labelBytes(label), ikm));
   }
 
   /** RFC 9180 §4: LabeledExpand = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info, L). */
@@ -224,7 +277,7 @@ export class HpkeP256Suite {
     info: Uint8Array,
     length: number,
   ): Uint8Array {
-    const labeledInfo = concatBytes(i2osp(length, ID_BYTES), HPKE_VERSION_LABEL, suiteId, utf8(label), info);
+    const labeledInfo = concatBytes(i2osp(length, ID_BYTES), HPKE_VERSION_LABEL, suiteId, labelBytes(label), info);
     return this.hkdfExpand(prk, labeledInfo, length);
   }
 

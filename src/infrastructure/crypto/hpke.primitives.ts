@@ -1,6 +1,13 @@
 import { InvalidKeyError } from '../../domain/errors';
 import { AES256_KEY_BYTES, GCM_NONCE_BYTES, P256_PUBLIC_KEY_BYTES, SEC1_UNCOMPRESSED_PREFIX } from './crypto.constants';
 
+export interface P256EcdhResult {
+  /** x-coordinate of sk·PK (SEC 1 §3.3.1), P256_ECDH_BYTES long. */
+  readonly dh: Uint8Array;
+  /** pk(sk) as a SEC 1 uncompressed point. */
+  readonly publicKey: Uint8Array;
+}
+
 /**
  * The measurably slow primitives under HPKE, behind one seam so the RFC 9180 code in
  * {@link HpkeP256Suite} is written once and runs on either backend (noble or node:crypto).
@@ -27,6 +34,14 @@ export interface HpkePrimitives {
 
   /** x-coordinate of sk·PK (SEC 1 §3.3.1). Validates both keys first. */
   p256Ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+
+  /**
+   * p256Ecdh and p256PublicKey of the same private key in one call. DHKEM needs both (enc and
+   * dh on the sender side, dh and pkRm on the recipient side, RFC 9180 §4.1), and a backend that
+   * loads the private key once gets pk(sk) with it, saving a scalar multiplication. Validates
+   * both keys, as p256Ecdh does.
+   */
+  p256EcdhWithPublicKey(privateKey: Uint8Array, peerPublicKey: Uint8Array): P256EcdhResult;
 
   /** AES-256-GCM: returns ciphertext || tag (GCM_TAG_BYTES). */
   aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;

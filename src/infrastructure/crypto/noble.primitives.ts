@@ -4,7 +4,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { DecryptionFailedError, InvalidKeyError } from '../../domain/errors';
 import { GCM_TAG_BYTES, P256_PRIVATE_KEY_BYTES } from './crypto.constants';
-import { assertAes256GcmInputs, hasUncompressedP256Format, HpkePrimitives } from './hpke.primitives';
+import { assertAes256GcmInputs, hasUncompressedP256Format, HpkePrimitives, P256EcdhResult } from './hpke.primitives';
 
 /**
  * Pure-JavaScript backend (@noble/curves, @noble/ciphers, @noble/hashes). Audited and
@@ -39,6 +39,11 @@ export class NobleHpkePrimitives implements HpkePrimitives {
     this.p256ValidatePublicKey(publicKey);
     // Compressed form is 0x02/0x03 || x: dropping the prefix leaves the x-coordinate.
     return p256.getSharedSecret(privateKey, publicKey, true).slice(1);
+  }
+
+  /** noble has no key object to reuse: this is p256Ecdh and p256PublicKey, one after the other. */
+  p256EcdhWithPublicKey(privateKey: Uint8Array, peerPublicKey: Uint8Array): P256EcdhResult {
+    return { dh: this.p256Ecdh(privateKey, peerPublicKey), publicKey: this.p256PublicKey(privateKey) };
   }
 
   aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {

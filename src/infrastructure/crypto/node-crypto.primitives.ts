@@ -1,26 +1,65 @@
 import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, ECDH } from 'node:crypto';
+import { bytesEqual } from '../../domain/bytes';
 import { DecryptionFailedError, InvalidKeyError } from '../../domain/errors';
 import { GCM_TAG_BYTES, P256_ORDER, P256_PRIVATE_KEY_BYTES } from './crypto.constants';
-import { assertAes256GcmInputs, hasUncompressedP256Format, HpkePrimitives } from './hpke.primitives';
-import { os2ip } from './integer-encoding';
+import { assertAes256GcmInputs, hasUncompressedP256Format, HpkePrimitives, P256EcdhResult } from './hpke.primitives';
+import { bigintToBytes } from './integer-encoding';
 
 /** OpenSSL's name for P-256 (secp256r1). */
 const OPENSSL_P256 = 'prime256v1';
 const AES_256_GCM = 'aes-256-gcm';
+/** What node:crypto throws when EC_POINT_oct2point refuses a peer key (off the curve, coordinate >= p). */
+const INVALID_PEER_KEY_CODE = 'ERR_CRYPTO_ECDH_INVALID_PUBLIC_KEY';
+/** Order n as 32 big-endian octets, for the private key range check. */
+const P256_ORDER_BYTES = bigintToBytes(P256_ORDER, P256_PRIVATE_KEY_BYTES);
+/**
+ * How many validated public keys to remember. The same patients' and providers' keys come
+ * back on every upload and read, and OpenSSL's check costs ~15 µs, most of it building the
+ * curve group; validity is a pure function of the 65 bytes, so remembering it weakens nothing.
+ */
+const VALIDATED_PUBLIC_KEYS_MAX = 1_024;
 
 /**
  * OpenSSL backend via node:crypto: the production default, an order of magnitude faster
  * than the noble backend for both P-256 and AES-GCM (assembly field arithmetic, AES-NI).
- * Outputs are copied out of Node Buffers (which may be views into a shared pool) into
- * fresh Uint8Arrays.
+ * Outputs never alias a Node Buffer pool: small ones are copied into fresh Uint8Arrays, and
+ * a decrypted plaintext is handed out as a plain Uint8Array view of the ArrayBuffer OpenSSL
+ * wrote it into, which nothing else references (checked), to spare a copy of the whole file.
  */
 export class NodeCryptoHpkePrimitives implements HpkePrimitives {
   readonly name = 'node:crypto';
+  /** Hex of public keys that passed p256ValidatePublicKey, oldest first. */
+  private readonly validatedPublicKeys = new Set<string>();
+  /**
+   * ECDH objects are reused: a fresh one builds the curve group each time (~10 µs of a ~110 µs
+   * agreement). Each holds the last key loaded until a call replaces it (OpenSSL clears the old
+   * one). That exposes nothing new: every caller keeps the same key in memory anyway (the key
+   * vault caches key pairs; an ephemeral key protects a data key the cipher holds). The methods
+   * are synchronous, so no two calls share an object at once.
+   *
+   * `ecdh` takes a new key on every call (ephemeral keys never repeat). `readerEcdh` serves
+   * p256Ecdh, which Decap uses with the reader's long-term key, and keeps it loaded: a reader
+   * opens a whole page of records with one key, and loading it costs a scalar multiplication.
+   */
+  private readonly ecdh = createECDH(OPENSSL_P256);
+  private readonly readerEcdh = createECDH(OPENSSL_P256);
+  /** The private key readerEcdh holds, to compare with the next one. */
+  private readerKey: Uint8Array | null = null;
 
+  /** 1 <= sk < n, computed as n - sk over all 32 octets: no early exit, no BigInt. */
   p256IsValidPrivateKey(privateKey: Uint8Array): boolean {
     if (privateKey.length !== P256_PRIVATE_KEY_BYTES) return false;
-    const scalar = os2ip(privateKey);
-    return scalar > 0n && scalar < P256_ORDER;
+    let borrow = 0;
+    let difference = 0;
+    let nonZero = 0;
+    for (let i = P256_PRIVATE_KEY_BYTES - 1; i >= 0; i--) {
+      const digit = P256_ORDER_BYTES[i] - privateKey[i] - borrow;
+      borrow = (digit >> 8) & 1;
+      difference |= digit & 0xff;
+      nonZero |= privateKey[i];
+    }
+    // A final borrow means sk > n; a zero difference means sk = n.
+    return borrow === 0 && difference !== 0 && nonZero !== 0;
   }
 
   p256PublicKey(privateKey: Uint8Array): Uint8Array {
@@ -31,25 +70,43 @@ export class NodeCryptoHpkePrimitives implements HpkePrimitives {
     if (!hasUncompressedP256Format(publicKey)) {
       throw new InvalidKeyError('A P-256 public key must be a 65-byte SEC 1 uncompressed point.');
     }
+    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('hex');
+    if (this.validatedPublicKeys.has(id)) return;
     try {
       // OpenSSL's EC_POINT_oct2point rejects coordinates >= p and points off the curve.
       ECDH.convertKey(publicKey, OPENSSL_P256);
     } catch {
       throw new InvalidKeyError('The public key is not a point on P-256.');
     }
+    if (this.validatedPublicKeys.size >= VALIDATED_PUBLIC_KEYS_MAX) {
+      this.validatedPublicKeys.delete(this.validatedPublicKeys.values().next().value as string);
+    }
+    this.validatedPublicKeys.add(id);
   }
 
   p256Ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+    if (this.readerKey === null || !bytesEqual(this.readerKey, privateKey)) {
+      this.readerKey = null;
+      this.load(this.readerEcdh, privateKey);
+      this.readerKey = privateKey.slice();
+    }
+    return this.computeSecret(this.readerEcdh, publicKey);
+  }
+
+  p256EcdhWithPublicKey(privateKey: Uint8Array, peerPublicKey: Uint8Array): P256EcdhResult {
+    // setPrivateKey computes pk(sk) as it loads the key, so the public key costs no second
+    // scalar multiplication.
     const ecdh = this.ecdhWith(privateKey);
-    this.p256ValidatePublicKey(publicKey);
-    // computeSecret returns the x-coordinate, left-padded to the field size.
-    return new Uint8Array(ecdh.computeSecret(publicKey));
+    const dh = this.computeSecret(ecdh, peerPublicKey);
+    return { dh, publicKey: new Uint8Array(ecdh.getPublicKey(null, 'uncompressed')) };
   }
 
   aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     assertAes256GcmInputs(key, nonce);
     const cipher = createCipheriv(AES_256_GCM, key, nonce, { authTagLength: GCM_TAG_BYTES });
     cipher.setAAD(aad);
+    // ciphertext || tag must be one array, and update() returns the ciphertext in its own
+    // buffer: this is the one copy of the content that sealing makes.
     const out = new Uint8Array(plaintext.length + GCM_TAG_BYTES);
     const body = cipher.update(plaintext);
     out.set(body, 0);
@@ -65,15 +122,22 @@ export class NodeCryptoHpkePrimitives implements HpkePrimitives {
     const decipher = createDecipheriv(AES_256_GCM, key, nonce, { authTagLength: GCM_TAG_BYTES });
     decipher.setAAD(aad);
     decipher.setAuthTag(ciphertext.subarray(bodyLength));
-    const out = new Uint8Array(bodyLength);
     const body = decipher.update(ciphertext.subarray(0, bodyLength));
+    let tail: Buffer;
     try {
-      // final() checks the tag; `out` is released only after it passes.
-      out.set(decipher.final(), body.length);
+      // final() checks the tag; nothing decrypted is released before it passes.
+      tail = decipher.final();
     } catch {
       throw new DecryptionFailedError('Decryption failed.');
     }
+    // GCM is a stream mode: final() adds no bytes, and update() wrote the plaintext into a
+    // buffer of its own, which becomes the result without a copy.
+    if (tail.length === 0 && ownsItsArrayBuffer(body)) {
+      return new Uint8Array(body.buffer, body.byteOffset, body.length);
+    }
+    const out = new Uint8Array(bodyLength);
     out.set(body, 0);
+    out.set(tail, body.length);
     return out;
   }
 
@@ -85,12 +149,38 @@ export class NodeCryptoHpkePrimitives implements HpkePrimitives {
     return new Uint8Array(createHash('sha256').update(data).digest());
   }
 
+  /** x-coordinate of sk·PK, left-padded to the field size; InvalidKeyError for a bad PK. */
+  private computeSecret(ecdh: ECDH, peerPublicKey: Uint8Array): Uint8Array {
+    if (!hasUncompressedP256Format(peerPublicKey)) {
+      throw new InvalidKeyError('A P-256 public key must be a 65-byte SEC 1 uncompressed point.');
+    }
+    try {
+      // computeSecret decodes the peer key with EC_POINT_oct2point, the same check
+      // p256ValidatePublicKey makes (coordinates < p, on the curve), so the peer key is
+      // validated here without building a second curve group.
+      return new Uint8Array(ecdh.computeSecret(peerPublicKey));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === INVALID_PEER_KEY_CODE) {
+        throw new InvalidKeyError('The public key is not a point on P-256.');
+      }
+      throw error;
+    }
+  }
+
   private ecdhWith(privateKey: Uint8Array): ECDH {
+    return this.load(this.ecdh, privateKey);
+  }
+
+  private load(ecdh: ECDH, privateKey: Uint8Array): ECDH {
     if (!this.p256IsValidPrivateKey(privateKey)) {
       throw new InvalidKeyError('A P-256 private key must be a 32-byte scalar in [1, n-1].');
     }
-    const ecdh = createECDH(OPENSSL_P256);
     ecdh.setPrivateKey(privateKey);
     return ecdh;
   }
+}
+
+/** True when `buffer` spans its whole ArrayBuffer, so a view of it exposes nothing else (no pool slab). */
+function ownsItsArrayBuffer(buffer: Buffer): boolean {
+  return buffer.byteOffset === 0 && buffer.buffer.byteLength === buffer.length;
 }

@@ -10,6 +10,13 @@ const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 /** Anvil prints its dev accounts' keys before this line: stdout is never forwarded to logs. */
 const LISTENING_LINE = /Listening on ([\d.]+):(\d+)/;
 const STDERR_TAIL_BYTES = 2_000;
+/**
+ * Past states anvil keeps in memory (`--prune-history N`). Without the flag anvil also spills
+ * older states to files under ~/.foundry/anvil/tmp, each one a full copy of the chain's state,
+ * and never removes them: a chain holding a few hundred MiB of records fills the disk. Reads
+ * at a recent block (the adapter checks a commit at its receipt's block) stay within this window.
+ */
+export const DEFAULT_HISTORY_STATES = 64;
 
 export interface AnvilOptions {
   readonly chainId: number;
@@ -23,6 +30,8 @@ export interface AnvilOptions {
   /** Default true: refuse transactions over 16,777,216 gas like Sepolia (EIP-7825). */
   readonly enforceTxGasCap?: boolean;
   readonly hardfork?: string;
+  /** Past states kept in memory for reads at older blocks (default DEFAULT_HISTORY_STATES); none on disk. */
+  readonly historyStates?: number;
   /** Lift anvil's 2 MB request body limit (only the gas benchmark's seed-style 1 MiB call needs it). */
   readonly unlimitedRequestSize?: boolean;
   readonly startTimeoutMs?: number;
@@ -71,6 +80,8 @@ export async function startAnvil(options: AnvilOptions): Promise<AnvilProcess> {
     options.hardfork ?? OSAKA_HARDFORK,
     '--gas-limit',
     String(options.blockGasLimit ?? DEFAULT_BLOCK_GAS_LIMIT),
+    '--prune-history',
+    String(options.historyStates ?? DEFAULT_HISTORY_STATES),
   ];
   if (options.enforceTxGasCap ?? true) args.push('--enable-tx-gas-limit');
   if (options.unlimitedRequestSize) args.push('--no-request-size-limit');

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchContext } from './support/context';
+import { num, SectionResult, sizeLabel, TargetCheck, times } from './support/report';
+
+const REPO_ROOT = join(__dirname, '..');
+/** Written by bench/gas.ts (owned with the contracts), read here. */
+const GAS_RESULTS_PATH = join(__dirname, 'gas-results.json');
+/** The npm script that runs bench/gas.ts (a standalone script: importing it would run it). */
+const GAS_SCRIPT = 'bench:gas';
+const GAS_TIMEOUT_MS = 15 * 60_000;
+const OUTPUT_TAIL_CHARS = 2_000;
+
+const TARGET_GAS_PER_BYTE = 230;
+const TARGET_FROM_BYTES = 256 * 1_024;
+const TARGET_SEED_RATIO = 4;
+
+/** The fields of bench/gas-results.json this section reads. */
+interface GasRow {
+  readonly plaintextBytes: number;
+  readonly ciphertextBytes: number;
+  readonly transactions: number;
+  readonly gas: number;
+  readonly gasPerPlaintextByte: number;
+  readonly largestTransactionGas: number;
+  readonly seedGas: number;
+  readonly seedGasPerPlaintextByte: number;
+  readonly seedOverOursRatio: number;
+  readonly oursOverFloor: number;
+}
+
+interface GasResults {
+  readonly generatedAt: string;
+  readonly floorGasPerByte: number;
+  readonly chain: { readonly node: string; readonly hardfork: string };
+  readonly rows: readonly GasRow[];
+}
+
+/**
+ * Section 2: gas per plaintext byte. bench/gas.ts measures it (a real sealed record through
+ * EvmEmrRepository on anvil, beside the seed's storeData(base64)); this runs it as a child
+ * process and reads the JSON it writes, so the two never disagree about what was measured.
+ */
+export async function runLedgerCostBench(context: BenchContext): Promise<SectionResult> {
+  const startedAt = Date.now();
+  context.progress(`gas: npm run ${GAS_SCRIPT}`);
+  await runGasScript();
+  const results = JSON.parse(readFileSync(GAS_RESULTS_PATH, 'utf8')) as GasResults;
+  if (Date.parse(results.generatedAt) < startedAt) {
+    throw new Error(`${GAS_RESULTS_PATH} was not rewritten by npm run ${GAS_SCRIPT}`);
+  }
+
+  const large = results.rows.filter((row) => row.plaintextBytes >= TARGET_FROM_BYTES);
+  const worstLarge = Math.max(...large.map((row) => row.gasPerPlaintextByte));
+  const smallestRatio = Math.min(...results.rows.map((row) => row.seedOverOursRatio));
+  const ratioMisses = results.rows.filter((row) => row.seedOverOursRatio < TARGET_SEED_RATIO);
+  const targets: TargetCheck[] = [
+    {
+      target: `gas per plaintext byte at ≥ ${sizeLabel(TARGET_FROM_BYTES)}`,
+      goal: `≤ ${TARGET_GAS_PER_BYTE}`,
+      measured: `${num(worstLarge, 4)} (worst of ${large.map((row) => sizeLabel(row.plaintextBytes)).join(', ')})`,
+      met: large.length > 0 && worstLarge <= TARGET_GAS_PER_BYTE,
+    },
+    {
+      target: 'cheaper than seed-style storeData(base64), every size',
+      goal: `≥ ${TARGET_SEED_RATIO}×`,
+      measured:
+        ratioMisses.length === 0
+          ? `${times(smallestRatio)} at worst`
+          : `${times(smallestRatio)} at ${ratioMisses.map((row) => sizeLabel(row.plaintextBytes)).join(', ')}; ` +
+            `≥ ${TARGET_SEED_RATIO}× from ${sizeLabel(Math.min(...results.rows.filter((row) => row.seedOverOursRatio >= TARGET_SEED_RATIO).map((row) => row.plaintextBytes)))}`,
+      met: ratioMisses.length === 0,
+    },
+  ];
+
+  return {
+    title: 'Ledger cost: gas per plaintext byte',
+    notes: [
+      `Measured by \`npm run ${GAS_SCRIPT}\` (bench/gas.ts): a record sealed for real (HPKE to patient and provider, ECDSA signature) ` +
+        `appended through EvmEmrRepository on ${results.chain.node} (${results.chain.hardfork}), gas summed over its transactions; ` +
+        "seed-style = the prototype's `storeData(id, base64(file))` of the same plaintext.",
+      `Floor: ${results.floorGasPerByte} gas/byte (200 code deposit + 16 non-zero calldata). Gas is deterministic: no rounds, no noise.`,
+    ],
+    tables: [
+      {
+        caption: 'Gas per plaintext byte',
+        headers: [
+          'plaintext',
+          'txs',
+          'gas (ours)',
+          'gas/byte (ours)',
+          'ours ÷ floor',
+          'gas/byte (seed-style)',
+          'seed ÷ ours',
+        ],
+        rows: results.rows.map((row) => [
+          sizeLabel(row.plaintextBytes),
+          String(row.transactions),
+          row.gas.toLocaleString('en-US'),
+          num(row.gasPerPlaintextByte, 4),
+          times(row.oursOverFloor),
+          num(row.seedGasPerPlaintextByte, 4),
+          times(row.seedOverOursRatio),
+        ]),
+      },
+    ],
+    targets,
+    data: results,
+  };
+}
+
+function runGasScript(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', GAS_SCRIPT], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer): void => {
+      output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => child.kill('SIGTERM'), GAS_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `npm run ${GAS_SCRIPT} failed (${signal ?? `exit ${code}`}): ${output.trim().split('\n').slice(-5).join(' / ')}`,
+          ),
+        );
+    });
+  });
+}
