@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { validateEnvironment } from './environment';
 
 describe('validateEnvironment', () => {
@@ -43,5 +46,51 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ LEDGER_BACKEND: 'rpc', SUPCHAIN_RPC_URL: 'http://127.0.0.1:8545' })).toThrow(
       /SUPCHAIN_CHAIN_ID, SUPCHAIN_REGISTRY_ADDRESS, SUPCHAIN_ACCESS_REGISTRY_ADDRESS, SUPCHAIN_PRIVATE_KEY/,
     );
+  });
+
+  describe('deployment records from npm run deploy', () => {
+    const registryAddress = '0x' + '1'.repeat(40);
+    const accessRegistryAddress = '0x' + '2'.repeat(40);
+    let dir: string;
+    const rpc = (extra: Record<string, string> = {}) => ({
+      LEDGER_BACKEND: 'rpc',
+      DEPLOYMENTS_DIR: dir,
+      SUPCHAIN_RPC_URL: 'http://127.0.0.1:8545',
+      SUPCHAIN_PRIVATE_KEY: 'ab'.repeat(32),
+      ...extra,
+    });
+
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'emr-deployments-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('fills a chain\'s unset chain id and addresses from DEPLOYMENTS_DIR/<chain>.json', () => {
+      writeFileSync(join(dir, 'supchain.json'), JSON.stringify({ chainId: 11155111, registryAddress, accessRegistryAddress }));
+      const env = validateEnvironment(rpc());
+      expect(env.SUPCHAIN_CHAIN_ID).toBe(11155111);
+      expect(env.SUPCHAIN_REGISTRY_ADDRESS).toBe(registryAddress);
+      expect(env.SUPCHAIN_ACCESS_REGISTRY_ADDRESS).toBe(accessRegistryAddress);
+    });
+
+    it('lets a variable that is set win over the record', () => {
+      writeFileSync(join(dir, 'supchain.json'), JSON.stringify({ chainId: 5, registryAddress, accessRegistryAddress }));
+      const own = '0x' + '3'.repeat(40);
+      const env = validateEnvironment(rpc({ SUPCHAIN_REGISTRY_ADDRESS: own, SUPCHAIN_CHAIN_ID: '5' }));
+      expect(env.SUPCHAIN_REGISTRY_ADDRESS).toBe(own);
+      expect(env.SUPCHAIN_ACCESS_REGISTRY_ADDRESS).toBe(accessRegistryAddress);
+    });
+
+    it('stops when the configured chain id contradicts the record', () => {
+      writeFileSync(join(dir, 'supchain.json'), JSON.stringify({ chainId: 5, registryAddress, accessRegistryAddress }));
+      expect(() => validateEnvironment(rpc({ SUPCHAIN_CHAIN_ID: '6' }))).toThrow(/SUPCHAIN_CHAIN_ID is 6 .* chain 5/);
+    });
+
+    it('stops on a record without valid addresses, and still asks for what is missing without one', () => {
+      writeFileSync(join(dir, 'supchain.json'), JSON.stringify({ chainId: 5, registryAddress: 'nope' }));
+      expect(() => validateEnvironment(rpc())).toThrow(/supchain\.json lacks chainId, registryAddress/);
+      rmSync(join(dir, 'supchain.json'));
+      expect(() => validateEnvironment(rpc())).toThrow(/needs SUPCHAIN_CHAIN_ID, SUPCHAIN_REGISTRY_ADDRESS/);
+    });
   });
 });

@@ -1,4 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   IsBoolean,
   IsIn,
@@ -36,6 +38,13 @@ export class Environment {
 
   @IsOptional() @IsIn(LEDGER_BACKENDS)
   LEDGER_BACKEND: LedgerBackend = 'embedded';
+
+  /**
+   * Where `npm run deploy -- --network <chain>` records deployments (`<chain>.json`). With
+   * LEDGER_BACKEND=rpc, a chain's unset CHAIN_ID and registry addresses are read from there.
+   */
+  @IsOptional() @IsString()
+  DEPLOYMENTS_DIR = './deployments';
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100 * 1024 * 1024)
   MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
@@ -110,6 +119,54 @@ export class Environment {
   TRUST_PROXY = false;
 }
 
+const RPC_CHAINS = ['SUPCHAIN', 'MEDCHAIN'] as const;
+type RpcChain = (typeof RPC_CHAINS)[number];
+
+/** The fields of a `deployments/<chain>.json` (RegistryDeployment, written by scripts/deploy.ts) read here. */
+interface DeploymentRecord {
+  readonly chainId?: unknown;
+  readonly registryAddress?: unknown;
+  readonly accessRegistryAddress?: unknown;
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/**
+ * Fills a remote chain's unset CHAIN_ID, REGISTRY_ADDRESS and ACCESS_REGISTRY_ADDRESS from the
+ * deployment record `npm run deploy` wrote; a variable that is set always wins, but a chain id
+ * that contradicts the record stops startup (the addresses would belong to another chain).
+ */
+function applyDeploymentRecord(environment: Environment, chain: RpcChain): void {
+  const wanted = [`${chain}_CHAIN_ID`, `${chain}_REGISTRY_ADDRESS`, `${chain}_ACCESS_REGISTRY_ADDRESS`] as const;
+  if (wanted.every((name) => environment[name] !== undefined)) return;
+  const path = join(environment.DEPLOYMENTS_DIR, `${chain.toLowerCase()}.json`);
+  let record: DeploymentRecord;
+  try {
+    record = JSON.parse(readFileSync(path, 'utf8')) as DeploymentRecord;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`Invalid configuration:\n  ${path} is not a readable deployment record`);
+  }
+  if (
+    !Number.isSafeInteger(record.chainId) ||
+    typeof record.registryAddress !== 'string' ||
+    !ADDRESS.test(record.registryAddress) ||
+    typeof record.accessRegistryAddress !== 'string' ||
+    !ADDRESS.test(record.accessRegistryAddress)
+  ) {
+    throw new Error(`Invalid configuration:\n  ${path} lacks chainId, registryAddress or accessRegistryAddress`);
+  }
+  const chainId = record.chainId as number;
+  if (environment[`${chain}_CHAIN_ID`] !== undefined && environment[`${chain}_CHAIN_ID`] !== chainId) {
+    throw new Error(
+      `Invalid configuration:\n  ${chain}_CHAIN_ID is ${environment[`${chain}_CHAIN_ID`]} but ${path} was deployed on chain ${chainId}`,
+    );
+  }
+  environment[`${chain}_CHAIN_ID`] = chainId;
+  environment[`${chain}_REGISTRY_ADDRESS`] ??= record.registryAddress;
+  environment[`${chain}_ACCESS_REGISTRY_ADDRESS`] ??= record.accessRegistryAddress;
+}
+
 /**
  * `ConfigModule.forRoot({ validate })` hook: a bad value stops startup with a message
  * naming the variable (never its value, which may be a secret).
@@ -125,7 +182,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   if (environment.LEDGER_BACKEND === 'rpc') {
-    const configured = ['SUPCHAIN', 'MEDCHAIN'].filter((chain) => environment[`${chain}_RPC_URL` as keyof Environment]);
+    const configured = RPC_CHAINS.filter((chain) => environment[`${chain}_RPC_URL`]);
+    for (const chain of configured) applyDeploymentRecord(environment, chain);
     const missing = configured.flatMap((chain) =>
       ['CHAIN_ID', 'REGISTRY_ADDRESS', 'ACCESS_REGISTRY_ADDRESS', 'PRIVATE_KEY']
         .map((suffix) => `${chain}_${suffix}`)
@@ -133,7 +191,10 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     );
     if (configured.length === 0) missing.push('SUPCHAIN_RPC_URL or MEDCHAIN_RPC_URL');
     if (missing.length > 0) {
-      throw new Error(`Invalid configuration:\n  LEDGER_BACKEND=rpc needs ${missing.join(', ')}`);
+      throw new Error(
+        `Invalid configuration:\n  LEDGER_BACKEND=rpc needs ${missing.join(', ')} ` +
+          `(chain id and addresses may instead come from DEPLOYMENTS_DIR/<chain>.json, written by npm run deploy)`,
+      );
     }
   }
   return environment;

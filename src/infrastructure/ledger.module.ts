@@ -27,15 +27,38 @@ class LedgerShutdown implements OnApplicationShutdown {
   }
 }
 
-async function connectEvm(settings: readonly EvmLedgerSettings[], logger: Logger): Promise<EvmEmrRepository[]> {
+async function connectEvm(
+  settings: readonly EvmLedgerSettings[],
+  logger: Logger,
+  allowUnreachableAtStart = false,
+): Promise<EvmEmrRepository[]> {
   const repositories: EvmEmrRepository[] = [];
   try {
-    for (const chainSettings of settings) repositories.push(await EvmEmrRepository.connect(chainSettings, { logger }));
+    for (const chainSettings of settings) {
+      repositories.push(await EvmEmrRepository.connect(chainSettings, { logger, allowUnreachableAtStart }));
+    }
     return repositories;
   } catch (error) {
     await Promise.all(repositories.map((repository) => repository.close()));
     throw error;
   }
+}
+
+/**
+ * Remote ledgers: one that is down at startup does not keep the service down (writes with
+ * `both` are journaled for it, reads fail over), so a restart during an outage keeps serving.
+ * All of them down is refused: it is far more often a wrong URL than two simultaneous outages.
+ */
+async function connectRemote(settings: readonly EvmLedgerSettings[], logger: Logger): Promise<EvmEmrRepository[]> {
+  const repositories = await connectEvm(settings, logger, true);
+  const health = await Promise.all(repositories.map((repository) => repository.health()));
+  if (health.every((ledger) => ledger.status === 'down')) {
+    await Promise.all(repositories.map((repository) => repository.close()));
+    throw new Error(
+      `No configured ledger answers (${settings.map((chain) => chain.chain).join(', ')}): check each <CHAIN>_RPC_URL and <CHAIN>_CHAIN_ID.`,
+    );
+  }
+  return repositories;
 }
 
 function evmRuntime(repositories: EvmEmrRepository[], after: () => Promise<void> = async () => undefined): LedgerRuntime {
@@ -97,7 +120,7 @@ function rpcSettings(config: ConfigService<Environment, true>): EvmLedgerSetting
           );
           return new LedgerRuntime(ledgers, async () => undefined);
         }
-        if (backend === 'rpc') return evmRuntime(await connectEvm(rpcSettings(config), logger));
+        if (backend === 'rpc') return evmRuntime(await connectRemote(rpcSettings(config), logger));
 
         logger.log('Starting the embedded SUPchain and MEDchain ledgers (anvil; state under DATA_DIR/chains).');
         const embedded = await startEmbeddedLedgers({
