@@ -33,6 +33,35 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The pid file holds "<anvil pid> <service pid>". */
+function anvilPid(pidFile: string): number {
+  return Number(pidFile.trim().split(/\s+/)[0]);
+}
+
+/** Runs startEmbeddedLedgers in a separate Node process, as the service would; resolves once its chains are up. */
+async function chainsInChildProcess(dataDir: string) {
+  const script = `
+      require('ts-node/register/transpile-only');
+      const { startEmbeddedLedgers } = require(${JSON.stringify(resolve('src/infrastructure/evm/embedded-ledgers'))});
+      startEmbeddedLedgers({ dataDir: ${JSON.stringify(dataDir)} }).then(() => console.log('READY'));
+      setInterval(() => undefined, 1000);
+    `;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once('exit', (code, signalName) => done({ code, signal: signalName })),
+  );
+  await new Promise<void>((ready, fail) => {
+    child.stdout!.on('data', (text: Buffer) => {
+      if (text.toString().includes('READY')) ready();
+    });
+    void exited.then(() => fail(new Error('the child exited before its chains were ready')));
+  });
+  const pids = await Promise.all(
+    ['supchain', 'medchain'].map(async (chain) => anvilPid(await readFile(join(dataDir, 'chains', chain, 'anvil.pid'), 'utf8'))),
+  );
+  return { child, exited, pids };
+}
+
 describe('startEmbeddedLedgers', () => {
   let dataDir: string;
 
@@ -149,28 +178,7 @@ describe('startEmbeddedLedgers', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'stops the chains and writes their state when the parent gets %s',
     async (signal) => {
-      // A separate Node process owns the chains, as the service would.
-      const script = `
-      require('ts-node/register/transpile-only');
-      const { startEmbeddedLedgers } = require(${JSON.stringify(resolve('src/infrastructure/evm/embedded-ledgers'))});
-      startEmbeddedLedgers({ dataDir: ${JSON.stringify(dataDir)} }).then(() => console.log('READY'));
-      setInterval(() => undefined, 1000);
-    `;
-      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-        child.once('exit', (code, signalName) => done({ code, signal: signalName })),
-      );
-      await new Promise<void>((ready, fail) => {
-        child.stdout!.on('data', (text: Buffer) => {
-          if (text.toString().includes('READY')) ready();
-        });
-        void exited.then(() => fail(new Error('the child exited before its chains were ready')));
-      });
-      const pids = await Promise.all(
-        ['supchain', 'medchain'].map(async (chain) =>
-          Number(await readFile(join(dataDir, 'chains', chain, 'anvil.pid'), 'utf8')),
-        ),
-      );
+      const { child, exited, pids } = await chainsInChildProcess(dataDir);
       expect(pids.every(isAlive)).toBe(true);
 
       child.kill(signal);
@@ -186,4 +194,29 @@ describe('startEmbeddedLedgers', () => {
     },
     60_000,
   );
+
+  it('after the service was SIGKILLed, stops its orphaned chains (state written) and starts where they were', async () => {
+    const { child, exited, pids } = await chainsInChildProcess(dataDir);
+    const registries = await Promise.all(
+      ['supchain', 'medchain'].map(async (chain) =>
+        (JSON.parse(await readFile(join(dataDir, 'chains', chain, 'deployment.json'), 'utf8')) as RegistryDeployment).registryAddress,
+      ),
+    );
+    child.kill('SIGKILL');
+    await exited;
+    // No shutdown hook ran: the chains outlive the service that started them.
+    expect(pids.every(isAlive)).toBe(true);
+
+    const logger = capturingLogger();
+    const again = await startEmbeddedLedgers({ dataDir, logger, handleProcessSignals: false });
+    try {
+      expect(pids.some(isAlive)).toBe(false);
+      expect(logger.lines.join('\n')).toMatch(/WARN .*outlived the service that started it/);
+      // The orphans wrote their state on SIGTERM: the registries deployed before the crash are still there.
+      expect(again.settings.map((settings) => settings.registryAddress)).toEqual(registries);
+      expect(logger.lines.join('\n')).not.toMatch(/deploying a new registry/);
+    } finally {
+      await again.stop();
+    }
+  }, 60_000);
 });

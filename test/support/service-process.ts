@@ -44,11 +44,12 @@ export class ServiceProcess {
     this.child = null;
   }
 
-  async stop(): Promise<void> {
+  /** A clean stop: SIGTERM as a process manager sends, or SIGINT as Ctrl-C does. */
+  async stop(signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    child.kill(signal);
     await exited;
     this.child = null;
   }

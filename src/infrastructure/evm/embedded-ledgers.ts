@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FetchRequest, JsonRpcProvider, keccak256, Network } from 'ethers';
@@ -27,6 +28,9 @@ export const ANVIL_DEV_PRIVATE_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478
 
 const DEFAULT_STATE_INTERVAL_SECONDS = 10;
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** How long an orphaned anvil gets to write its state and exit before it is killed. */
+const ORPHAN_STOP_TIMEOUT_MS = 15_000;
+const ORPHAN_POLL_MS = 50;
 
 export interface EmbeddedLedgersOptions {
   /** Root of the service's data; chains live in `<dataDir>/chains/<chain>/`. */
@@ -111,19 +115,21 @@ async function startChain(
   const dir = chainDir(options.dataDir, chain);
   const pidFile = join(dir, 'anvil.pid');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await claimPidFile(pidFile, chain);
+  const statePath = join(dir, 'state.json');
+  await claimPidFile(pidFile, statePath, chain, logger);
   const chainId = EMBEDDED_CHAIN_IDS[chain];
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const anvil = await startAnvil({
     chainId,
     port: options.ports?.[chain] ?? 0,
-    statePath: join(dir, 'state.json'),
+    statePath,
     stateIntervalSeconds: options.stateIntervalSeconds ?? DEFAULT_STATE_INTERVAL_SECONDS,
     label: chain,
     logger,
   });
   try {
-    await writeFile(pidFile, `${anvil.pid}\n`);
+    // "<anvil pid> <service pid>": a later start tells a live sibling from an orphan (see claimPidFile).
+    await writeFile(pidFile, `${anvil.pid} ${process.pid}\n`);
     const deployment = await ensureRegistry(chain, anvil.rpcUrl, chainId, dir, timeoutMs, logger);
     return {
       anvil,
@@ -147,20 +153,57 @@ async function startChain(
   }
 }
 
-/** Refuses to start a second anvil on the same state file (it would be overwritten at exit). */
-async function claimPidFile(path: string, chain: ChainName): Promise<void> {
-  const previous = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-  if (Number.isInteger(previous) && previous > 0 && isAlive(previous)) {
-    throw new Error(`The embedded ${chain} ledger is already running (anvil pid ${previous}, ${path}).`);
+/**
+ * Refuses to start a second anvil on the same state file (it would be overwritten at exit) while
+ * the service that started the first one is alive. A service killed without its shutdown hooks
+ * (SIGKILL, out of memory) leaves its anvil running with the whole chain in memory: that orphan is
+ * stopped with SIGTERM, which makes it write its state file, so the new anvil starts where the
+ * old one was. A pid that now belongs to another program is ignored.
+ */
+async function claimPidFile(path: string, statePath: string, chain: ChainName, logger: EvmLogger): Promise<void> {
+  const [anvilPid, ownerPid] = (await readFile(path, 'utf8').catch(() => ''))
+    .trim()
+    .split(/\s+/)
+    .map((field) => Number(field));
+  if (!isPid(anvilPid) || !isAlive(anvilPid)) return;
+  // A pid file without its owner (written before owners were recorded) cannot tell: refuse as before.
+  if (!isPid(ownerPid) || isAlive(ownerPid)) {
+    throw new Error(`The embedded ${chain} ledger is already running (anvil pid ${anvilPid}, ${path}).`);
   }
+  const commandLine = await readFile(`/proc/${anvilPid}/cmdline`, 'utf8').catch(() => '');
+  if (!commandLine.includes('anvil') || !commandLine.includes(statePath)) return;
+  logger.warn(
+    `The embedded ${chain} ledger (anvil pid ${anvilPid}) outlived the service that started it; ` +
+      'stopping it so it writes its state, then starting afresh.',
+  );
+  process.kill(anvilPid, 'SIGTERM');
+  const deadline = Date.now() + ORPHAN_STOP_TIMEOUT_MS;
+  while (isAlive(anvilPid)) {
+    if (Date.now() > deadline) {
+      logger.warn(`anvil pid ${anvilPid} did not stop within ${ORPHAN_STOP_TIMEOUT_MS} ms; killing it (state may be stale).`);
+      process.kill(anvilPid, 'SIGKILL');
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, ORPHAN_POLL_MS));
+  }
+}
+
+function isPid(value: number | undefined): value is number {
+  return value !== undefined && Number.isInteger(value) && value > 0;
 }
 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped by a parent that does not wait) still answers signal 0.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
