@@ -18,7 +18,8 @@ describe('sniffMediaType', () => {
     ['image/webp', bytes('RIFF', [0, 0, 0, 0], 'WEBPVP8 ')],
     ['image/tiff', bytes([0x49, 0x49, 0x2a, 0x00, 8, 0])],
     ['image/tiff', bytes([0x4d, 0x4d, 0x00, 0x2a, 0, 8])],
-    ['image/bmp', bytes('BM', new Array(20).fill(0))],
+    ['image/bmp', bytes('BM', new Array(12).fill(0), [40, 0, 0, 0], new Array(8).fill(0))],
+    ['image/bmp', bytes('BM', new Array(12).fill(0), [124, 0, 0, 0], new Array(8).fill(0))],
     ['application/dicom', bytes(new Array(128).fill(0), 'DICM', [2, 0])],
     ['application/pdf', bytes('%PDF-1.7\n')],
   ])('recognises %s', (mime, content) => {
@@ -31,6 +32,9 @@ describe('sniffMediaType', () => {
     ['truncated PNG signature', bytes([0x89], 'PNG')],
     ['RIFF that is not WebP', bytes('RIFF', [0, 0, 0, 0], 'WAVEfmt ')],
     ['DICM too early', bytes('DICM', new Array(200).fill(0))],
+    ['text that starts with BM', bytes('BMI report: 31.2, within range for the patient')],
+    ['BM with an unknown DIB header size', bytes('BM', new Array(12).fill(0), [41, 0, 0, 0], new Array(8).fill(0))],
+    ['BM cut short of the DIB header', bytes('BM', new Array(12).fill(0), [40, 0])],
   ])('refuses %s', (_name, content) => {
     expect(sniffMediaType(content)).toBeNull();
   });

@@ -9,6 +9,10 @@ export interface MediaType {
 
 /** DICOM Part 10 files start with a 128-byte preamble followed by "DICM" (PS3.10 §7.1). */
 const DICOM_PREAMBLE_BYTES = 128;
+/** BMP: a 14-byte BITMAPFILEHEADER ('BM', u32 file size, 2 × u16 reserved, u32 pixel offset), then the DIB header. */
+const BMP_FILE_HEADER_BYTES = 14;
+/** The DIB header opens with its own size (u32 LE); these are the sizes of the header versions that exist. */
+const BMP_DIB_HEADER_SIZES = new Set([12, 16, 40, 52, 56, 64, 108, 124]);
 
 const PNG: MediaType = { mime: 'image/png', extension: 'png' };
 const JPEG: MediaType = { mime: 'image/jpeg', extension: 'jpg' };
@@ -45,13 +49,19 @@ function ascii(text: string): number[] {
   return [...text].map((ch) => ch.charCodeAt(0));
 }
 
+/** The little-endian u32 at `offset`, or -1 past the end. */
+function u32le(bytes: Uint8Array, offset: number): number {
+  if (bytes.length < offset + 4) return -1;
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16)) + bytes[offset + 3] * 2 ** 24;
+}
+
 export function sniffMediaType(bytes: Uint8Array): MediaType | null {
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return PNG;
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return JPEG;
   if (startsWith(bytes, ascii('GIF87a')) || startsWith(bytes, ascii('GIF89a'))) return GIF;
   if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return WEBP;
   if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return TIFF;
-  if (startsWith(bytes, ascii('BM')) && bytes.length >= 14) return BMP;
+  if (startsWith(bytes, ascii('BM')) && BMP_DIB_HEADER_SIZES.has(u32le(bytes, BMP_FILE_HEADER_BYTES))) return BMP;
   if (startsWith(bytes, ascii('DICM'), DICOM_PREAMBLE_BYTES)) return DICOM;
   if (startsWith(bytes, ascii('%PDF-'))) return PDF;
   return null;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { createProvider } from '../support/actors';
@@ -62,5 +63,17 @@ describe('Hardening', () => {
     expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
     const docs = await request(server).get('/docs');
     expect(docs.headers['content-security-policy']).toContain("style-src 'self' 'unsafe-inline'");
+  });
+
+  // Last: it spends this client address's allowance.
+  it('counts tokens that do not authenticate against the client address, so guessing is limited too', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6 && !statuses.includes(429); i++) {
+      const guess = `emr_${randomBytes(32).toString('base64url')}`;
+      statuses.push((await request(server).get('/api/v1/me').set('Authorization', `Bearer ${guess}`)).status);
+    }
+    // At most RATE_LIMIT_PER_MINUTE (5) answers for the address, then 429; every one before it a 401.
+    expect(statuses[statuses.length - 1]).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
   });
 });
