@@ -44,7 +44,7 @@ export class RepairReplicasUseCase {
 
   private async pass(): Promise<RepairReport> {
     await this.worker.catchUp();
-    const stillPending = new Set((await this.journal.pending()).map((r) => `${r.chain}:${r.record.recordId.hex}`));
+    const stillPending = new Set((await this.journal.pendingRefs()).map((ref) => `${ref.chain}:${ref.recordId.hex}`));
     let checked = 0;
     let repaired = 0;
     let unrecoverable = 0;
@@ -65,13 +65,15 @@ export class RepairReplicasUseCase {
         unreachable += 1;
         continue;
       }
+      const missing = chains.filter((chain) => !copies.get(chain) && !stillPending.has(`${chain}:${ref.recordId.hex}`));
+      // The comparison runs on metadata; content (up to MAX_UPLOAD_BYTES per record) is fetched only to restore a copy.
+      if (missing.length === 0) continue;
       const source = await this.verifiedSource(copies);
-      for (const chain of chains) {
-        if (copies.get(chain) || stillPending.has(`${chain}:${ref.recordId.hex}`)) continue;
-        if (!source) {
-          unrecoverable += 1;
-          break;
-        }
+      if (!source) {
+        unrecoverable += 1;
+        continue;
+      }
+      for (const chain of missing) {
         await this.copy(source, chain);
         repaired += 1;
       }
@@ -79,7 +81,7 @@ export class RepairReplicasUseCase {
     return { checked, repaired, unrecoverable, unreachable };
   }
 
-  /** A copy whose signature (for its own ledger) and content digest verify. */
+  /** A copy whose signature (for its own ledger) and content digest verify; content is read from the first signed one. */
   private async verifiedSource(copies: Map<ChainName, LedgerRecord | null>): Promise<{ record: LedgerRecord; content: Uint8Array } | null> {
     for (const [chain, record] of copies) {
       if (!record) continue;

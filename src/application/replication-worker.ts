@@ -49,21 +49,35 @@ export class ReplicationWorker {
     return this.running;
   }
 
-  async pendingFor(recordId: RecordId): Promise<ChainName[]> {
-    return (await this.journal.pending()).filter((replica) => replica.record.recordId.equals(recordId)).map((r) => r.chain);
+  /** Looks at this record's entries only: a status lookup never reads other records' ciphertext. */
+  pendingFor(recordId: RecordId): Promise<ChainName[]> {
+    return this.journal.pendingChains(recordId);
   }
 
+  /** Entries are loaded one at a time: during an outage the journal can hold many MiB. */
   private async pass(): Promise<CatchUpReport> {
     let written = 0;
     let remaining = 0;
-    for (const replica of await this.journal.pending()) {
+    let unreadable = 0;
+    for (const ref of await this.journal.pendingRefs()) {
+      let replica: PendingReplica | null;
+      try {
+        replica = await this.journal.load(ref);
+      } catch {
+        // Left in place for an operator; one bad entry does not hold up the others.
+        unreadable += 1;
+        remaining += 1;
+        continue;
+      }
+      if (!replica) continue; // written and removed meanwhile
       if (await this.write(replica)) {
-        await this.journal.remove(replica.chain, replica.record.recordId);
+        await this.journal.remove(ref.chain, ref.recordId);
         written += 1;
       } else {
         remaining += 1;
       }
     }
+    if (unreadable > 0) this.log(`${unreadable} replication journal entr${unreadable === 1 ? 'y' : 'ies'} could not be read.`);
     if (written > 0) this.log(`Replicated ${written} pending record cop${written === 1 ? 'y' : 'ies'}; ${remaining} still pending.`);
     return { written, remaining };
   }

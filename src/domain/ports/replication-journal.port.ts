@@ -10,6 +10,12 @@ export interface PendingReplica {
   readonly queuedAt: Date;
 }
 
+/** Names an owed copy without its (possibly large) content. */
+export interface PendingReplicaRef {
+  readonly chain: ChainName;
+  readonly recordId: RecordId;
+}
+
 /** A record written with `chain=both`, remembered so repair can check both copies exist. */
 export interface ReplicatedRecordRef {
   readonly patientKey: Uint8Array;
@@ -19,11 +25,25 @@ export interface ReplicatedRecordRef {
 /**
  * Durable memory of replication. `add` resolves only once the replica is on stable
  * storage (fsync'd), so a 202 can be answered after it and survive a crash.
+ *
+ * During an outage the journal holds every owed copy's ciphertext, so only `load` reads
+ * an entry's content: listing, counting and per-record lookups stay cheap (they back the
+ * unauthenticated /health and the status URL).
  */
 export abstract class ReplicationJournal {
   abstract add(replica: PendingReplica): Promise<void>;
 
-  abstract pending(): Promise<PendingReplica[]>;
+  /** Every owed copy, oldest first, without content. */
+  abstract pendingRefs(): Promise<PendingReplicaRef[]>;
+
+  /** One owed copy in full, or null when it is no longer owed. */
+  abstract load(ref: PendingReplicaRef): Promise<PendingReplica | null>;
+
+  /** How many copies each ledger is owed. */
+  abstract pendingCounts(): Promise<Record<ChainName, number>>;
+
+  /** The ledgers still owed a copy of this record. */
+  abstract pendingChains(recordId: RecordId): Promise<ChainName[]>;
 
   abstract remove(chain: ChainName, recordId: RecordId): Promise<void>;
 

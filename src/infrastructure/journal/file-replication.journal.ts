@@ -1,9 +1,14 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../domain/bytes';
-import { ChainName, isChainName } from '../../domain/chain-name';
+import { CHAIN_NAMES, ChainName, isChainName } from '../../domain/chain-name';
 import { NewLedgerRecord } from '../../domain/emr-record';
-import { PendingReplica, ReplicatedRecordRef, ReplicationJournal } from '../../domain/ports/replication-journal.port';
+import {
+  PendingReplica,
+  PendingReplicaRef,
+  ReplicatedRecordRef,
+  ReplicationJournal,
+} from '../../domain/ports/replication-journal.port';
 import { RecordId } from '../../domain/record-id';
 import { appendLineDurably, syncDirectory, writeFileDurably } from './durable-file';
 
@@ -22,10 +27,15 @@ interface PendingFile {
   readonly content: string;
 }
 
+/** `<chain>-<recordId without 0x>.json`: the name alone says which copy is owed. */
+const PENDING_NAME = /^([a-z]+)-([0-9a-f]{64})\.json$/;
+
 /**
  * The replication journal on disk under `<dir>`: one fsync'd file per copy a ledger is
  * still owed (`pending/<chain>-<recordId>.json`), and an append-only, fsync'd index of
  * the records written with `both` (`replicated.jsonl`, pseudonyms and record ids only).
+ * Listing, counting and per-record lookups use file names only; an entry's content
+ * (which can be MiBs of ciphertext) is read by `load` alone.
  */
 export class FileReplicationJournal extends ReplicationJournal {
   private readonly pendingDir: string;
@@ -55,12 +65,28 @@ export class FileReplicationJournal extends ReplicationJournal {
     writeFileDurably(this.pathOf(replica.chain, record.recordId), JSON.stringify(file));
   }
 
-  async pending(): Promise<PendingReplica[]> {
-    if (!existsSync(this.pendingDir)) return [];
-    return readdirSync(this.pendingDir)
-      .filter((name) => name.endsWith('.json'))
-      .map((name) => parsePending(JSON.parse(readFileSync(join(this.pendingDir, name), 'utf8')) as PendingFile))
-      .sort((a, b) => a.queuedAt.getTime() - b.queuedAt.getTime());
+  async pendingRefs(): Promise<PendingReplicaRef[]> {
+    return this.listPending()
+      .map((entry) => ({ entry, queued: statSync(join(this.pendingDir, entry.name), { throwIfNoEntry: false })?.mtimeMs }))
+      .filter((item): item is { entry: PendingEntryName; queued: number } => item.queued !== undefined)
+      .sort((a, b) => a.queued - b.queued)
+      .map(({ entry }) => ({ chain: entry.chain, recordId: entry.recordId }));
+  }
+
+  async load(ref: PendingReplicaRef): Promise<PendingReplica | null> {
+    const path = this.pathOf(ref.chain, ref.recordId);
+    if (!existsSync(path)) return null;
+    return parsePending(JSON.parse(readFileSync(path, 'utf8')) as PendingFile);
+  }
+
+  async pendingCounts(): Promise<Record<ChainName, number>> {
+    const counts = Object.fromEntries(CHAIN_NAMES.map((chain) => [chain, 0])) as Record<ChainName, number>;
+    for (const entry of this.listPending()) counts[entry.chain] += 1;
+    return counts;
+  }
+
+  async pendingChains(recordId: RecordId): Promise<ChainName[]> {
+    return CHAIN_NAMES.filter((chain) => existsSync(this.pathOf(chain, recordId)));
   }
 
   async remove(chain: ChainName, recordId: RecordId): Promise<void> {
@@ -95,6 +121,22 @@ export class FileReplicationJournal extends ReplicationJournal {
   private pathOf(chain: ChainName, recordId: RecordId): string {
     return join(this.pendingDir, `${chain}-${recordId.hex.slice(2)}.json`);
   }
+
+  /** Entries by name only (a torn temporary file of an interrupted `add` is not one). */
+  private listPending(): PendingEntryName[] {
+    if (!existsSync(this.pendingDir)) return [];
+    return readdirSync(this.pendingDir).flatMap((name) => {
+      const match = PENDING_NAME.exec(name);
+      if (!match || !isChainName(match[1])) return [];
+      return [{ name, chain: match[1], recordId: RecordId.parse(`0x${match[2]}`) }];
+    });
+  }
+}
+
+interface PendingEntryName {
+  readonly name: string;
+  readonly chain: ChainName;
+  readonly recordId: RecordId;
 }
 
 function parsePending(file: PendingFile): PendingReplica {
