@@ -77,9 +77,15 @@ export function decodeHeader(bytes: Uint8Array): RecordHeader {
   throw new IntegrityCheckFailedError('The record header could not be decoded.');
 }
 
+/** What of a ledger's record the metadata shows (an idempotent replay has only this much). */
+export type MetadataSource = Pick<
+  LedgerRecord,
+  'recordId' | 'chain' | 'version' | 'contentSha256' | 'createdAt' | 'transactions' | 'blockNumber'
+>;
+
 export function toMetadata(
   patientId: PatientId,
-  record: LedgerRecord,
+  record: MetadataSource,
   header: RecordHeader,
 ): RecordMetadata {
   return {
