@@ -1,15 +1,71 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { RepairReplicasUseCase } from '../../src/application/repair-replicas.use-case';
 import { ReplicationWorker } from '../../src/application/replication-worker';
+import { NewLedgerRecord } from '../../src/domain/emr-record';
+import { ChainUnavailableError } from '../../src/domain/errors';
 import { Ledgers } from '../../src/domain/ledgers';
 import { RecordId } from '../../src/domain/record-id';
 import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory-emr.repository';
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { makePng } from '../support/files';
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/**
+ * How `marker` could sit in a file: raw, hex (either case), or base64 / base64url. A byte
+ * string inside a longer base64 text is encoded one of three ways depending on its offset
+ * mod 3, so each alignment is searched (dropping the 0-2 leading bytes that share a group
+ * with the bytes before the marker, and the tail that shares one with the bytes after).
+ */
+function findMarker(file: Buffer, marker: Buffer): string | null {
+  if (file.includes(marker)) return 'raw';
+  const text = file.toString('latin1');
+  const hex = marker.toString('hex');
+  if (text.includes(hex) || text.includes(hex.toUpperCase())) return 'hex';
+  for (let skip = 0; skip < 3; skip++) {
+    const aligned = marker.subarray(skip, skip + Math.floor((marker.length - skip) / 3) * 3);
+    if (text.includes(aligned.toString('base64'))) return `base64+${skip}`;
+    if (text.includes(aligned.toString('base64url'))) return `base64url+${skip}`;
+  }
+  return null;
+}
+
+describe('findMarker (the journal plaintext check can fail)', () => {
+  const marker = Buffer.concat([Buffer.from('EMR-PLAINTEXT-MARKER:'), randomBytes(64)]);
+  const dir = mkdtempSync(join(tmpdir(), 'emr-marker-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const embeddings: [string, Buffer][] = [
+    ['raw', Buffer.concat([randomBytes(5), marker, randomBytes(5)])],
+    ['hex', Buffer.from(JSON.stringify({ field: `00${marker.toString('hex')}ff` }))],
+    ...[0, 1, 2].map((offset): [string, Buffer] => [
+      `base64 at offset ${offset}`,
+      Buffer.from(JSON.stringify({ content: Buffer.concat([randomBytes(offset), marker, randomBytes(7)]).toString('base64') })),
+    ]),
+  ];
+  it.each(embeddings)('finds the marker embedded as %s in a file', (_, contents) => {
+    const path = join(dir, 'probe.json');
+    writeFileSync(path, contents);
+    expect(findMarker(readFileSync(path), marker)).not.toBeNull();
+  });
+
+  it('does not find it where it is not', () => {
+    expect(findMarker(Buffer.from(JSON.stringify({ content: randomBytes(512).toString('base64') })), marker)).toBeNull();
+  });
+});
 
 describe('Redundancy across the two ledgers (in-memory ledgers with simulated faults)', () => {
   let testApp: TestApp;
@@ -62,18 +118,31 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
   });
 
   it('accepts with 202 when one ledger is down, journals the copy without plaintext, and catches up', async () => {
-    const png = makePng(40, 40, 2);
+    const marker = Buffer.concat([Buffer.from('EMR-PLAINTEXT-MARKER:'), randomBytes(64)]);
+    const png = Buffer.concat([makePng(40, 40, 2), marker]);
     medchain.setReachable(false);
     const accepted = await upload(png).expect(202);
     expect(accepted.body.replicas).toEqual({ supchain: expect.objectContaining({ status: 'committed' }), medchain: { status: 'pending' } });
 
-    const journalDir = join(testApp.dataDir, 'replication', 'pending');
-    const [entry] = readdirSync(journalDir);
-    const journaled = readFileSync(join(journalDir, entry));
-    expect(journaled.includes(png.subarray(8, 40))).toBe(false);
-    expect(journaled.includes(Buffer.from(png.subarray(8, 40)).toString('base64'))).toBe(false);
-    expect(journaled.includes('scan.png')).toBe(false);
-    expect(journaled.includes('P-RED')).toBe(false);
+    const journalDir = join(testApp.dataDir, 'replication');
+    const pendingDir = join(journalDir, 'pending');
+    const entries = readdirSync(pendingDir);
+    expect(entries).toHaveLength(1);
+    for (const entry of entries) {
+      const journaled = JSON.parse(readFileSync(join(pendingDir, entry), 'utf8')) as { content: string; contentSha256: string };
+      const content = Buffer.from(journaled.content, 'base64');
+      // AEAD ciphertext of the file: as long as it plus the tag, and nothing of it in the clear.
+      expect(content.length).toBeGreaterThan(png.length);
+      expect(findMarker(content, marker)).toBeNull();
+    }
+    const journalFiles = filesUnder(journalDir);
+    expect(journalFiles.length).toBeGreaterThanOrEqual(2);
+    for (const file of journalFiles) {
+      const bytes = readFileSync(file);
+      expect({ file, found: findMarker(bytes, marker) }).toEqual({ file, found: null });
+      expect(bytes.includes('scan.png')).toBe(false);
+      expect(bytes.includes('P-RED')).toBe(false);
+    }
 
     const status = await request(server).get(accepted.body.statusUrl).set(provider.auth).expect(200);
     expect(status.body.chains).toEqual({ supchain: 'committed', medchain: 'pending' });
@@ -87,7 +156,7 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
     medchain.setReachable(true);
     const report = await testApp.app.get(ReplicationWorker).catchUp();
     expect(report).toEqual({ written: 1, remaining: 0 });
-    expect(readdirSync(journalDir)).toEqual([]);
+    expect(readdirSync(pendingDir)).toEqual([]);
     const copy = await read('medchain', accepted.body.recordId).expect(200);
     expect(Buffer.compare(copy.body as Buffer, png)).toBe(0);
   });
@@ -131,7 +200,107 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
     expect((await testApp.app.get(RepairReplicasUseCase).execute()).repaired).toBe(0);
   });
 
+  it("counts owed copies for /health and the status URL without reading journal entries' content", async () => {
+    const created = await upload(makePng(5, 5, 11)).expect(201);
+    // An entry whose content no reader could parse: any code path that opens it fails.
+    const pendingDir = join(testApp.dataDir, 'replication', 'pending');
+    const poisoned = join(pendingDir, `medchain-${randomBytes(32).toString('hex')}.json`);
+    writeFileSync(poisoned, '\u0000 not an entry');
+    try {
+      const health = await request(server).get('/health').expect(200);
+      expect(health.body.chains.medchain.pendingReplicas).toBe(1);
+      expect(health.body.chains.supchain.pendingReplicas).toBe(0);
+      expect(health.body.status).toBe('degraded');
+      const status = await request(server).get(created.body.statusUrl).set(provider.auth).expect(200);
+      expect(status.body.complete).toBe(true);
+      // The worker leaves the unreadable entry for an operator instead of stopping.
+      expect(await testApp.app.get(ReplicationWorker).catchUp()).toEqual({ written: 0, remaining: 1 });
+    } finally {
+      rmSync(poisoned);
+    }
+  });
+
   describe('Idempotency-Key', () => {
+    const history = async (chain: string) =>
+      (await request(server).get(records).query({ chain, limit: 100 }).set(provider.auth).expect(200)).body.items as { recordId: string }[];
+
+    /** The next append on `repository` commits, then fails as a commit mined after LEDGER_TIMEOUT_MS does. */
+    const commitLate = (repository: InMemoryEmrRepository) => {
+      const append = repository.append.bind(repository);
+      return jest.spyOn(repository, 'append').mockImplementationOnce(async (record: NewLedgerRecord) => {
+        await append(record);
+        throw new ChainUnavailableError(`Ledger ${repository.chain} did not answer in time.`);
+      });
+    };
+
+    afterEach(() => jest.restoreAllMocks());
+
+    it('a 503 whose commit landed late: the retry returns that record, and no second one is written', async () => {
+      const png = makePng(7, 7, 21);
+      const before = await history('supchain');
+      commitLate(supchain);
+      const failed = await upload(png, 'supchain', 'late-commit-1');
+      expect(failed.status).toBe(503);
+      const landed = await history('supchain');
+      expect(landed).toHaveLength(before.length + 1);
+
+      const retried = await upload(png, 'supchain', 'late-commit-1').expect(201);
+      expect(retried.body.recordId).toBe(landed[0].recordId);
+      expect(await history('supchain')).toHaveLength(before.length + 1);
+      const again = await upload(png, 'supchain', 'late-commit-1').expect(201);
+      expect(again.body).toEqual(retried.body);
+      const served = await read('supchain', retried.body.recordId).expect(200);
+      expect(Buffer.compare(served.body as Buffer, png)).toBe(0);
+    });
+
+    it('`both`, one ledger late and the other down: the retry completes the same record on both, same ciphertext', async () => {
+      const png = makePng(7, 7, 22);
+      const before = { supchain: (await history('supchain')).length, medchain: (await history('medchain')).length };
+      commitLate(supchain);
+      medchain.setReachable(false);
+      expect((await upload(png, 'both', 'late-commit-2')).status).toBe(503);
+      medchain.setReachable(true);
+
+      const retried = await upload(png, 'both', 'late-commit-2').expect(201);
+      expect(retried.body.replicas).toEqual({
+        supchain: expect.objectContaining({ status: 'committed' }),
+        medchain: expect.objectContaining({ status: 'committed' }),
+      });
+      expect((await history('supchain')).length).toBe(before.supchain + 1);
+      expect((await history('medchain')).length).toBe(before.medchain + 1);
+      for (const chain of ['supchain', 'medchain']) {
+        const served = await read(chain, retried.body.recordId).expect(200);
+        expect(Buffer.compare(served.body as Buffer, png)).toBe(0);
+        const metadata = await request(server).get(`${records}/${retried.body.recordId}/metadata`).query({ chain }).set(provider.auth);
+        expect(metadata.body.ciphertextSha256).toBe(retried.body.ciphertextSha256);
+      }
+      expect((await testApp.app.get(RepairReplicasUseCase).execute()).repaired).toBe(0);
+    });
+
+    it('a 503 that committed nowhere: the retry writes under the record id chosen for the first attempt', async () => {
+      const png = makePng(7, 7, 23);
+      const appends = jest.spyOn(supchain, 'append');
+      supchain.setReachable(false);
+      expect((await upload(png, 'supchain', 'late-commit-3')).status).toBe(503);
+      supchain.setReachable(true);
+      const retried = await upload(png, 'supchain', 'late-commit-3').expect(201);
+      expect(appends.mock.calls.map(([record]) => record.recordId.hex)).toEqual([retried.body.recordId, retried.body.recordId]);
+    });
+
+    it('keeps no patient id, file name, provider id or raw key on disk', async () => {
+      const rawKey = `phi-check-${randomBytes(8).toString('hex')}`;
+      await upload(makePng(7, 7, 24), 'both', rawKey).expect(201);
+      const files = filesUnder(join(testApp.dataDir, 'idempotency'));
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) {
+        expect(file.split('/').pop()).toMatch(/^[0-9a-f]{64}\.json$/);
+        const bytes = readFileSync(file);
+        for (const secret of ['P-RED', 'scan.png', 'redundant-clinic', rawKey, 'image/png']) {
+          expect({ file, secret, found: bytes.includes(secret) }).toEqual({ file, secret, found: false });
+        }
+      }
+    });
+
     it('returns the same record for a retry, without writing twice', async () => {
       const png = makePng(7, 7, 6);
       const before = (await request(server).get(records).query({ chain: 'supchain', limit: 100 }).set(provider.auth)).body.items.length;
