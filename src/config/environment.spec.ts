@@ -41,6 +41,17 @@ describe('validateEnvironment', () => {
     expect(message).not.toContain(secret);
   });
 
+  it('accepts earlier signing public keys as a comma-separated list and refuses anything else', () => {
+    const key = (byte: string) => `04${byte.repeat(64)}`;
+    expect(validateEnvironment({ TRUSTED_SIGNING_PUBLIC_KEYS: `0x${key('ab')}, ${key('cd')}` }).TRUSTED_SIGNING_PUBLIC_KEYS).toBe(
+      `0x${key('ab')}, ${key('cd')}`,
+    );
+    expect(validateEnvironment({}).TRUSTED_SIGNING_PUBLIC_KEYS).toBe('');
+    for (const bad of [`03${'ab'.repeat(32)}`, `${key('ab')},`, key('ab').slice(0, -2), 'zz']) {
+      expect(() => validateEnvironment({ TRUSTED_SIGNING_PUBLIC_KEYS: bad })).toThrow(/TRUSTED_SIGNING_PUBLIC_KEYS/);
+    }
+  });
+
   it('requires a complete chain configuration for LEDGER_BACKEND=rpc', () => {
     expect(() => validateEnvironment({ LEDGER_BACKEND: 'rpc' })).toThrow(/SUPCHAIN_RPC_URL or MEDCHAIN_RPC_URL/);
     expect(() => validateEnvironment({ LEDGER_BACKEND: 'rpc', SUPCHAIN_RPC_URL: 'http://127.0.0.1:8545' })).toThrow(

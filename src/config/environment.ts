@@ -60,6 +60,15 @@ export class Environment {
   @IsOptional() @Matches(HEX_32_BYTES, { message: 'SIGNING_PRIVATE_KEY must be 64 hex characters' })
   SIGNING_PRIVATE_KEY?: string;
 
+  /**
+   * Earlier record-signing public keys (comma-separated 65-byte SEC 1, hex) whose signatures still
+   * verify: keep the old key here when SIGNING_PRIVATE_KEY is rotated, or every older record is 422.
+   */
+  @IsOptional() @Matches(/^\s*((0x)?04[0-9a-fA-F]{128}\s*(,\s*(0x)?04[0-9a-fA-F]{128}\s*)*)?$/, {
+    message: 'TRUSTED_SIGNING_PUBLIC_KEYS must be comma-separated uncompressed P-256 public keys (04 + 128 hex characters each)',
+  })
+  TRUSTED_SIGNING_PUBLIC_KEYS = '';
+
   /** AES-256-GCM key sealing principals' private keys at rest (64 hex chars). Generated into DATA_DIR when absent. */
   @IsOptional() @Matches(HEX_32_BYTES, { message: 'KEY_VAULT_MASTER_KEY must be 64 hex characters' })
   KEY_VAULT_MASTER_KEY?: string;

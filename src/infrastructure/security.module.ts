@@ -43,12 +43,22 @@ export class DeploymentSecretsToken {}
     { provide: Cipher, useFactory: () => new HpkeP256Cipher() },
     {
       provide: RecordSigner,
-      inject: [DeploymentSecretsToken],
-      useFactory: (secrets: DeploymentSecrets) =>
-        new EcdsaP256RecordSigner({
-          privateKey: secrets.signingPrivateKey,
-          publicKey: p256PublicKey(secrets.signingPrivateKey),
-        }),
+      inject: [DeploymentSecretsToken, ConfigService],
+      useFactory: (secrets: DeploymentSecrets, config: ConfigService<Environment, true>) => {
+        const publicKey = p256PublicKey(secrets.signingPrivateKey);
+        const trusted = config
+          .get('TRUSTED_SIGNING_PUBLIC_KEYS', { infer: true })
+          .split(',')
+          .map((key) => key.trim().replace(/^0x/, ''))
+          .filter((key) => key.length > 0)
+          .map((key) => Uint8Array.from(Buffer.from(key, 'hex')));
+        // Public, and needed later: rotating SIGNING_PRIVATE_KEY means trusting this key.
+        new Logger('Secrets').log(
+          `Records are signed with public key 0x${Buffer.from(publicKey).toString('hex')}` +
+            (trusted.length > 0 ? `; ${trusted.length} earlier key(s) trusted.` : '.'),
+        );
+        return new EcdsaP256RecordSigner({ privateKey: secrets.signingPrivateKey, publicKey }, trusted);
+      },
     },
     {
       provide: Pseudonymizer,
