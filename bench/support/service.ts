@@ -224,7 +224,7 @@ export class AnvilHistoryGuard {
     if (this.lastBytes > this.capBytes) {
       throw new Error(
         `stopped: the embedded anvil chains had written ${(this.lastBytes / 2 ** 30).toFixed(1)} GiB of block history to ` +
-          `disk (cap ${(this.capBytes / 2 ** 30).toFixed(1)} GiB); anvil runs without --prune-history`,
+          `disk (cap ${(this.capBytes / 2 ** 30).toFixed(1)} GiB), though --prune-history should keep past states in memory`,
       );
     }
   }
