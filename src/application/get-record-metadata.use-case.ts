@@ -30,7 +30,7 @@ export class GetRecordMetadataUseCase {
       const granted = this.access.requireRecordAccess(scope, record);
       try {
         const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
-        logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
+        await logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
         return toMetadata(scope.patientId, record, header);
       } catch (error) {
         if (error instanceof IntegrityCheckFailedError) this.integrity.report(chain, record.recordId, this.clock.now());

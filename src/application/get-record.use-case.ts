@@ -41,7 +41,7 @@ export class GetRecordUseCase {
         const opened = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
         const content = await this.ledgers.get(chain).readContent(record);
         const bytes = await this.opener.openContent(scope.patientKey, record, opened, content);
-        logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
+        await logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
         return { metadata: toMetadata(scope.patientId, record, opened.header), bytes };
       } catch (error) {
         if (error instanceof IntegrityCheckFailedError) this.integrity.report(chain, record.recordId, this.clock.now());

@@ -1,5 +1,5 @@
 import { AccessLogEntry, AccessNote, LedgerAccessEntry } from '../domain/access-log';
-import { fromUtf8 } from '../domain/bytes';
+import { bytesToHex, fromUtf8 } from '../domain/bytes';
 import { ChainName } from '../domain/chain-name';
 import { ValidationFailedError } from '../domain/errors';
 import { Ledgers } from '../domain/ledgers';
@@ -15,9 +15,9 @@ import { requirePatientSelf } from './consent-view';
 export const MAX_ACCESS_LOG_ENTRIES = 100;
 
 /**
- * Who read the patient's records, newest first, across the ledgers (entries still on
- * their way to a ledger included). Each entry's note is sealed to the patient and
- * opened here with the patient's key.
+ * Who read the patient's records, newest first, across the ledgers (entries still in the
+ * journal on their way to a ledger included). Each entry's note is sealed to the patient
+ * and opened here with the patient's key.
  */
 export class ListAccessLogUseCase {
   constructor(
@@ -41,10 +41,15 @@ export class ListAccessLogUseCase {
 
     const entries: AccessLogEntry[] = [];
     for (const ledger of this.ledgers.allAccess()) {
-      for (const pending of this.writer.pendingFor(ledger.chain, patientKey)) {
-        entries.push(view(ledger.chain, pending, pending.note));
-      }
-      for (const entry of await ledger.accessLog(patientKey, { limit })) {
+      // Pending first: an entry confirmed meanwhile then shows up on the ledger rather than nowhere.
+      const pending = this.writer.pendingFor(ledger.chain, patientKey);
+      const onLedger = await ledger.accessLog(patientKey, { limit });
+      // Delivery is at least once: the same sealed note twice is one read.
+      const seen = new Set<string>();
+      for (const entry of [...pending, ...onLedger]) {
+        const note = bytesToHex(entry.sealedNote);
+        if (seen.has(note)) continue;
+        seen.add(note);
         entries.push(view(ledger.chain, entry, await this.openNote(entry, keys)));
       }
     }

@@ -5,17 +5,20 @@ import { RecordId } from '../domain/record-id';
 import { AccessLogWriter } from './access-log-writer';
 import { ReadScope } from './patient-access';
 
-/** Logs a read by anyone but the patient; the patient's own reads are not logged. */
-export function logRead(
+/**
+ * Logs a read by anyone but the patient (the patient's own reads are not logged). Resolves
+ * once the entry is journaled durably: await it before serving anything of the read.
+ */
+export async function logRead(
   writer: AccessLogWriter,
   clock: Clock,
   chain: ChainName,
   scope: ReadScope,
   recordId: RecordId | null,
   kind: AccessKind | null,
-): void {
+): Promise<void> {
   if (kind === null || scope.providerKey === null) return;
-  writer.record({
+  await writer.record({
     chain,
     patientKey: scope.patientKey,
     patientPublicKey: scope.patientKeys.publicKey,

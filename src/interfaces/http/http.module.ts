@@ -29,6 +29,7 @@ import { UploadPolicy } from '../../application/upload-policy';
 import { UploadRecordUseCase } from '../../application/upload-record.use-case';
 import type { Environment } from '../../config/environment';
 import { Ledgers } from '../../domain/ledgers';
+import { AccessLogJournal } from '../../domain/ports/access-log-journal.port';
 import { Cipher } from '../../domain/ports/cipher.port';
 import { Clock } from '../../domain/ports/clock.port';
 import { Hasher } from '../../domain/ports/hasher.port';
@@ -52,13 +53,12 @@ const MAX_FORM_FIELD_BYTES = 1024;
 const MAX_FORM_FIELDS = 8;
 const RATE_LIMIT_WINDOW_MS = 60_000;
 
-/** Flushes queued access-log entries to the ledgers before the process exits. */
+/** Flushes journaled access-log entries to the ledgers for a bounded time before the process exits. */
 class AccessLogShutdown implements OnApplicationShutdown {
   constructor(@Inject(AccessLogWriter) private readonly writer: AccessLogWriter) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.writer.flush();
-    this.writer.stop();
+    await this.writer.close();
   }
 }
 
@@ -146,10 +146,13 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
     },
     {
       provide: AccessLogWriter,
-      inject: [Ledgers, Cipher],
-      useFactory: (ledgers: Ledgers, cipher: Cipher) => {
+      inject: [Ledgers, Cipher, AccessLogJournal],
+      useFactory: async (ledgers: Ledgers, cipher: Cipher, journal: AccessLogJournal) => {
         const logger = new Logger('AccessLog');
-        return new AccessLogWriter(ledgers, cipher, (message) => logger.warn(message));
+        const writer = new AccessLogWriter(ledgers, cipher, journal, (message) => logger.warn(message));
+        const resumed = await writer.resume();
+        if (resumed > 0) logger.log(`Resuming ${resumed} access-log entries journaled before the last stop.`);
+        return writer;
       },
     },
     AccessLogShutdown,
