@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 const FILE_MODE = 0o600;
@@ -22,6 +23,30 @@ export function writeFileDurably(path: string, data: string | Uint8Array): void 
   }
   renameSync(temporary, path);
   syncDirectory(dir);
+}
+
+/**
+ * writeFileDurably without blocking the event loop: the same steps (temporary file, fsync,
+ * rename, directory fsync) on libuv's thread pool, for writes on a request's path.
+ */
+export async function writeFileDurablyAsync(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  const temporary = `${path}.${process.pid}.tmp`;
+  const file = await open(temporary, 'w', FILE_MODE);
+  try {
+    await file.writeFile(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  const directory = await open(dir, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
 }
 
 /** Appends one line and fsyncs it before returning. */

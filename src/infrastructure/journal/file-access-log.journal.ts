@@ -6,7 +6,7 @@ import { bytesToHex, hexToBytes } from '../../domain/bytes';
 import { ChainName, isChainName } from '../../domain/chain-name';
 import { AccessLogJournal, JournaledAccessEntry } from '../../domain/ports/access-log-journal.port';
 import { RecordId } from '../../domain/record-id';
-import { writeFileDurably } from './durable-file';
+import { writeFileDurablyAsync } from './durable-file';
 
 /** 128 random bits name an entry's file: the name says nothing about the read. */
 const ENTRY_ID_BYTES = 16;
@@ -30,7 +30,7 @@ interface PendingFile {
 /**
  * The access-log journal on disk under `<dir>`: one fsync'd file per entry a ledger has not
  * confirmed yet (`pending/<random id>.json`, written to a temporary file, fsync'd, renamed,
- * directory fsync'd: writeFileDurably). Files that do not parse are left in place for an
+ * directory fsync'd: writeFileDurablyAsync, off the event loop). Files that do not parse are left in place for an
  * operator and reported by count only.
  */
 export class FileAccessLogJournal extends AccessLogJournal {
@@ -56,7 +56,7 @@ export class FileAccessLogJournal extends AccessLogJournal {
       at: entry.at.toISOString(),
       sealedNote: bytesToHex(entry.sealedNote),
     };
-    writeFileDurably(this.pathOf(id), JSON.stringify(file));
+    await writeFileDurablyAsync(this.pathOf(id), JSON.stringify(file));
     return { id, chain, entry };
   }
 
