@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,11 @@ const STOP_TIMEOUT_MS = 5_000;
 const POLL_INTERVAL_MS = 250;
 /** Keep the last part of the server's output to explain a failed start. */
 const LOG_TAIL_CHARS = 4_000;
+/**
+ * Deadline for one ledger call in the server under test: short, so a ledger the suite pauses is
+ * given up on (and its copy journaled) within seconds, yet far above what a local chain needs.
+ */
+export const TEST_LEDGER_TIMEOUT_MS = 5_000;
 
 export interface RunningServer {
   baseUrl: string;
@@ -19,6 +24,11 @@ export interface RunningServer {
   adminToken: string | undefined;
   /** The last few KiB the server printed (empty for an external server). */
   logTail(): string;
+  /**
+   * Freezes (SIGSTOP) or thaws (SIGCONT) one of the server's embedded chains, as a hung node
+   * would be: requests to it neither fail nor answer. Null for an external server.
+   */
+  ledgerSignals: { pause(chain: string): void; resume(chain: string): void } | null;
   stop(): Promise<void>;
 }
 
@@ -35,6 +45,7 @@ export async function startServer(): Promise<RunningServer> {
       baseUrl: external.replace(/\/$/, ''),
       adminToken: process.env.BROWSER_TEST_ADMIN_TOKEN,
       logTail: () => '',
+      ledgerSignals: null,
       stop: async () => undefined,
     };
   }
@@ -50,6 +61,7 @@ export async function startServer(): Promise<RunningServer> {
       PORT: String(port),
       HOST: '127.0.0.1',
       ADMIN_TOKEN: adminToken,
+      LEDGER_TIMEOUT_MS: String(TEST_LEDGER_TIMEOUT_MS),
       TS_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,7 +74,23 @@ export async function startServer(): Promise<RunningServer> {
   child.stderr?.on('data', keep);
 
   const baseUrl = `http://127.0.0.1:${port}`;
+  // The pid file holds "<anvil pid> <service pid>".
+  const anvilPid = (chain: string): number =>
+    Number(readFileSync(join(dataDir, 'chains', chain, 'anvil.pid'), 'utf8').trim().split(/\s+/)[0]);
+  const paused = new Set<string>();
+  const ledgerSignals = {
+    pause: (chain: string) => {
+      process.kill(anvilPid(chain), 'SIGSTOP');
+      paused.add(chain);
+    },
+    resume: (chain: string) => {
+      process.kill(anvilPid(chain), 'SIGCONT');
+      paused.delete(chain);
+    },
+  };
   const stop = async (): Promise<void> => {
+    // A frozen chain cannot write its state or exit: thaw it before the server stops it.
+    for (const chain of [...paused]) ledgerSignals.resume(chain);
     await stopChild(child);
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -72,7 +100,7 @@ export async function startServer(): Promise<RunningServer> {
     await stop();
     throw new Error(`${(error as Error).message}\n--- server output ---\n${log}`);
   }
-  return { baseUrl, adminToken, logTail: () => log, stop };
+  return { baseUrl, adminToken, logTail: () => log, ledgerSignals, stop };
 }
 
 async function waitUntilServing(baseUrl: string, child: ChildProcess): Promise<void> {
