@@ -15,7 +15,6 @@ import { LedgerRecord, NewLedgerRecord, PATIENT_KEY_BYTES, SHA256_BYTES } from '
 import {
   ChainUnavailableError,
   DuplicateRecordError,
-  IntegrityCheckFailedError,
   PayloadTooLargeError,
   ValidationFailedError,
 } from '../../domain/errors';
@@ -23,6 +22,7 @@ import { EmrRepository, LedgerHealth, ListQuery } from '../../domain/ports/emr-r
 import { RecordId } from '../../domain/record-id';
 import { EmrRegistry, EmrRegistry__factory } from '../../../typechain-types';
 import { MAX_CHUNK_BYTES, maxContentBytes, PlannedChunk, planUpload, UploadPlan } from './chunk-plan';
+import { ChunkAssembler, fetchCode } from './chunk-reader';
 import {
   assertValidSettings,
   EvmLedgerSettings,
@@ -43,8 +43,6 @@ const MAX_PAGE_SIZE = 100;
 /** bytes32 fields of the registry. */
 const WORD_BYTES = 32;
 const WRITER_ROLE = keccakId('WRITER_ROLE');
-/** A chunk's code: 0x00 (STOP, so a call into it does nothing) then the data. */
-const CHUNK_STOP_BYTE = 0x00;
 
 export interface EvmEmrRepositoryOptions {
   readonly logger?: EvmLogger;
@@ -345,37 +343,32 @@ export class EvmEmrRepository extends EmrRepository {
   }
 
   /**
-   * Reads the chunks back with eth_getCode (no gas) in parallel and strips each one's STOP byte.
-   * A chunk that is not `0x00 || data`, or a total that differs from `contentLength`, means the
-   * record does not point at what the registry wrote: IntegrityCheckFailedError.
+   * Reads the chunks back with eth_getCode (no gas) in parallel, decoding each straight into the
+   * one content buffer (chunk-reader.ts). A chunk that is not `0x00 || data`, or a total that
+   * differs from `contentLength`, means the record does not point at what the registry wrote:
+   * IntegrityCheckFailedError.
    */
   async readContent(record: LedgerRecord): Promise<Uint8Array> {
     await this.ensureVerified();
     const addresses = record.contentLocation;
-    const parts: Uint8Array[] = new Array(addresses.length);
+    const assembler = new ChunkAssembler(record.contentLength, addresses.length);
     let next = 0;
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (next < addresses.length) {
+      while (next < addresses.length && !failed) {
         const index = next++;
-        const code = getBytes(await this.rpc(() => this.provider.getCode(addresses[index])));
-        if (code.length < 2 || code.length > MAX_CHUNK_BYTES + 1 || code[0] !== CHUNK_STOP_BYTE) {
-          throw new IntegrityCheckFailedError('A content chunk on the ledger is not a registry chunk.');
+        try {
+          const code = await this.rpc(() => fetchCode(this.settings.rpcUrl, addresses[index], this.settings.timeoutMs));
+          assembler.add(index, code);
+        } catch (error) {
+          // The read is lost: the other workers stop after their request in flight.
+          failed = true;
+          throw error;
         }
-        parts[index] = code.subarray(1);
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, addresses.length) }, worker));
-    const total = parts.reduce((sum, part) => sum + part.length, 0);
-    if (total !== record.contentLength) {
-      throw new IntegrityCheckFailedError('The content on the ledger does not have the recorded length.');
-    }
-    const content = new Uint8Array(total);
-    let offset = 0;
-    for (const part of parts) {
-      content.set(part, offset);
-      offset += part.length;
-    }
-    return content;
+    return assembler.finish();
   }
 
   async health(): Promise<LedgerHealth> {
