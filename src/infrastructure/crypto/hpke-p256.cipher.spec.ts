@@ -97,6 +97,13 @@ describe.each(BACKENDS)('HpkeP256Cipher on $name', (primitives) => {
     expect(keyEnvelope).toHaveLength(2 + 2 * (32 + 65 + 48));
   });
 
+  it('leaves the envelope it unwraps untouched', async () => {
+    const sealed = await cipher.seal(PARTS, [alice.publicKey, bob.publicKey], AAD);
+    const before = bytesToHex(sealed.keyEnvelope);
+    await cipher.unwrap(sealed.keyEnvelope, bob, AAD);
+    expect(bytesToHex(sealed.keyEnvelope)).toBe(before);
+  });
+
   it('seals a repeated recipient once', async () => {
     const { keyEnvelope } = await cipher.seal(PARTS, [alice.publicKey, alice.publicKey], AAD);
     expect(keyEnvelope[1]).toBe(1);
@@ -219,6 +226,30 @@ describe.each(BACKENDS)('HpkeP256Cipher on $name', (primitives) => {
       }
     });
 
+    it('a look-alike of a remembered recipient key, one bit off, on seal, addRecipient and unwrap', async () => {
+      // alice's key was validated and remembered by the seals above; the cache is keyed by the
+      // exact 65 bytes, so a neighbour is validated afresh and refused.
+      await cipher.seal(PARTS, [alice.publicKey], AAD);
+      const dataKey = await cipher.unwrap(sealed.keyEnvelope, alice, AAD);
+      for (const index of [1, 33, 64]) {
+        const lookAlike = flipByte(alice.publicKey, index);
+        await expect(cipher.seal(PARTS, [lookAlike], AAD)).rejects.toThrow(InvalidKeyError);
+        await expect(cipher.addRecipient(sealed.keyEnvelope, dataKey, lookAlike, AAD)).rejects.toThrow(InvalidKeyError);
+        await expect(cipher.unwrap(sealed.keyEnvelope, { ...alice, publicKey: lookAlike }, AAD)).rejects.toThrow(
+          InvalidKeyError,
+        );
+      }
+    });
+
+    it('a tampered enc on every unwrap, between unwraps of the intact envelope', async () => {
+      const tampered = flipByte(sealed.keyEnvelope, slotOffset(0, KEY_ID_BYTES + ENC_BYTES - 1));
+      for (let round = 0; round < 3; round++) {
+        const dataKey = await cipher.unwrap(sealed.keyEnvelope, alice, AAD);
+        expect(bytesToHex(await cipher.open(dataKey, sealed.parts[1], 1, AAD))).toBe(bytesToHex(PARTS[1]));
+        await expect(cipher.unwrap(tampered, alice, AAD)).rejects.toThrow(DecryptionFailedError);
+      }
+    });
+
     it('an out-of-range recipient private key, as InvalidKeyError', async () => {
       const zero = { ...alice, privateKey: new Uint8Array(32) };
       await expect(cipher.unwrap(sealed.keyEnvelope, zero, AAD)).rejects.toThrow(InvalidKeyError);
@@ -292,7 +323,11 @@ describe('HpkeP256Cipher backends agree', () => {
 describe('HpkeP256Cipher.isRecipient', () => {
   it('tells which public keys hold a slot, and says no for a malformed envelope', async () => {
     const cipher = new HpkeP256Cipher();
-    const [alice, bob, carol] = [await cipher.generateKeyPair(), await cipher.generateKeyPair(), await cipher.generateKeyPair()];
+    const [alice, bob, carol] = [
+      await cipher.generateKeyPair(),
+      await cipher.generateKeyPair(),
+      await cipher.generateKeyPair(),
+    ];
     const aad = new Uint8Array([1, 2, 3]);
     const { keyEnvelope } = await cipher.seal([new Uint8Array([9])], [alice.publicKey, bob.publicKey], aad);
     expect(cipher.isRecipient(keyEnvelope, alice.publicKey)).toBe(true);

@@ -2,16 +2,29 @@ import { bytesEqual, utf8 } from '../../domain/bytes';
 import { DecryptionFailedError, InvalidKeyError, ValidationFailedError } from '../../domain/errors';
 import { Cipher, DataKey, KeyPair, SealedParts } from '../../domain/ports/cipher.port';
 import { RandomSource } from '../../domain/ports/random.port';
-import { AES256_KEY_BYTES, GCM_NONCE_BYTES } from './crypto.constants';
+import { AES256_KEY_BYTES, GCM_NONCE_BYTES, P256_PUBLIC_KEY_BYTES } from './crypto.constants';
 import { HpkeP256Suite } from './hpke-p256.suite';
 import { HpkePrimitives } from './hpke.primitives';
 import { i2osp } from './integer-encoding';
-import { decodeKeyEnvelope, encodeKeyEnvelope, KeyEnvelopeSlot, MAX_KEY_ENVELOPE_SLOTS } from './key-envelope.codec';
+import {
+  decodeKeyEnvelope,
+  encodeKeyEnvelope,
+  findKeyEnvelopeSlot,
+  KeyEnvelopeSlot,
+  MAX_KEY_ENVELOPE_SLOTS,
+} from './key-envelope.codec';
 import { NodeCryptoHpkePrimitives } from './node-crypto.primitives';
 import { NodeRandomSource } from './node-crypto.random';
 
 /** HPKE `info` for sealing a data key (RFC 9180 §5.1): binds the slot to this use and format version. */
 export const DATA_KEY_HPKE_INFO = utf8('patient-centric-emr/v1/data-key');
+
+/**
+ * How many recipients' validated public keys and key ids to remember. The same patients' and
+ * providers' keys come back on every seal and read; beyond this many, the oldest is forgotten
+ * and simply checked again when it returns.
+ */
+const KNOWN_RECIPIENTS_MAX = 1_024;
 
 /**
  * Envelope encryption over RFC 9180 HPKE (base mode, DHKEM(P-256, HKDF-SHA256), HKDF-SHA256,
@@ -31,6 +44,13 @@ export const DATA_KEY_HPKE_INFO = utf8('patient-centric-emr/v1/data-key');
  */
 export class HpkeP256Cipher extends Cipher {
   private readonly suite: HpkeP256Suite;
+  /**
+   * latin1(public key) -> SHA-256 key id, for keys that passed p256ValidatePublicKey, oldest first.
+   * Both facts are pure functions of the 65 bytes, so remembering them by those exact bytes
+   * weakens nothing: a key one bit apart is another entry, validated afresh. The key ids are
+   * shared: read them, never write them.
+   */
+  private readonly knownRecipients = new Map<string, Uint8Array>();
 
   constructor(
     private readonly primitives: HpkePrimitives = new NodeCryptoHpkePrimitives(),
@@ -53,13 +73,13 @@ export class HpkeP256Cipher extends Cipher {
   }
 
   async unwrap(keyEnvelope: Uint8Array, recipient: KeyPair, aad: Uint8Array): Promise<DataKey> {
-    this.primitives.p256ValidatePublicKey(recipient.publicKey);
+    const keyId = this.validatedKeyId(recipient.publicKey);
     if (!this.primitives.p256IsValidPrivateKey(recipient.privateKey)) {
       throw new InvalidKeyError('A P-256 private key must be a 32-byte scalar in [1, n-1].');
     }
-    const keyId = this.keyId(recipient.publicKey);
-    const slot = decodeKeyEnvelope(keyEnvelope).find((candidate) => bytesEqual(candidate.keyId, keyId));
-    if (slot === undefined) throw new DecryptionFailedError('The key envelope has no slot for this recipient.');
+    // A view into the envelope, read only during the synchronous openBase below.
+    const slot = findKeyEnvelopeSlot(keyEnvelope, keyId);
+    if (slot === null) throw new DecryptionFailedError('The key envelope has no slot for this recipient.');
 
     let dataKey: Uint8Array;
     try {
@@ -106,8 +126,7 @@ export class HpkeP256Cipher extends Cipher {
   ): Promise<Uint8Array> {
     const slots = decodeKeyEnvelope(keyEnvelope);
     assertDataKey(dataKey);
-    this.primitives.p256ValidatePublicKey(recipientPublicKey);
-    const keyId = this.keyId(recipientPublicKey);
+    const keyId = this.validatedKeyId(recipientPublicKey);
     if (slots.some((slot) => bytesEqual(slot.keyId, keyId))) return encodeKeyEnvelope(slots);
     if (slots.length >= MAX_KEY_ENVELOPE_SLOTS) {
       throw new ValidationFailedError(
@@ -120,18 +139,36 @@ export class HpkeP256Cipher extends Cipher {
 
   /** True when the envelope holds a slot for this public key; false for any malformed envelope. */
   isRecipient(keyEnvelope: Uint8Array, publicKey: Uint8Array): boolean {
-    const keyId = this.keyId(publicKey);
+    // No validation here: an invalid key has no slot, and its hash simply matches none.
+    const keyId = this.knownKeyId(publicKey) ?? this.primitives.sha256(publicKey);
     try {
-      return decodeKeyEnvelope(keyEnvelope).some((slot) => bytesEqual(slot.keyId, keyId));
+      return findKeyEnvelopeSlot(keyEnvelope, keyId) !== null;
     } catch (error) {
       if (error instanceof DecryptionFailedError) return false;
       throw error;
     }
   }
 
-  /** Key id = SHA-256 of the 65-byte SEC 1 public key, the same id EcdsaP256RecordSigner uses. */
-  private keyId(publicKey: Uint8Array): Uint8Array {
-    return this.primitives.sha256(publicKey);
+  /**
+   * InvalidKeyError unless `publicKey` is a P-256 point; then its key id, SHA-256 of the 65-byte
+   * SEC 1 public key (the same id EcdsaP256RecordSigner uses). Remembered: see knownRecipients.
+   */
+  private validatedKeyId(publicKey: Uint8Array): Uint8Array {
+    const known = this.knownKeyId(publicKey);
+    if (known !== undefined) return known;
+    this.primitives.p256ValidatePublicKey(publicKey);
+    const keyId = this.primitives.sha256(publicKey);
+    if (this.knownRecipients.size >= KNOWN_RECIPIENTS_MAX) {
+      this.knownRecipients.delete(this.knownRecipients.keys().next().value as string);
+    }
+    this.knownRecipients.set(bytesKey(publicKey), keyId);
+    return keyId;
+  }
+
+  /** The remembered key id of a public key that passed validation before, else undefined. */
+  private knownKeyId(publicKey: Uint8Array): Uint8Array | undefined {
+    // Only a well-formed length can be in the map; other inputs are not worth encoding.
+    return publicKey.length === P256_PUBLIC_KEY_BYTES ? this.knownRecipients.get(bytesKey(publicKey)) : undefined;
   }
 
   private sealSlot(
@@ -148,8 +185,7 @@ export class HpkeP256Cipher extends Cipher {
   private distinctRecipients(recipients: Uint8Array[]): { publicKey: Uint8Array; keyId: Uint8Array }[] {
     const distinct: { publicKey: Uint8Array; keyId: Uint8Array }[] = [];
     for (const publicKey of recipients) {
-      this.primitives.p256ValidatePublicKey(publicKey);
-      const keyId = this.keyId(publicKey);
+      const keyId = this.validatedKeyId(publicKey);
       if (distinct.some((seen) => bytesEqual(seen.keyId, keyId))) continue;
       distinct.push({ publicKey, keyId });
     }
@@ -158,6 +194,11 @@ export class HpkeP256Cipher extends Cipher {
     }
     return distinct;
   }
+}
+
+/** Cache key for a public key: its exact bytes, one latin1 character per byte (a bijection). */
+function bytesKey(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
 /** Content nonce: I2OSP(partIndex, 12); see the class comment for why a counter is safe here. */

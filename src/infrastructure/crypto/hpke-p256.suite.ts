@@ -7,6 +7,7 @@ import {
   GCM_NONCE_BYTES,
   P256_ECDH_BYTES,
   P256_PRIVATE_KEY_BYTES,
+  P256_PUBLIC_KEY_BYTES,
   SHA256_BYTES,
 } from './crypto.constants';
 import { HpkePrimitives } from './hpke.primitives';
@@ -31,6 +32,8 @@ const MAX_DERIVE_KEY_PAIR_COUNTER = 255;
 const P256_DERIVE_KEY_PAIR_BITMASK = 0xff;
 /** Nsecret for DHKEM(P-256, HKDF-SHA256). */
 const KEM_SHARED_SECRET_BYTES = 32;
+/** RFC 9180 §4.1 kem_context = enc || pkRm, two Npk-byte points. */
+const KEM_CONTEXT_BYTES = 2 * P256_PUBLIC_KEY_BYTES;
 /** RFC 5869 §2.3: HKDF-Expand yields at most 255 blocks of HashLen. */
 const HKDF_MAX_OUTPUT_BYTES = 255 * SHA256_BYTES;
 /** RFC 5869 §2.3: the block counter is one octet. */
@@ -47,17 +50,73 @@ const HPKE_SUITE_ID = concatBytes(
   i2osp(HPKE_AEAD_ID, ID_BYTES),
 );
 const EMPTY = new Uint8Array(0);
+/** RFC 5869 §2.3: the counter octet of T(1), the only block when L <= Nh. */
+const HKDF_FIRST_BLOCK = new Uint8Array([1]);
 
-/** The RFC's labels as octets, encoded once: they are the same few strings on every call. */
-const LABEL_BYTES = new Map<string, Uint8Array>();
+/**
+ * RFC 9180 §4: LabeledExtract hashes "HPKE-v1" || suite_id || label || ikm. The part before
+ * ikm is the same on every call, so it is encoded once per label.
+ */
+interface ExtractLabel {
+  readonly head: Uint8Array;
+}
 
-function labelBytes(label: string): Uint8Array {
-  let bytes = LABEL_BYTES.get(label);
-  if (bytes === undefined) {
-    bytes = utf8(label);
-    LABEL_BYTES.set(label, bytes);
+/**
+ * RFC 9180 §4: LabeledExpand's info is I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info.
+ * The part before info is fixed once L is, so each label is encoded once with its length.
+ */
+interface ExpandLabel {
+  readonly head: Uint8Array;
+  readonly length: number;
+}
+
+function extractLabel(suiteId: Uint8Array, label: string): ExtractLabel {
+  return { head: concatBytes(HPKE_VERSION_LABEL, suiteId, utf8(label)) };
+}
+
+function expandLabel(suiteId: Uint8Array, label: string, length: number): ExpandLabel {
+  if (!Number.isSafeInteger(length) || length < 0 || length > HKDF_MAX_OUTPUT_BYTES) {
+    throw new RangeError(`HKDF-Expand output must be 0..${HKDF_MAX_OUTPUT_BYTES} bytes`);
   }
-  return bytes;
+  return { head: concatBytes(i2osp(length, ID_BYTES), HPKE_VERSION_LABEL, suiteId, utf8(label)), length };
+}
+
+/** Every label RFC 9180 base mode uses with this suite, except "sec", whose L the caller picks. */
+const DKP_PRK = extractLabel(KEM_SUITE_ID, 'dkp_prk');
+const CANDIDATE = expandLabel(KEM_SUITE_ID, 'candidate', P256_PRIVATE_KEY_BYTES);
+const EAE_PRK = extractLabel(KEM_SUITE_ID, 'eae_prk');
+const SHARED_SECRET = expandLabel(KEM_SUITE_ID, 'shared_secret', KEM_SHARED_SECRET_BYTES);
+const PSK_ID_HASH = extractLabel(HPKE_SUITE_ID, 'psk_id_hash');
+const INFO_HASH = extractLabel(HPKE_SUITE_ID, 'info_hash');
+const SECRET = extractLabel(HPKE_SUITE_ID, 'secret');
+const KEY = expandLabel(HPKE_SUITE_ID, 'key', AES256_KEY_BYTES);
+const BASE_NONCE = expandLabel(HPKE_SUITE_ID, 'base_nonce', GCM_NONCE_BYTES);
+const EXP = expandLabel(HPKE_SUITE_ID, 'exp', SHA256_BYTES);
+
+/**
+ * mode_base fixes psk = psk_id = "" (RFC 9180 §5.1), so the input of
+ * LabeledExtract(shared_secret, "secret", psk) is the label head alone.
+ */
+const SECRET_INPUT = SECRET.head;
+/** The DeriveKeyPair counter (§7.1.3) is 0 for all but about one key in 2^32. */
+const FIRST_CANDIDATE_INPUT = singleBlockExpandInput(CANDIDATE, i2osp(0, COUNTER_BYTES));
+
+/** HKDF-Expand's input for T(1) when L <= Nh: labeled info || 0x01 (RFC 5869 §2.3). */
+function singleBlockExpandInput(label: ExpandLabel, info: Uint8Array): Uint8Array {
+  if (label.length > SHA256_BYTES) throw new RangeError('The label needs more than one HKDF block');
+  return concatBytes(label.head, info, HKDF_FIRST_BLOCK);
+}
+
+/**
+ * What KeySchedule needs from `info` (RFC 9180 §5.1): key_schedule_context = mode || psk_id_hash
+ * || info_hash, and from it the whole HKDF-Expand inputs of "key" and "base_nonce". In mode_base
+ * all of it depends on `info` alone.
+ */
+interface InfoSchedule {
+  readonly info: Uint8Array;
+  readonly context: Uint8Array;
+  readonly keyInput: Uint8Array;
+  readonly baseNonceInput: Uint8Array;
 }
 
 /** The outputs of RFC 9180 §5.1 KeySchedule, exposed so known-answer tests can check each one. */
@@ -87,9 +146,24 @@ export interface HpkeSealed {
  *
  * Randomness enters only through `random` (GenerateKeyPair), or not at all when the caller
  * pins the ephemeral private key, so the RFC's test vectors reproduce byte for byte.
+ *
+ * Single-shot sealBase and openBase are the hot path (one per record and recipient): they run
+ * the same RFC steps as setupBaseS/R + Seal/Open, minus the context object and the exporter
+ * secret, which a single message never uses.
  */
 export class HpkeP256Suite {
-  private lastKeyScheduleContext: { readonly info: Uint8Array; readonly context: Uint8Array } | null = null;
+  private lastInfoSchedule: InfoSchedule | null = null;
+  /**
+   * The Expand input of shared_secret (see extractAndExpand), rebuilt in place on every call.
+   * head || enc || pkRm || 0x01 is 158 bytes: past the 64 bytes V8 allocates on its own heap, a
+   * fresh array costs an off-heap allocation (~1 µs). It holds only public values, so a
+   * long-lived buffer keeps nothing secret.
+   */
+  private readonly sharedSecretInput = concatBytes(
+    SHARED_SECRET.head,
+    new Uint8Array(KEM_CONTEXT_BYTES),
+    HKDF_FIRST_BLOCK,
+  );
 
   constructor(
     private readonly primitives: HpkePrimitives,
@@ -109,15 +183,11 @@ export class HpkeP256Suite {
 
   /** The sk half of DeriveKeyPair (§7.1.3); Encap gets pk(skE) from the same call as the DH. */
   private derivePrivateKey(ikm: Uint8Array): Uint8Array {
-    const dkpPrk = this.labeledExtract(KEM_SUITE_ID, EMPTY, 'dkp_prk', ikm);
+    const dkpPrk = this.labeledExtract(EMPTY, DKP_PRK, ikm);
     for (let counter = 0; counter <= MAX_DERIVE_KEY_PAIR_COUNTER; counter++) {
-      const candidate = this.labeledExpand(
-        KEM_SUITE_ID,
-        dkpPrk,
-        'candidate',
-        i2osp(counter, COUNTER_BYTES),
-        P256_PRIVATE_KEY_BYTES,
-      );
+      const input =
+        counter === 0 ? FIRST_CANDIDATE_INPUT : singleBlockExpandInput(CANDIDATE, i2osp(counter, COUNTER_BYTES));
+      const candidate = this.expandOneBlock(dkpPrk, CANDIDATE, input);
       candidate[0] &= P256_DERIVE_KEY_PAIR_BITMASK;
       // The RFC loops while sk == 0 or sk >= n; p256IsValidPrivateKey is exactly 1 <= sk < n.
       if (this.primitives.p256IsValidPrivateKey(candidate)) return candidate;
@@ -143,14 +213,15 @@ export class HpkeP256Suite {
    * callers leave it out and get GenerateKeyPair().
    */
   encap(recipientPublicKey: Uint8Array, ephemeralPrivateKey?: Uint8Array): HpkeEncapsulation {
-    const pkR = this.deserializePublicKey(recipientPublicKey);
+    // DeserializePublicKey(pkR) with the §7.1.4 validation. The key is only read during this
+    // synchronous call, so it needs no defensive copy.
+    this.primitives.p256ValidatePublicKey(recipientPublicKey);
     // (skE, pkE) = GenerateKeyPair() = DeriveKeyPair(random(Nsk)), with pkE computed in the same
     // call as the DH: one scalar multiplication fewer than DeriveKeyPair followed by DH.
     const skE = ephemeralPrivateKey ?? this.derivePrivateKey(this.random.bytes(P256_PRIVATE_KEY_BYTES));
-    const { dh, publicKey: enc } = this.primitives.p256EcdhWithPublicKey(skE, pkR);
+    const { dh, publicKey: enc } = this.primitives.p256EcdhWithPublicKey(skE, recipientPublicKey);
     // enc = SerializePublicKey(pkE): the primitive already returns the SEC 1 encoding of a point it computed.
-    const kemContext = concatBytes(enc, pkR);
-    return { sharedSecret: this.extractAndExpand(dh, kemContext), enc };
+    return { sharedSecret: this.extractAndExpand(dh, enc, recipientPublicKey), enc };
   }
 
   /**
@@ -165,30 +236,24 @@ export class HpkeP256Suite {
     // which refuses (InvalidKeyError) an enc that is not a point on P-256 before using it.
     if (recipientPublicKey !== undefined) {
       const dh = this.primitives.p256Ecdh(recipientPrivateKey, enc);
-      return this.extractAndExpand(dh, concatBytes(enc, recipientPublicKey));
+      return this.extractAndExpand(dh, enc, recipientPublicKey);
     }
     const { dh, publicKey: pkRm } = this.primitives.p256EcdhWithPublicKey(recipientPrivateKey, enc);
-    return this.extractAndExpand(dh, concatBytes(enc, pkRm));
+    return this.extractAndExpand(dh, enc, pkRm);
   }
 
   /** RFC 9180 §5.1 KeySchedule in mode_base (psk = psk_id = ""); KeyScheduleS and KeyScheduleR coincide. */
   keySchedule(sharedSecret: Uint8Array, info: Uint8Array): HpkeKeySchedule {
-    const keyScheduleContext = this.keyScheduleContext(info);
-    const secret = this.labeledExtract(HPKE_SUITE_ID, sharedSecret, 'secret', EMPTY);
-    // Single-shot seal and open never export: exporter_secret is derived on first use.
-    const deriveExporterSecret = (): Uint8Array =>
-      this.labeledExpand(HPKE_SUITE_ID, secret, 'exp', keyScheduleContext, SHA256_BYTES);
-    let exporterSecret: Uint8Array | null = null;
-    return {
-      keyScheduleContext: keyScheduleContext.slice(),
+    const schedule = this.infoSchedule(info);
+    const secret = this.primitives.hmacSha256(sharedSecret, SECRET_INPUT);
+    return new ContextKeySchedule(
+      schedule.context.slice(),
       secret,
-      key: this.labeledExpand(HPKE_SUITE_ID, secret, 'key', keyScheduleContext, AES256_KEY_BYTES),
-      baseNonce: this.labeledExpand(HPKE_SUITE_ID, secret, 'base_nonce', keyScheduleContext, GCM_NONCE_BYTES),
-      get exporterSecret(): Uint8Array {
-        exporterSecret ??= deriveExporterSecret();
-        return exporterSecret;
-      },
-    };
+      this.expandOneBlock(secret, KEY, schedule.keyInput),
+      this.expandOneBlock(secret, BASE_NONCE, schedule.baseNonceInput),
+      // A context that never exports (single messages never do) never derives exporter_secret.
+      () => this.labeledExpand(secret, EXP, schedule.context),
+    );
   }
 
   /** RFC 9180 §5.1.1 SetupBaseS. */
@@ -212,7 +277,7 @@ export class HpkeP256Suite {
     return new HpkeRecipientContext(this, this.primitives, this.keySchedule(sharedSecret, info));
   }
 
-  /** RFC 9180 §6.1 single-shot SealBase. */
+  /** RFC 9180 §6.1 single-shot SealBase: SetupBaseS, then Seal with sequence number 0. */
   sealBase(
     recipientPublicKey: Uint8Array,
     info: Uint8Array,
@@ -220,11 +285,15 @@ export class HpkeP256Suite {
     plaintext: Uint8Array,
     ephemeralPrivateKey?: Uint8Array,
   ): HpkeSealed {
-    const { enc, context } = this.setupBaseS(recipientPublicKey, info, ephemeralPrivateKey);
-    return { enc, ciphertext: context.seal(aad, plaintext) };
+    const { sharedSecret, enc } = this.encap(recipientPublicKey, ephemeralPrivateKey);
+    const { key, nonce } = this.firstMessageKey(sharedSecret, info);
+    return { enc, ciphertext: this.primitives.aes256GcmSeal(key, nonce, aad, plaintext) };
   }
 
-  /** RFC 9180 §6.1 single-shot OpenBase; `recipientPublicKey` as for decap. */
+  /**
+   * RFC 9180 §6.1 single-shot OpenBase: SetupBaseR, then Open with sequence number 0;
+   * `recipientPublicKey` as for decap.
+   */
   openBase(
     enc: Uint8Array,
     recipientPrivateKey: Uint8Array,
@@ -233,52 +302,87 @@ export class HpkeP256Suite {
     ciphertext: Uint8Array,
     recipientPublicKey?: Uint8Array,
   ): Uint8Array {
-    return this.setupBaseR(enc, recipientPrivateKey, info, recipientPublicKey).open(aad, ciphertext);
-  }
-
-  /**
-   * key_schedule_context = mode || psk_id_hash || info_hash. In mode_base it depends on `info`
-   * alone, and the service seals every data key under the same info, so the last one is kept:
-   * two HMACs fewer per seal and per open. The array is shared: read it, never write it.
-   */
-  private keyScheduleContext(info: Uint8Array): Uint8Array {
-    const last = this.lastKeyScheduleContext;
-    if (last !== null && bytesEqual(last.info, info)) return last.context;
-    const pskIdHash = this.labeledExtract(HPKE_SUITE_ID, EMPTY, 'psk_id_hash', EMPTY);
-    const infoHash = this.labeledExtract(HPKE_SUITE_ID, EMPTY, 'info_hash', info);
-    const context = concatBytes(i2osp(HPKE_MODE_BASE, MODE_BYTES), pskIdHash, infoHash);
-    this.lastKeyScheduleContext = { info: info.slice(), context };
-    return context;
+    const sharedSecret = this.decap(enc, recipientPrivateKey, recipientPublicKey);
+    const { key, nonce } = this.firstMessageKey(sharedSecret, info);
+    return this.primitives.aes256GcmOpen(key, nonce, aad, ciphertext);
   }
 
   /** RFC 9180 §5.3 Context.Export. */
   exportSecret(exporterSecret: Uint8Array, exporterContext: Uint8Array, length: number): Uint8Array {
-    return this.labeledExpand(HPKE_SUITE_ID, exporterSecret, 'sec', exporterContext, length);
+    return this.labeledExpand(exporterSecret, expandLabel(HPKE_SUITE_ID, 'sec', length), exporterContext);
   }
 
-  /** RFC 9180 §4.1 ExtractAndExpand: the only path from a DH output to key material. */
-  private extractAndExpand(dh: Uint8Array, kemContext: Uint8Array): Uint8Array {
+  /**
+   * The key schedule (§5.1) of a context that seals or opens one message: key, and the nonce of
+   * sequence number 0, which is base_nonce itself (ComputeNonce XORs in I2OSP(0, Nn), §5.2).
+   */
+  private firstMessageKey(sharedSecret: Uint8Array, info: Uint8Array): { key: Uint8Array; nonce: Uint8Array } {
+    const schedule = this.infoSchedule(info);
+    const secret = this.primitives.hmacSha256(sharedSecret, SECRET_INPUT);
+    const key = this.expandOneBlock(secret, KEY, schedule.keyInput);
+    const nonce = this.expandOneBlock(secret, BASE_NONCE, schedule.baseNonceInput);
+    return { key, nonce };
+  }
+
+  /**
+   * key_schedule_context = mode || psk_id_hash || info_hash, and the Expand inputs built on it.
+   * In mode_base they depend on `info` alone, and the service seals every data key under the
+   * same info, so the last one is kept: two HMACs and three encodings fewer per seal and per
+   * open. The arrays are shared: read them, never write them.
+   */
+  private infoSchedule(info: Uint8Array): InfoSchedule {
+    const last = this.lastInfoSchedule;
+    if (last !== null && bytesEqual(last.info, info)) return last;
+    const pskIdHash = this.labeledExtract(EMPTY, PSK_ID_HASH, EMPTY);
+    const infoHash = this.labeledExtract(EMPTY, INFO_HASH, info);
+    const context = concatBytes(i2osp(HPKE_MODE_BASE, MODE_BYTES), pskIdHash, infoHash);
+    const schedule: InfoSchedule = {
+      info: info.slice(),
+      context,
+      keyInput: singleBlockExpandInput(KEY, context),
+      baseNonceInput: singleBlockExpandInput(BASE_NONCE, context),
+    };
+    this.lastInfoSchedule = schedule;
+    return schedule;
+  }
+
+  /**
+   * RFC 9180 §4.1 ExtractAndExpand with kem_context = enc || pkRm: the only path from a DH
+   * output to key material.
+   */
+  private extractAndExpand(dh: Uint8Array, enc: Uint8Array, recipientPublicKey: Uint8Array): Uint8Array {
     if (dh.length !== P256_ECDH_BYTES) throw new RangeError('ECDH output has the wrong length');
-    const eaePrk = this.labeledExtract(KEM_SUITE_ID, EMPTY, 'eae_prk', dh);
-    return this.labeledExpand(KEM_SUITE_ID, eaePrk, 'shared_secret', kemContext, KEM_SHARED_SECRET_BYTES);
+    // Both keys passed validation as 65-byte points before any ECDH could return.
+    if (enc.length !== P256_PUBLIC_KEY_BYTES || recipientPublicKey.length !== P256_PUBLIC_KEY_BYTES) {
+      throw new RangeError('kem_context must be two SEC 1 uncompressed points');
+    }
+    const eaePrk = this.labeledExtract(EMPTY, EAE_PRK, dh);
+    // Single-block Expand input: head || kem_context || 0x01, kem_context = enc || pkRm.
+    const input = this.sharedSecretInput;
+    const contextStart = SHARED_SECRET.head.length;
+    input.set(enc, contextStart);
+    input.set(recipientPublicKey, contextStart + P256_PUBLIC_KEY_BYTES);
+    return this.expandOneBlock(eaePrk, SHARED_SECRET, input);
+  }
+
+  /**
+   * RFC 5869 §2.3 Expand when L <= Nh: T(1) = HMAC(PRK, info || 0x01), truncated to L. `input`
+   * is that whole HMAC input, built by singleBlockExpandInput for this same label.
+   */
+  private expandOneBlock(prk: Uint8Array, label: ExpandLabel, input: Uint8Array): Uint8Array {
+    const block = this.primitives.hmacSha256(prk, input);
+    return label.length === SHA256_BYTES ? block : block.slice(0, label.length);
   }
 
   /** RFC 9180 §4: LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" || suite_id || label || ikm). */
-  private labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array): Uint8Array {
+  private labeledExtract(salt: Uint8Array, label: ExtractLabel, ikm: Uint8Array): Uint8Array {
     // RFC 5869 §2.2 Extract is HMAC-Hash(salt, IKM).
-    return this.primitives.hmacSha256(salt, concatBytes(HPKE_VERSION_LABEL, suiteId, labelBytes(label), ikm));
+    return this.primitives.hmacSha256(salt, concatBytes(label.head, ikm));
   }
 
   /** RFC 9180 §4: LabeledExpand = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info, L). */
-  private labeledExpand(
-    suiteId: Uint8Array,
-    prk: Uint8Array,
-    label: string,
-    info: Uint8Array,
-    length: number,
-  ): Uint8Array {
-    const labeledInfo = concatBytes(i2osp(length, ID_BYTES), HPKE_VERSION_LABEL, suiteId, labelBytes(label), info);
-    return this.hkdfExpand(prk, labeledInfo, length);
+  private labeledExpand(prk: Uint8Array, label: ExpandLabel, info: Uint8Array): Uint8Array {
+    return this.hkdfExpand(prk, concatBytes(label.head, info), label.length);
   }
 
   /** RFC 5869 §2.3: T(i) = HMAC(PRK, T(i-1) || info || i), output = first L octets of T(1) || T(2) || ... */
@@ -293,6 +397,27 @@ export class HpkeP256Suite {
       out.set(block.subarray(0, Math.min(SHA256_BYTES, length - offset)), offset);
     }
     return out;
+  }
+}
+
+/**
+ * KeySchedule's outputs with exporter_secret derived on first read. A class rather than an
+ * object literal with a getter: V8 builds such literals on a slow path, several µs each.
+ */
+class ContextKeySchedule implements HpkeKeySchedule {
+  private derivedExporterSecret: Uint8Array | null = null;
+
+  constructor(
+    readonly keyScheduleContext: Uint8Array,
+    readonly secret: Uint8Array,
+    readonly key: Uint8Array,
+    readonly baseNonce: Uint8Array,
+    private readonly deriveExporterSecret: () => Uint8Array,
+  ) {}
+
+  get exporterSecret(): Uint8Array {
+    this.derivedExporterSecret ??= this.deriveExporterSecret();
+    return this.derivedExporterSecret;
   }
 }
 

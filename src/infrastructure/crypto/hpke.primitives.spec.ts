@@ -137,9 +137,70 @@ describe('HpkePrimitives backends agree byte for byte', () => {
     const outputs = [
       node.p256PublicKey(scalar(1n)),
       node.p256Ecdh(scalar(2n), node.p256PublicKey(scalar(3n))),
+      node.p256EcdhWithPublicKey(scalar(2n), node.p256PublicKey(scalar(3n))).publicKey,
       node.sha256(new Uint8Array(0)),
       node.hmacSha256(new Uint8Array(0), new Uint8Array(0)),
     ];
     for (const output of outputs) expect(Buffer.isBuffer(output)).toBe(false);
+  });
+
+  it('on AES-256-GCM above the zero-fill threshold, with outputs that own their whole ArrayBuffer', () => {
+    const key = new Uint8Array(randomBytes(32));
+    const nonce = new Uint8Array(randomBytes(GCM_NONCE_BYTES));
+    const aad = new Uint8Array(randomBytes(64));
+    for (const length of [4096, 4097, 100_000]) {
+      const plaintext = new Uint8Array(randomBytes(length));
+      const sealed = node.aes256GcmSeal(key, nonce, aad, plaintext);
+      expect(bytesToHex(sealed)).toBe(bytesToHex(noble.aes256GcmSeal(key, nonce, aad, plaintext)));
+      const opened = node.aes256GcmOpen(key, nonce, aad, sealed);
+      expect(bytesToHex(opened)).toBe(bytesToHex(plaintext));
+      for (const output of [sealed, opened]) {
+        expect(Buffer.isBuffer(output)).toBe(false);
+        // A view that exposed a larger buffer could leak other data; each output is its own.
+        expect(output.byteOffset).toBe(0);
+        expect(output.buffer.byteLength).toBe(output.length);
+      }
+    }
+  });
+});
+
+describe('NodeCryptoHpkePrimitives remembers only what is safe to remember', () => {
+  const OTHER_VALID_PUBLIC_KEY = noble.p256PublicKey(scalar(7n));
+
+  it('a validated public key, by its exact bytes: a key one bit apart is checked, and refused', () => {
+    const primitives = new NodeCryptoHpkePrimitives();
+    primitives.p256ValidatePublicKey(VALID_PUBLIC_KEY);
+    primitives.p256ValidatePublicKey(VALID_PUBLIC_KEY);
+    expect(() => primitives.p256ValidatePublicKey(flipLastByte(VALID_PUBLIC_KEY))).toThrow(InvalidKeyError);
+    expect(() => primitives.p256ValidatePublicKey(VALID_PUBLIC_KEY.subarray(0, 64))).toThrow(InvalidKeyError);
+    expect(() => primitives.p256ValidatePublicKey(OTHER_VALID_PUBLIC_KEY)).not.toThrow();
+  });
+
+  it('never a peer key in ECDH: an off-curve point is refused on every call, after and between valid ones', () => {
+    const primitives = new NodeCryptoHpkePrimitives();
+    const reader = scalar(5n);
+    const expected = noble.p256Ecdh(reader, VALID_PUBLIC_KEY);
+    const offCurve = flipLastByte(VALID_PUBLIC_KEY);
+    for (let round = 0; round < 3; round++) {
+      expect(bytesToHex(primitives.p256Ecdh(reader, VALID_PUBLIC_KEY))).toBe(bytesToHex(expected));
+      expect(() => primitives.p256Ecdh(reader, offCurve)).toThrow(InvalidKeyError);
+      expect(() => primitives.p256EcdhWithPublicKey(reader, offCurve)).toThrow(InvalidKeyError);
+    }
+  });
+
+  it('the loaded reader key only for that exact key: another private key gets its own result', () => {
+    const primitives = new NodeCryptoHpkePrimitives();
+    const first = scalar(5n);
+    const second = first.slice();
+    second[31] ^= 0x02;
+    expect(bytesToHex(primitives.p256Ecdh(first, VALID_PUBLIC_KEY))).toBe(
+      bytesToHex(noble.p256Ecdh(first, VALID_PUBLIC_KEY)),
+    );
+    expect(bytesToHex(primitives.p256Ecdh(second, VALID_PUBLIC_KEY))).toBe(
+      bytesToHex(noble.p256Ecdh(second, VALID_PUBLIC_KEY)),
+    );
+    expect(bytesToHex(primitives.p256Ecdh(first, VALID_PUBLIC_KEY))).toBe(
+      bytesToHex(noble.p256Ecdh(first, VALID_PUBLIC_KEY)),
+    );
   });
 });

@@ -11,7 +11,8 @@ export interface P256EcdhResult {
 /**
  * The measurably slow primitives under HPKE, behind one seam so the RFC 9180 code in
  * {@link HpkeP256Suite} is written once and runs on either backend (noble or node:crypto).
- * Every method is synchronous and copies its output into a fresh Uint8Array.
+ * Every method is synchronous and returns its output in a fresh Uint8Array that shares no
+ * memory with its inputs or with other outputs.
  *
  * Failures: a malformed or out-of-range key raises InvalidKeyError; an AEAD tag mismatch
  * raises DecryptionFailedError. Nothing else escapes.

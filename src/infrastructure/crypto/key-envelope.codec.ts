@@ -1,4 +1,4 @@
-import { concatBytes } from '../../domain/bytes';
+import { bytesEqual } from '../../domain/bytes';
 import { DecryptionFailedError } from '../../domain/errors';
 import { AES256_KEY_BYTES, GCM_TAG_BYTES, P256_PUBLIC_KEY_BYTES, SHA256_BYTES } from './crypto.constants';
 
@@ -36,8 +36,10 @@ export function encodeKeyEnvelope(slots: readonly KeyEnvelopeSlot[]): Uint8Array
   if (slots.length < 1 || slots.length > MAX_KEY_ENVELOPE_SLOTS) {
     throw new RangeError(`A key envelope holds 1..${MAX_KEY_ENVELOPE_SLOTS} slots`);
   }
-  const encoded: Uint8Array[] = [new Uint8Array([KEY_ENVELOPE_VERSION, slots.length])];
-  for (const slot of slots) {
+  const envelope = new Uint8Array(KEY_ENVELOPE_HEADER_BYTES + slots.length * KEY_ENVELOPE_SLOT_BYTES);
+  envelope[0] = KEY_ENVELOPE_VERSION;
+  envelope[KEY_ENVELOPE_VERSION_BYTES] = slots.length;
+  slots.forEach((slot, index) => {
     if (
       slot.keyId.length !== KEY_ID_BYTES ||
       slot.enc.length !== ENC_BYTES ||
@@ -45,9 +47,12 @@ export function encodeKeyEnvelope(slots: readonly KeyEnvelopeSlot[]): Uint8Array
     ) {
       throw new RangeError('A key envelope slot field has the wrong length');
     }
-    encoded.push(slot.keyId, slot.enc, slot.sealedDataKey);
-  }
-  return concatBytes(...encoded);
+    const start = KEY_ENVELOPE_HEADER_BYTES + index * KEY_ENVELOPE_SLOT_BYTES;
+    envelope.set(slot.keyId, start);
+    envelope.set(slot.enc, start + KEY_ID_BYTES);
+    envelope.set(slot.sealedDataKey, start + KEY_ID_BYTES + ENC_BYTES);
+  });
+  return envelope;
 }
 
 /**
@@ -56,6 +61,31 @@ export function encodeKeyEnvelope(slots: readonly KeyEnvelopeSlot[]): Uint8Array
  * may keep them after the input buffer is reused.
  */
 export function decodeKeyEnvelope(envelope: unknown): KeyEnvelopeSlot[] {
+  const count = checkedSlotCount(envelope);
+  const slots: KeyEnvelopeSlot[] = [];
+  for (let i = 0; i < count; i++) {
+    const slot = slotAt(envelope as Uint8Array, i);
+    slots.push({ keyId: slot.keyId.slice(), enc: slot.enc.slice(), sealedDataKey: slot.sealedDataKey.slice() });
+  }
+  return slots;
+}
+
+/**
+ * The slot whose key id equals `keyId`, or null; malformed input raises DecryptionFailedError,
+ * as decodeKeyEnvelope does. Reading a record needs one slot, so the others are not copied: the
+ * fields are views into `envelope`, valid while the caller leaves it unchanged.
+ */
+export function findKeyEnvelopeSlot(envelope: unknown, keyId: Uint8Array): KeyEnvelopeSlot | null {
+  const count = checkedSlotCount(envelope);
+  for (let i = 0; i < count; i++) {
+    const slot = slotAt(envelope as Uint8Array, i);
+    if (bytesEqual(slot.keyId, keyId)) return slot;
+  }
+  return null;
+}
+
+/** The slot count n after the header and total-length checks (exactly 2 + 145n bytes). */
+function checkedSlotCount(envelope: unknown): number {
   if (!(envelope instanceof Uint8Array) || envelope.length < KEY_ENVELOPE_HEADER_BYTES) {
     throw new DecryptionFailedError('The key envelope is malformed.');
   }
@@ -67,16 +97,17 @@ export function decodeKeyEnvelope(envelope: unknown): KeyEnvelopeSlot[] {
   if (count < 1 || envelope.length !== KEY_ENVELOPE_HEADER_BYTES + count * KEY_ENVELOPE_SLOT_BYTES) {
     throw new DecryptionFailedError('The key envelope is malformed.');
   }
-  const slots: KeyEnvelopeSlot[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = KEY_ENVELOPE_HEADER_BYTES + i * KEY_ENVELOPE_SLOT_BYTES;
-    const encStart = start + KEY_ID_BYTES;
-    const sealedStart = encStart + ENC_BYTES;
-    slots.push({
-      keyId: envelope.slice(start, encStart),
-      enc: envelope.slice(encStart, sealedStart),
-      sealedDataKey: envelope.slice(sealedStart, sealedStart + SEALED_DATA_KEY_BYTES),
-    });
-  }
-  return slots;
+  return count;
+}
+
+/** Slot `index` as views: key id (32) | enc (65) | sealed data key (48), at 2 + 145 × index. */
+function slotAt(envelope: Uint8Array, index: number): KeyEnvelopeSlot {
+  const start = KEY_ENVELOPE_HEADER_BYTES + index * KEY_ENVELOPE_SLOT_BYTES;
+  const encStart = start + KEY_ID_BYTES;
+  const sealedStart = encStart + ENC_BYTES;
+  return {
+    keyId: envelope.subarray(start, encStart),
+    enc: envelope.subarray(encStart, sealedStart),
+    sealedDataKey: envelope.subarray(sealedStart, sealedStart + SEALED_DATA_KEY_BYTES),
+  };
 }

@@ -22,13 +22,13 @@ const VALIDATED_PUBLIC_KEYS_MAX = 1_024;
 /**
  * OpenSSL backend via node:crypto: the production default, an order of magnitude faster
  * than the noble backend for both P-256 and AES-GCM (assembly field arithmetic, AES-NI).
- * Outputs never alias a Node Buffer pool: small ones are copied into fresh Uint8Arrays, and
- * a decrypted plaintext is handed out as a plain Uint8Array view of the ArrayBuffer OpenSSL
- * wrote it into, which nothing else references (checked), to spare a copy of the whole file.
+ * Outputs are plain Uint8Array views of the ArrayBuffer node:crypto wrote them into, which
+ * nothing else references (checked, else copied): never a Node Buffer, never a pool slab, and
+ * a decrypted file is not copied again.
  */
 export class NodeCryptoHpkePrimitives implements HpkePrimitives {
   readonly name = 'node:crypto';
-  /** Hex of public keys that passed p256ValidatePublicKey, oldest first. */
+  /** Public keys (as latin1 strings) that passed p256ValidatePublicKey, oldest first. */
   private readonly validatedPublicKeys = new Set<string>();
   /**
    * ECDH objects are reused: a fresh one builds the curve group each time (~10 µs of a ~110 µs
@@ -63,14 +63,15 @@ export class NodeCryptoHpkePrimitives implements HpkePrimitives {
   }
 
   p256PublicKey(privateKey: Uint8Array): Uint8Array {
-    return new Uint8Array(this.ecdhWith(privateKey).getPublicKey(null, 'uncompressed'));
+    return ownedBytes(this.ecdhWith(privateKey).getPublicKey(null, 'uncompressed'));
   }
 
   p256ValidatePublicKey(publicKey: Uint8Array): void {
     if (!hasUncompressedP256Format(publicKey)) {
       throw new InvalidKeyError('A P-256 public key must be a 65-byte SEC 1 uncompressed point.');
     }
-    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('hex');
+    // latin1 maps each byte to one character, so equal strings mean equal bytes.
+    const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1');
     if (this.validatedPublicKeys.has(id)) return;
     try {
       // OpenSSL's EC_POINT_oct2point rejects coordinates >= p and points off the curve.
@@ -98,19 +99,22 @@ export class NodeCryptoHpkePrimitives implements HpkePrimitives {
     // scalar multiplication.
     const ecdh = this.ecdhWith(privateKey);
     const dh = this.computeSecret(ecdh, peerPublicKey);
-    return { dh, publicKey: new Uint8Array(ecdh.getPublicKey(null, 'uncompressed')) };
+    return { dh, publicKey: ownedBytes(ecdh.getPublicKey(null, 'uncompressed')) };
   }
 
   aes256GcmSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     assertAes256GcmInputs(key, nonce);
     const cipher = createCipheriv(AES_256_GCM, key, nonce, { authTagLength: GCM_TAG_BYTES });
     cipher.setAAD(aad);
-    // ciphertext || tag must be one array, and update() returns the ciphertext in its own
-    // buffer: this is the one copy of the content that sealing makes.
-    const out = new Uint8Array(plaintext.length + GCM_TAG_BYTES);
     const body = cipher.update(plaintext);
+    // GCM is a stream mode: final() adds no bytes, it only computes the tag.
+    if (cipher.final().length !== 0) throw new Error('AES-GCM final() returned data');
+    // ciphertext || tag must be one array, and update() returns the ciphertext in a buffer of
+    // its own: this is the one copy of the content that sealing makes. The array is left
+    // uninitialised because both writes below cover it exactly: zero-filling a large part
+    // costs about as much as the copy itself (perf, 1 MiB: each ~12 % of the seal).
+    const out = unfilledBytes(plaintext.length + GCM_TAG_BYTES);
     out.set(body, 0);
-    out.set(cipher.final(), body.length);
     out.set(cipher.getAuthTag(), plaintext.length);
     return out;
   }
@@ -132,24 +136,28 @@ export class NodeCryptoHpkePrimitives implements HpkePrimitives {
     }
     // GCM is a stream mode: final() adds no bytes, and update() wrote the plaintext into a
     // buffer of its own, which becomes the result without a copy.
-    if (tail.length === 0 && ownsItsArrayBuffer(body)) {
-      return new Uint8Array(body.buffer, body.byteOffset, body.length);
-    }
-    const out = new Uint8Array(bodyLength);
-    out.set(body, 0);
-    out.set(tail, body.length);
-    return out;
+    if (tail.length !== 0) throw new Error('AES-GCM final() returned data');
+    return ownedBytes(body);
   }
 
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-    return new Uint8Array(createHmac('sha256', key).update(data).digest());
+    return ownedBytes(createHmac('sha256', key).update(data).digest());
   }
 
   sha256(data: Uint8Array): Uint8Array {
-    return new Uint8Array(createHash('sha256').update(data).digest());
+    return ownedBytes(createHash('sha256').update(data).digest());
   }
 
-  /** x-coordinate of sk·PK, left-padded to the field size; InvalidKeyError for a bad PK. */
+  /**
+   * x-coordinate of sk·PK, left-padded to the field size; InvalidKeyError for a bad PK.
+   *
+   * Why ECDH objects and not KeyObjects: on Node 20 (OpenSSL 3.0) every ECDH entry point pays a
+   * second variable-base scalar multiplication besides sk·PK. computeSecret checks its own key
+   * pair (n·pk(sk), and sk·G = pk(sk)); crypto.diffieHellman checks the peer key in full (n·PK,
+   * in EVP_PKEY_derive_set_peer), about the same cost; WebCrypto deriveBits checks both keys,
+   * off-thread. None offers only the on-curve check RFC 9180 §7.1.4 needs for P-256 (cofactor
+   * 1), and KeyObjects would add an import of every enc (~90 µs via JWK, more via SPKI).
+   */
   private computeSecret(ecdh: ECDH, peerPublicKey: Uint8Array): Uint8Array {
     if (!hasUncompressedP256Format(peerPublicKey)) {
       throw new InvalidKeyError('A P-256 public key must be a 65-byte SEC 1 uncompressed point.');
@@ -158,7 +166,7 @@ export class NodeCryptoHpkePrimitives implements HpkePrimitives {
       // computeSecret decodes the peer key with EC_POINT_oct2point, the same check
       // p256ValidatePublicKey makes (coordinates < p, on the curve), so the peer key is
       // validated here without building a second curve group.
-      return new Uint8Array(ecdh.computeSecret(peerPublicKey));
+      return ownedBytes(ecdh.computeSecret(peerPublicKey));
     } catch (error) {
       if ((error as { code?: unknown }).code === INVALID_PEER_KEY_CODE) {
         throw new InvalidKeyError('The public key is not a point on P-256.');
@@ -180,7 +188,32 @@ export class NodeCryptoHpkePrimitives implements HpkePrimitives {
   }
 }
 
-/** True when `buffer` spans its whole ArrayBuffer, so a view of it exposes nothing else (no pool slab). */
-function ownsItsArrayBuffer(buffer: Buffer): boolean {
-  return buffer.byteOffset === 0 && buffer.buffer.byteLength === buffer.length;
+/**
+ * Below this, zeroing costs less than the extra Buffer object of the unfilled path (a 4 KiB
+ * memset is tens of nanoseconds; small typed arrays even live on V8's heap).
+ */
+const ZERO_FILL_MAX_BYTES = 4_096;
+
+/**
+ * A fresh, unshared array of `length` bytes that must be written in full before it is handed
+ * out: above ZERO_FILL_MAX_BYTES its contents are whatever the allocator returns. allocUnsafeSlow
+ * never takes from Node's shared pool, so the plain Uint8Array view over its ArrayBuffer
+ * exposes nothing else.
+ */
+function unfilledBytes(length: number): Uint8Array {
+  if (length <= ZERO_FILL_MAX_BYTES) return new Uint8Array(length);
+  const buffer = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
+
+/**
+ * `buffer` as a plain Uint8Array. node:crypto returns each output in an ArrayBuffer of its own,
+ * which a view can take over without a copy; anything that shares its ArrayBuffer (a pool
+ * slab) is copied, so a result never exposes other bytes.
+ */
+function ownedBytes(buffer: Buffer): Uint8Array {
+  if (buffer.byteOffset === 0 && buffer.buffer.byteLength === buffer.length) {
+    return new Uint8Array(buffer.buffer, 0, buffer.length);
+  }
+  return new Uint8Array(buffer);
 }
