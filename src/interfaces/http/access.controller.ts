@@ -20,6 +20,7 @@ import {
   ProviderCreatedDto,
 } from './access.dto';
 import { Actor } from './actor.decorator';
+import { ApiProblems } from './api-problems.decorator';
 
 @ApiTags('access')
 @ApiBearerAuth()
@@ -37,6 +38,7 @@ export class AccessController {
   @Post('providers')
   @ApiOperation({ summary: 'Create a provider (admin). The token is shown once.' })
   @ApiCreatedResponse({ type: ProviderCreatedDto })
+  @ApiProblems(400, 403, 409, 503)
   async provider(@Actor() actor: Principal, @Body() body: CreateProviderBody): Promise<ProviderCreatedDto> {
     const enrolled = await this.createProvider.execute({ actor, providerId: body.providerId, name: body.name });
     return { providerId: enrolled.id, token: enrolled.token, publicKey: enrolled.publicKey };
@@ -45,6 +47,7 @@ export class AccessController {
   @Post('patients')
   @ApiOperation({ summary: 'Enrol a patient (provider). The token is shown once.' })
   @ApiCreatedResponse({ type: PatientEnrolledDto })
+  @ApiProblems(400, 403, 409, 503)
   async patient(@Actor() actor: Principal, @Body() body: EnrollPatientBody): Promise<PatientEnrolledDto> {
     const enrolled = await this.enrollPatient.execute({ actor, patientId: body.patientId });
     return { patientId: enrolled.id, token: enrolled.token, publicKey: enrolled.publicKey };
@@ -53,6 +56,7 @@ export class AccessController {
   @Get('me')
   @ApiOperation({ summary: 'Who the token belongs to' })
   @ApiOkResponse({ type: MeDto })
+  @ApiProblems()
   me(@Actor() actor: Principal): MeDto {
     return { id: actor.id, role: actor.role };
   }
@@ -60,6 +64,7 @@ export class AccessController {
   @Post('patients/:patientId/consents')
   @ApiOperation({ summary: 'Grant a provider consent to read all your records (patient)' })
   @ApiCreatedResponse({ type: ConsentDto })
+  @ApiProblems(400, 403, 404, 503)
   grant(@Actor() actor: Principal, @Param('patientId') patientId: string, @Body() body: GrantConsentBody): Promise<ConsentView> {
     return this.grantConsent.execute({ actor, patientId, providerId: body.providerId, expiresAt: body.expiresAt });
   }
@@ -67,6 +72,7 @@ export class AccessController {
   @Get('patients/:patientId/consents')
   @ApiOperation({ summary: 'Your consents (patient)' })
   @ApiOkResponse({ type: [ConsentDto] })
+  @ApiProblems(400, 403, 404, 503)
   consents(@Actor() actor: Principal, @Param('patientId') patientId: string): Promise<ConsentView[]> {
     return this.listConsents.execute({ actor, patientId });
   }
@@ -75,6 +81,7 @@ export class AccessController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a consent (patient); takes effect on the next read' })
   @ApiNoContentResponse()
+  @ApiProblems(400, 403, 404, 503)
   async revoke(
     @Actor() actor: Principal,
     @Param('patientId') patientId: string,
@@ -86,6 +93,7 @@ export class AccessController {
   @Get('patients/:patientId/access-log')
   @ApiOperation({ summary: 'Who read your records, when and why (patient)' })
   @ApiOkResponse({ type: [AccessLogEntryDto] })
+  @ApiProblems(400, 403, 404, 503)
   accessLog(@Actor() actor: Principal, @Param('patientId') patientId: string): Promise<AccessLogEntry[]> {
     return this.listAccessLog.execute({ actor, patientId });
   }

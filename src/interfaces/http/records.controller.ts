@@ -37,10 +37,10 @@ import { RecordMetadata } from '../../domain/emr-record';
 import { ValidationFailedError } from '../../domain/errors';
 import { Principal } from '../../domain/principal';
 import { Actor } from './actor.decorator';
+import { ApiProblems } from './api-problems.decorator';
 import {
   ChainQuery,
   ListRecordsQuery,
-  ProblemDto,
   RecordMetadataDto,
   RecordPageDto,
   ReplicatedUploadDto,
@@ -57,7 +57,6 @@ const BREAK_GLASS_DOC = {
 };
 
 const PATIENT_PARAM = { name: 'patientId', example: 'P-1001', description: '1-64 chars: letters, digits, . _ -' };
-const PROBLEMS = [400, 404, 422, 503].map((status) => ({ status, type: ProblemDto }));
 
 @ApiTags('records')
 @ApiBearerAuth()
@@ -85,9 +84,7 @@ export class RecordsController {
     type: ReplicatedUploadDto,
     description: 'chain=both with one ledger down: stored on one, journaled for the other (see statusUrl)',
   })
-  @ApiResponse({ status: 409, type: ProblemDto, description: 'Idempotency-Key reused for a different request' })
-  @ApiResponse({ status: 413, type: ProblemDto })
-  @ApiResponse({ status: 415, type: ProblemDto })
+  @ApiProblems(400, 403, 404, 409, 413, 415, 503)
   async upload(
     @Actor() actor: Principal,
     @Param('patientId') patientId: string,
@@ -115,7 +112,7 @@ export class RecordsController {
   @Get()
   @ApiOperation({ summary: 'The patient’s records on a ledger, newest first' })
   @ApiOkResponse({ type: RecordPageDto })
-  @ApiResponse(PROBLEMS[0])
+  @ApiProblems(400, 403, 404, 422, 503)
   @ApiHeader(BREAK_GLASS_DOC)
   list(
     @Actor() actor: Principal,
@@ -137,6 +134,7 @@ export class RecordsController {
   @ApiOperation({ summary: 'The original bytes of the patient’s latest record' })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'The original bytes with their original Content-Type' })
+  @ApiProblems(400, 403, 404, 422, 503)
   @ApiHeader(BREAK_GLASS_DOC)
   async latest(
     @Actor() actor: Principal,
@@ -154,6 +152,7 @@ export class RecordsController {
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'The original bytes with their original Content-Type' })
+  @ApiProblems(400, 403, 404, 422, 503)
   @ApiHeader(BREAK_GLASS_DOC)
   async byId(
     @Actor() actor: Principal,
@@ -170,6 +169,7 @@ export class RecordsController {
   @ApiOperation({ summary: 'Where the copies of a record are (committed, pending, absent, unreachable)' })
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
   @ApiOkResponse({ type: ReplicationStatusDto })
+  @ApiProblems(400, 403, 404, 503)
   replication(
     @Actor() actor: Principal,
     @Param('patientId') patientId: string,
@@ -182,6 +182,7 @@ export class RecordsController {
   @ApiOperation({ summary: 'Metadata of one record (no content is fetched)' })
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
   @ApiOkResponse({ type: RecordMetadataDto })
+  @ApiProblems(400, 403, 404, 422, 503)
   @ApiHeader(BREAK_GLASS_DOC)
   metadata(
     @Actor() actor: Principal,

@@ -1,0 +1,39 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { PROBLEM_JSON } from './problem-details.filter';
+import { ProblemDto } from './records.dto';
+
+/** The stable codes each error status can carry (API.md, Errors). */
+const CODES_BY_STATUS: Readonly<Record<number, readonly string[]>> = {
+  400: ['VALIDATION_FAILED'],
+  401: ['UNAUTHENTICATED'],
+  403: ['FORBIDDEN', 'CONSENT_REQUIRED'],
+  404: ['PATIENT_NOT_FOUND', 'RECORD_NOT_FOUND', 'NOT_FOUND'],
+  409: ['IDEMPOTENCY_CONFLICT', 'ALREADY_EXISTS', 'DUPLICATE_RECORD'],
+  413: ['PAYLOAD_TOO_LARGE'],
+  415: ['UNSUPPORTED_MEDIA_TYPE'],
+  422: ['INTEGRITY_CHECK_FAILED'],
+  429: ['RATE_LIMITED'],
+  503: ['CHAIN_UNAVAILABLE'],
+};
+
+/** Every authenticated route can answer these whatever it does. */
+const ALWAYS = [401, 429] as const;
+
+/**
+ * Documents the problem+json answers of a route: the given statuses plus 401 and 429, each
+ * with the codes it may carry, so /docs-json lists what API.md's error table promises.
+ */
+export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
+  const all = [...new Set([...statuses, ...ALWAYS])].sort((a, b) => a - b);
+  return applyDecorators(
+    ApiExtraModels(ProblemDto),
+    ...all.map((status) =>
+      ApiResponse({
+        status,
+        description: `application/problem+json; code: ${(CODES_BY_STATUS[status] ?? []).join(' | ')}`,
+        content: { [PROBLEM_JSON]: { schema: { $ref: getSchemaPath(ProblemDto) } } },
+      }),
+    ),
+  );
+}
