@@ -86,7 +86,8 @@ export interface ChildService {
   readonly pid: number;
   readonly settings: ServiceSettings;
   logTail(): string;
-  stop(): Promise<void>;
+  /** Stops the process; its DATA_DIR is removed unless `keepData` (to start a new process on it). */
+  stop(options?: { readonly keepData?: boolean }): Promise<void>;
 }
 
 /**
@@ -114,9 +115,9 @@ export async function spawnService(settings: ServiceSettings): Promise<ChildServ
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
+  const stop = async (options: { readonly keepData?: boolean } = {}): Promise<void> => {
     await stopChild(child);
-    rmSync(settings.dataDir, { recursive: true, force: true });
+    if (!options.keepData) rmSync(settings.dataDir, { recursive: true, force: true });
   };
   try {
     await waitForHealth(baseUrl, child);
