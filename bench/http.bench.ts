@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { GetRecordUseCase } from '../src/application/get-record.use-case';
 import { UploadRecordUseCase } from '../src/application/upload-record.use-case';
 import { LedgerRecord, NewLedgerRecord } from '../src/domain/emr-record';
@@ -30,6 +32,8 @@ const MAX_CLIENTS = Math.max(...CLIENT_COUNTS);
 const RECORD_ID_BYTES = 32;
 const PATIENT_KEY_BYTES = 32;
 const GIB = 2 ** 30;
+/** Where the embedded chains keep their state under DATA_DIR (embedded-ledgers.ts). */
+const CHAIN_STATE_DIR = 'chains';
 /** Target: the service (HTTP and everything behind it) adds at most this much over the adapter at 1 MiB. */
 const TARGET_HTTP_OVERHEAD = 0.15;
 /** Target: 32 concurrent clients upload at least this many times as fast as one. */
@@ -38,7 +42,7 @@ const TARGET_CONCURRENCY_SPEEDUP = 5;
 interface ModeSettings {
   /**
    * Per size: how many service starts, and the calls per start. The service restarts between
-   * rounds (its chains reload their state file): an anvil chain past ~500 blocks writes a full
+   * rounds, on empty chains (see runHttpBench): an anvil chain past ~500 blocks writes a full
    * copy of its state per block to disk (see service.ts), so short runs keep that small.
    */
   readonly latency: Record<number, { readonly rounds: number; readonly perRound: SampleCounts }>;
@@ -115,6 +119,11 @@ export async function runHttpBench(context: BenchContext): Promise<SectionResult
       historyBytes.push(guard.bytes());
       await service.close();
       removeAnvilHistory(service.settings);
+      // The next phase starts on empty chains. anvil recomputes the state root over the chain's
+      // whole state for every block, so its work per upload grows with everything stored before:
+      // a phase run on the records of the phases before it would measure a slower ledger, and the
+      // client counts, measured one after another, would be compared across chain sizes.
+      rmSync(join(service.settings.dataDir, CHAIN_STATE_DIR), { recursive: true, force: true });
     }
   };
   try {
@@ -362,9 +371,10 @@ function report(
         'with adapter appends. CPU = share of one core during the HTTP run.',
       ...(backend === 'embedded'
         ? [
-            `The service restarts between phases (the chains reload their state file): anvil runs without --prune-history, so past ` +
-              `~500 blocks it writes a full copy of its state per block to disk and never removes it. This section's chains wrote ` +
-              `${num(history / GIB)} GiB that way (in the bench's temp dir, removed).`,
+            'The service restarts between phases, each on empty chains (anvil recomputes the state root over its whole state per ' +
+              'block, so a chain filled by earlier phases would slow later ones). Without --prune-history anvil would also write ' +
+              `a full copy of its state per block to disk past ~500 blocks; this section's chains wrote ${num(history / GIB)} GiB ` +
+              "that way (in the bench's temp dir, removed).",
           ]
         : []),
     ],

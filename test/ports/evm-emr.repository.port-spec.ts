@@ -21,6 +21,7 @@ import {
 } from '../../src/infrastructure/evm/embedded-ledgers';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
 import { EvmLedgerSettings, LedgerMisconfiguredError } from '../../src/infrastructure/evm/evm-ledger-settings';
+import { EmrRegistry__factory } from '../../typechain-types';
 import { describeEmrRepositoryPort, newRecord } from './emr-repository.port-suite';
 
 /** Anvil's second dev account: public test key material, never a writer on the registry. */
@@ -244,6 +245,60 @@ describe('EvmEmrRepository on anvil', () => {
       await expect(wallet.sendTransaction({ to: wallet.address, gasLimit: EIP7825_TX_GAS_CAP + 1 })).rejects.toThrow(
         /cap|gas limit/i,
       );
+    });
+
+    it('returns the record exactly as the registry then serves it, for one and for several transactions', async () => {
+      for (const size of [1_000, 200_000]) {
+        const draft = newRecord(randomBytes(32), size);
+        const stored = await repository.append(draft);
+        const found = await repository.findById(draft.patientKey, draft.recordId);
+        expect({ ...stored, transactions: [] }).toEqual(found);
+      }
+    });
+
+    it('puts appends made together into shared blocks (one broadcast round)', async () => {
+      const patient = randomBytes(32);
+      const stored = await Promise.all(Array.from({ length: 16 }, () => repository.append(newRecord(patient, 1_000))));
+      expect(new Set(stored.map((record) => record.blockNumber)).size).toBeLessThan(16);
+      expect(stored.map((record) => record.version).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 16 }, (_, i) => i + 1),
+      );
+    });
+
+    it('names a revoked WRITER_ROLE: before any chunk is paid for, and from a reverted commit', async () => {
+      // The registry's admin (the dev account, also `repository`'s signer), on a provider without
+      // a response cache so its nonces are read fresh.
+      const adminProvider = new JsonRpcProvider(ledger.settings.rpcUrl, ledger.settings.expectedChainId, {
+        staticNetwork: true,
+        cacheTimeout: -1,
+      });
+      const admin = new Wallet(ANVIL_DEV_PRIVATE_KEY, adminProvider);
+      const registry = EmrRegistry__factory.connect(repository.registryAddress, admin);
+      const writer = new Wallet(ANVIL_SECOND_DEV_PRIVATE_KEY);
+      const role = await registry.WRITER_ROLE();
+      await (await registry.grantRole(role, writer.address)).wait();
+      const second = await EvmEmrRepository.connect({
+        ...ledger.settings,
+        signerPrivateKey: ANVIL_SECOND_DEV_PRIVATE_KEY,
+      });
+      try {
+        await (await registry.revokeRole(role, writer.address)).wait();
+        const nonceBefore = await adminProvider.getTransactionCount(writer.address);
+
+        // Several transactions: the dry run of the first storeChunks refuses it, nothing is sent.
+        const large = newRecord(randomBytes(32), 200_000);
+        await expect(second.append(large)).rejects.toThrow(LedgerMisconfiguredError);
+        expect(await adminProvider.getTransactionCount(writer.address)).toBe(nonceBefore);
+
+        // One transaction: the commit is sent without a dry run, reverts, and the replay names why.
+        const small = newRecord(randomBytes(32), 1_000);
+        await expect(second.append(small)).rejects.toThrow(/lacks WRITER_ROLE/);
+        expect(await adminProvider.getTransactionCount(writer.address)).toBe(nonceBefore + 1);
+        expect(await repository.findById(small.patientKey, small.recordId)).toBeNull();
+      } finally {
+        await second.close();
+        adminProvider.destroy();
+      }
     });
 
     it('refuses content too large for one manifest before sending anything', async () => {

@@ -26,7 +26,7 @@ describe('TransactionSender on anvil with mining paused', () => {
     await provider.send('evm_setAutomine', [false]);
     try {
       const nonceBefore = await provider.getTransactionCount(wallet.address, 'latest');
-      const original = await sender.send({ to: Wallet.createRandom().address, data: '0x', gasLimit: 21_000 }, Date.now() + 10_000);
+      const original = await sender.send({ to: Wallet.createRandom().address, data: new Uint8Array(0), gasLimit: 21_000 }, Date.now() + 10_000);
       const waiting = sender.waitForReceipt(original, 1, Date.now() + 15_000);
 
       // Let the sender notice the transaction is stuck and broadcast its replacement, then mine.
@@ -51,7 +51,7 @@ describe('TransactionSender on anvil with mining paused', () => {
   it('does not replace a transaction that is mined in time', async () => {
     const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEY, provider);
     const sender = new TransactionSender(provider, wallet, BigInt(CHAIN_ID), STUCK_AFTER_MS);
-    const hash = await sender.send({ to: Wallet.createRandom().address, data: '0x', gasLimit: 21_000 }, Date.now() + 10_000);
+    const hash = await sender.send({ to: Wallet.createRandom().address, data: new Uint8Array(0), gasLimit: 21_000 }, Date.now() + 10_000);
     const receipt = await sender.waitForReceipt(hash, 1, Date.now() + 10_000);
     expect(receipt?.hash).toBe(hash);
   });

@@ -14,7 +14,8 @@ const STDERR_TAIL_BYTES = 2_000;
  * Past states anvil keeps in memory (`--prune-history N`). Without the flag anvil also spills
  * older states to files under ~/.foundry/anvil/tmp, each one a full copy of the chain's state,
  * and never removes them: a chain holding a few hundred MiB of records fills the disk. Reads
- * at a recent block (the adapter checks a commit at its receipt's block) stay within this window.
+ * at a recent block (the adapter replays a reverted transaction at its receipt's block) stay
+ * within this window.
  */
 export const DEFAULT_HISTORY_STATES = 64;
 

@@ -141,7 +141,7 @@ async function startChain(
         accessRegistryAddress: deployment.accessRegistryAddress,
         signerPrivateKey: ANVIL_DEV_PRIVATE_KEY,
         expectedChainId: chainId,
-        // Anvil mines one block per transaction and none otherwise: waiting for more would hang.
+        // Anvil mines a block as transactions arrive and none otherwise: waiting for more would hang.
         confirmations: 1,
         timeoutMs,
       },

@@ -1,4 +1,4 @@
-import { getBytes, id, isError, JsonRpcProvider, TransactionReceipt, ZeroHash } from 'ethers';
+import { getBytes, id, isError, JsonRpcProvider, ZeroHash } from 'ethers';
 import { PatientAccessRegistry, PatientAccessRegistry__factory } from '../../../typechain-types';
 import { AccessKind, LedgerAccessEntry } from '../../domain/access-log';
 import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
@@ -8,7 +8,7 @@ import { AccessLedger, AccessLogQuery, PositionedAccessEntry } from '../../domai
 import { RecordId } from '../../domain/record-id';
 import { EvmLedgerSettings, EvmLogger, LedgerMisconfiguredError } from './evm-ledger-settings';
 import { isRevert, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
-import { SendDeadlineExceededError, TransactionSender } from './transaction-sender';
+import { MinedReceipt, SendDeadlineExceededError, TransactionSender } from './transaction-sender';
 
 /** On-chain encoding of an access's kind (PatientAccessRegistry.MAX_ACCESS_KIND = 2). */
 const KIND_CODES: Record<AccessKind, number> = { 'own-upload': 0, consent: 1, emergency: 2 };
@@ -111,7 +111,7 @@ export class EvmAccessLedger extends AccessLedger {
   private async send(
     method: 'publishPublicKey' | 'grantConsent' | 'revokeConsent' | 'appendAccessLog',
     args: unknown[],
-  ): Promise<TransactionReceipt> {
+  ): Promise<MinedReceipt> {
     await this.ensureVerified();
     const to = this.settings.accessRegistryAddress;
     const data = (this.registry.interface as { encodeFunctionData(name: string, values: unknown[]): string }).encodeFunctionData(
@@ -128,14 +128,14 @@ export class EvmAccessLedger extends AccessLedger {
     const deadlineAt = Date.now() + this.settings.timeoutMs;
     let hash: string;
     try {
-      hash = await withDeadline(this.sender.send({ to, data, gasLimit }, deadlineAt), this.settings.timeoutMs, () =>
+      hash = await withDeadline(this.sender.send({ to, data: getBytes(data), gasLimit }, deadlineAt), this.settings.timeoutMs, () =>
         unavailable(this.chain, 'the transaction could not be sent in time'),
       );
     } catch (error) {
       if (error instanceof SendDeadlineExceededError) throw unavailable(this.chain, 'the transaction could not be sent in time');
       throw toChainUnavailable(this.chain, error);
     }
-    let receipt: TransactionReceipt | null;
+    let receipt: MinedReceipt | null;
     try {
       receipt = await withDeadline(
         this.sender.waitForReceipt(hash, this.settings.confirmations, deadlineAt),

@@ -1,13 +1,12 @@
 import {
   CallExceptionError,
-  FetchRequest,
+  dataSlice,
+  getAddress,
   getBytes,
   hexlify,
   id as keccakId,
   isError,
-  JsonRpcProvider,
-  Network,
-  TransactionReceipt,
+  toQuantity,
   Wallet,
 } from 'ethers';
 import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
@@ -30,9 +29,11 @@ import {
   LedgerMisconfiguredError,
   SILENT_LOGGER,
 } from './evm-ledger-settings';
-import { isRevert, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
+import { isRevert, revertData, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
 import { EvmAccessLedger } from './evm-access.ledger';
-import { SendDeadlineExceededError, TransactionSender } from './transaction-sender';
+import { LedgerJsonRpcProvider } from './ledger-json-rpc.provider';
+import { encodeCommitRecord, encodeStoreChunks } from './registry-calldata';
+import { MinedReceipt, ReceiptLog, SendDeadlineExceededError, TransactionSender } from './transaction-sender';
 
 /** Chunk transactions of one upload in flight before waiting for the oldest receipt. */
 const PIPELINE_DEPTH = 4;
@@ -43,6 +44,27 @@ const MAX_PAGE_SIZE = 100;
 /** bytes32 fields of the registry. */
 const WORD_BYTES = 32;
 const WRITER_ROLE = keccakId('WRITER_ROLE');
+/** An address in a 32-byte topic: its last 20 bytes, after 0x and 24 hex digits of zeros. */
+const TOPIC_ADDRESS_HEX_START = 2 + 24;
+
+/** One upload, as its errors name it. */
+interface Upload {
+  readonly recordId: string;
+  /** Largest content for its sealed fields: PayloadTooLargeError's figure. */
+  readonly maxBytes: number;
+}
+
+/** One registry transaction's calldata and gas limit (see chunk-plan.ts). */
+interface RegistryCall {
+  readonly data: Uint8Array;
+  readonly gasLimit: number;
+}
+
+/** What the storeChunks transactions of an upload left: chunk addresses in content order, their hashes. */
+interface StoredChunks {
+  readonly chunks: readonly string[];
+  readonly transactions: readonly string[];
+}
 
 export interface EvmEmrRepositoryOptions {
   readonly logger?: EvmLogger;
@@ -62,8 +84,10 @@ export interface EvmEmrRepositoryOptions {
  */
 export class EvmEmrRepository extends EmrRepository {
   readonly chain: ChainName;
-  private readonly provider: JsonRpcProvider;
+  private readonly provider: LedgerJsonRpcProvider;
   private readonly registry: EmrRegistry;
+  private readonly chunkStoredTopic: string;
+  private readonly recordStoredTopic: string;
   private readonly sender: TransactionSender;
   private readonly logger: EvmLogger;
   private readonly label: string;
@@ -78,19 +102,11 @@ export class EvmEmrRepository extends EmrRepository {
     this.chain = settings.chain;
     this.logger = logger;
     this.label = `Ledger ${CHAIN_DISPLAY_NAMES[settings.chain]}`;
-    const request = new FetchRequest(settings.rpcUrl);
-    request.timeout = settings.timeoutMs;
-    const network = Network.from(settings.expectedChainId);
-    // staticNetwork: ethers must not probe (and retry forever on) an unreachable RPC; the chain id
-    // is checked explicitly in verify(). batchStallTime 0: requests made in the same tick still
-    // share one HTTP request, but none waits the default 10 ms for company. cacheTimeout -1: ethers
-    // would otherwise answer a repeated query (nonce, receipt, height) from a 250 ms cache.
-    this.provider = new JsonRpcProvider(request, network, {
-      staticNetwork: network,
-      batchStallTime: 0,
-      cacheTimeout: -1,
-    });
+    // The chain id is checked in verify(), not probed by ethers.
+    this.provider = LedgerJsonRpcProvider.connect(settings.rpcUrl, settings.expectedChainId, settings.timeoutMs);
     this.registry = EmrRegistry__factory.connect(settings.registryAddress, this.provider);
+    this.chunkStoredTopic = this.registry.interface.getEvent('ChunkStored').topicHash;
+    this.recordStoredTopic = this.registry.interface.getEvent('RecordStored').topicHash;
     const wallet = new Wallet(settings.signerPrivateKey, this.provider);
     this.sender = new TransactionSender(this.provider, wallet, BigInt(settings.expectedChainId));
   }
@@ -154,115 +170,157 @@ export class EvmEmrRepository extends EmrRepository {
     await this.ensureVerified();
 
     const plan = planUpload(record.content.length, sealedFieldsBytes);
-    const recordId = record.recordId.hex;
+    const upload: Upload = { recordId: record.recordId.hex, maxBytes };
     const slice = (chunk: PlannedChunk): Uint8Array => record.content.subarray(chunk.start, chunk.end);
-    const input: EmrRegistry.RecordInputStruct = {
-      patientKey: record.patientKey,
-      recordId,
-      contentSha256: record.contentSha256,
-      signerKeyId: record.signerKeyId,
-      contentLength: record.content.length,
-      chunks: [],
-      sealedHeader: record.sealedHeader,
-      keyEnvelope: record.keyEnvelope,
-      signature: record.signature,
+
+    // Dry run of the first storeChunks: a duplicate id or a revoked role fails here, decoded and
+    // before any chunk is paid for. The commit gets no dry run: for a small record it is the only
+    // transaction, and a dry run would double the ledger's work on every upload to save the gas of
+    // a revert that almost never comes (state may move after a dry run anyway). A reverted commit
+    // is diagnosed by replaying it (diagnoseRevert) and fails with the same errors.
+    if (plan.batches.length > 0) {
+      const first = encodeStoreChunks(record.recordId.bytes, 0, plan.batches[0].map(slice));
+      await this.dryRun(upload, { data: first, gasLimit: plan.batchGasLimits[0] });
+    }
+    const stored = await this.storeChunks(upload, record.recordId.bytes, plan, slice);
+    const commit: RegistryCall = {
+      data: encodeCommitRecord(
+        {
+          patientKey: record.patientKey,
+          recordId: record.recordId.bytes,
+          contentSha256: record.contentSha256,
+          signerKeyId: record.signerKeyId,
+          contentLength: record.content.length,
+          chunks: stored.chunks.map((address) => getBytes(address)),
+          sealedHeader: record.sealedHeader,
+          keyEnvelope: record.keyEnvelope,
+          signature: record.signature,
+        },
+        plan.tail.map(slice),
+      ),
+      gasLimit: plan.commitGasLimit,
     };
-
-    // Dry run of the first transaction: a duplicate id or a revoked role fails here, decoded and
-    // before any gas is spent.
-    if (plan.batches.length > 0) {
-      await this.preflight(recordId, maxBytes, () =>
-        this.registry.storeChunks.staticCall(recordId, 0, plan.batches[0].map(slice), {
-          from: this.sender.address,
-          gasLimit: plan.batchGasLimits[0],
-        }),
-      );
-    } else {
-      await this.preflight(recordId, maxBytes, () =>
-        this.registry.commitRecord.staticCall(input, plan.tail.map(slice), {
-          from: this.sender.address,
-          gasLimit: plan.commitGasLimit,
-        }),
-      );
-    }
-
-    const { chunks, transactions } = await this.storeChunks(recordId, plan, slice);
-    const committed = { ...input, chunks };
-    if (plan.batches.length > 0) {
-      // State moved since the first dry run (another writer may have committed this id).
-      await this.preflight(recordId, maxBytes, () =>
-        this.registry.commitRecord.staticCall(committed, plan.tail.map(slice), {
-          from: this.sender.address,
-          gasLimit: plan.commitGasLimit,
-        }),
-      );
-    }
-    const data = this.registry.interface.encodeFunctionData('commitRecord', [committed, plan.tail.map(slice)]);
-    const receipt = await this.transact(recordId, data, plan.commitGasLimit, this.settings.confirmations);
-    transactions.push(receipt.hash);
-
-    const view = await this.rpc(() => this.registry.getRecord(recordId, { blockTag: receipt.blockNumber }));
+    const receipt = await this.transact(upload, commit, this.settings.confirmations);
+    const committed = await this.committedRecord(record, receipt, stored, plan.chunks.length);
     this.logger.log(
-      `${this.label}: record ${recordId} committed as version ${view.version} ` +
-        `(${record.content.length} bytes, ${transactions.length} transactions, block ${receipt.blockNumber}).`,
+      `${this.label}: record ${upload.recordId} committed as version ${committed.version} ` +
+        `(${record.content.length} bytes, ${committed.transactions.length} transactions, block ${receipt.blockNumber}).`,
     );
-    return this.toLedgerRecord(view, transactions);
+    return committed;
   }
 
   /** Sends the planned storeChunks batches, up to PIPELINE_DEPTH in flight, in order. */
   private async storeChunks(
-    recordId: string,
+    upload: Upload,
+    recordId: Uint8Array,
     plan: UploadPlan,
     slice: (chunk: PlannedChunk) => Uint8Array,
-  ): Promise<{ chunks: string[]; transactions: string[] }> {
+  ): Promise<StoredChunks> {
     const transactions: string[] = [];
-    const receipts: Promise<TransactionReceipt>[] = [];
+    const receipts: Promise<MinedReceipt>[] = [];
     for (const [i, batch] of plan.batches.entries()) {
       if (i >= PIPELINE_DEPTH) await receipts[i - PIPELINE_DEPTH];
-      const data = this.registry.interface.encodeFunctionData('storeChunks', [
-        recordId,
-        batch[0].index,
-        batch.map(slice),
-      ]);
-      const hash = await this.broadcast(data, plan.batchGasLimits[i]);
+      const call = {
+        data: encodeStoreChunks(recordId, batch[0].index, batch.map(slice)),
+        gasLimit: plan.batchGasLimits[i],
+      };
+      const hash = await this.broadcast(call);
       transactions.push(hash);
-      const receipt = this.confirmed(recordId, hash, 1);
+      const receipt = this.confirmed(upload, call, hash, 1);
       // Handled here so a failure does not surface as an unhandled rejection while we await another.
       receipt.catch(() => undefined);
       receipts.push(receipt);
     }
     const chunks: string[] = [];
-    for (const receipt of await Promise.all(receipts)) chunks.push(...this.chunksIn(recordId, receipt));
+    for (const receipt of await Promise.all(receipts)) chunks.push(...this.chunksIn(upload.recordId, receipt));
     const expected = plan.chunks.length - plan.tail.length;
     if (chunks.length !== expected) {
-      throw new Error(`${this.label}: expected ${expected} stored chunks for ${recordId}, found ${chunks.length}.`);
+      throw new Error(
+        `${this.label}: expected ${expected} stored chunks for ${upload.recordId}, found ${chunks.length}.`,
+      );
     }
     return { chunks, transactions };
   }
 
-  private chunksIn(recordId: string, receipt: TransactionReceipt): string[] {
-    const chunks: string[] = [];
-    for (const log of receipt.logs) {
-      if (log.address.toLowerCase() !== this.settings.registryAddress.toLowerCase()) continue;
-      const event = this.registry.interface.parseLog(log);
-      if (event?.name === 'ChunkStored' && event.args.recordId === recordId) chunks.push(event.args.chunk as string);
+  /** Addresses of the chunks a receipt's ChunkStored events announce for `recordId`, in order. */
+  private chunksIn(recordId: string, receipt: MinedReceipt): string[] {
+    return this.registryLogs(receipt, this.chunkStoredTopic, recordId).map((log) => topicAddress(log.topics[3]));
+  }
+
+  /** The registry's logs of one event for one record id (its first indexed argument). */
+  private registryLogs(receipt: MinedReceipt, topic: string, recordId: string): ReceiptLog[] {
+    const registry = this.settings.registryAddress.toLowerCase();
+    return receipt.logs.filter(
+      (log) =>
+        log.address.toLowerCase() === registry &&
+        log.topics[0]?.toLowerCase() === topic &&
+        log.topics[1]?.toLowerCase() === recordId,
+    );
+  }
+
+  /**
+   * The committed record, from what was sent and what the commit's receipt announces (RecordStored:
+   * version and writer; ChunkStored: the chunks the commit deployed itself). A successful receipt of
+   * the registry is the ledger's own word, so nothing is read back. createdAt is the block's
+   * timestamp (the registry stores block.timestamp).
+   */
+  private async committedRecord(
+    record: NewLedgerRecord,
+    receipt: MinedReceipt,
+    stored: StoredChunks,
+    chunkCount: number,
+  ): Promise<LedgerRecord> {
+    const recordId = record.recordId.hex;
+    const [announced] = this.registryLogs(receipt, this.recordStoredTopic, recordId);
+    const chunks = [...stored.chunks, ...this.chunksIn(recordId, receipt)];
+    if (!announced || chunks.length !== chunkCount) {
+      throw new Error(`${this.label}: the commit of ${recordId} (${receipt.hash}) did not announce the record.`);
     }
-    return chunks;
+    // RecordStored(bytes32 indexed recordId, bytes32 indexed patientKey, address indexed writer,
+    //              uint256 version, address manifest, uint256 contentLength, bytes32 contentSha256)
+    const version = Number(BigInt(dataSlice(announced.data, 0, WORD_BYTES)));
+    const createdAtSeconds = receipt.blockTimestamp ?? (await this.blockTimestamp(receipt.blockHash));
+    return {
+      chain: this.chain,
+      recordId: record.recordId,
+      // Copies, like a read's (a caller's Buffer would otherwise be shared).
+      patientKey: Uint8Array.from(record.patientKey),
+      contentSha256: Uint8Array.from(record.contentSha256),
+      sealedHeader: Uint8Array.from(record.sealedHeader),
+      keyEnvelope: Uint8Array.from(record.keyEnvelope),
+      signature: Uint8Array.from(record.signature),
+      signerKeyId: Uint8Array.from(record.signerKeyId),
+      version,
+      contentLength: record.content.length,
+      contentLocation: chunks,
+      createdAt: new Date(createdAtSeconds * 1_000),
+      writer: topicAddress(announced.topics[3]),
+      transactions: [...stored.transactions, receipt.hash],
+      blockNumber: receipt.blockNumber,
+    };
+  }
+
+  /** For nodes whose receipts carry no blockTimestamp: the block header's. */
+  private async blockTimestamp(blockHash: string): Promise<number> {
+    const block = (await this.rpc(() => this.provider.send('eth_getBlockByHash', [blockHash, false]))) as {
+      timestamp: string;
+    } | null;
+    if (!block) throw unavailable(this.chain, `block ${blockHash} is not available`);
+    return Number(BigInt(block.timestamp));
   }
 
   /** Signs, broadcasts and waits for `confirmations`; a reverted transaction is diagnosed. */
-  private async transact(recordId: string, data: string, gasLimit: number, confirmations: number) {
-    const hash = await this.broadcast(data, gasLimit);
-    return this.confirmed(recordId, hash, confirmations);
+  private async transact(upload: Upload, call: RegistryCall, confirmations: number): Promise<MinedReceipt> {
+    const hash = await this.broadcast(call);
+    return this.confirmed(upload, call, hash, confirmations);
   }
 
-  private async broadcast(data: string, gasLimit: number): Promise<string> {
+  private async broadcast(call: RegistryCall): Promise<string> {
     const deadlineAt = Date.now() + this.settings.timeoutMs;
+    const tx = { to: this.settings.registryAddress, data: call.data, gasLimit: call.gasLimit };
     try {
-      return await withDeadline(
-        this.sender.send({ to: this.settings.registryAddress, data, gasLimit }, deadlineAt),
-        this.settings.timeoutMs,
-        () => unavailable(this.chain, 'the transaction could not be sent in time'),
+      return await withDeadline(this.sender.send(tx, deadlineAt), this.settings.timeoutMs, () =>
+        unavailable(this.chain, 'the transaction could not be sent in time'),
       );
     } catch (error) {
       if (error instanceof SendDeadlineExceededError) {
@@ -273,9 +331,14 @@ export class EvmEmrRepository extends EmrRepository {
     }
   }
 
-  private async confirmed(recordId: string, hash: string, confirmations: number): Promise<TransactionReceipt> {
+  private async confirmed(
+    upload: Upload,
+    call: RegistryCall,
+    hash: string,
+    confirmations: number,
+  ): Promise<MinedReceipt> {
     const deadlineAt = Date.now() + this.settings.timeoutMs;
-    let receipt: TransactionReceipt | null;
+    let receipt: MinedReceipt | null;
     try {
       receipt = await withDeadline(
         this.sender.waitForReceipt(hash, confirmations, deadlineAt),
@@ -286,28 +349,74 @@ export class EvmEmrRepository extends EmrRepository {
       throw toChainUnavailable(this.chain, error);
     }
     if (!receipt) throw unavailable(this.chain, `transaction ${hash} was not confirmed in time`);
-    if (receipt.status !== 1) {
-      if (await this.rpc(() => this.registry.recordExists(recordId))) throw duplicate(recordId, this.chain);
-      this.logger.error(`${this.label}: transaction ${hash} for record ${recordId} reverted.`);
-      throw new Error(`${this.label}: transaction ${hash} reverted.`);
-    }
+    if (receipt.status !== 1) return this.diagnoseRevert(upload, call, receipt);
     return receipt;
   }
 
-  /** Runs a dry-run eth_call and turns the registry's custom errors into domain errors. */
-  private async preflight(recordId: string, maxBytes: number, call: () => Promise<unknown>): Promise<void> {
+  /** Runs `call` as a dry-run eth_call and turns the registry's custom errors into domain errors. */
+  private async dryRun(upload: Upload, call: RegistryCall): Promise<void> {
     try {
-      await this.rpc(call);
+      await this.ethCall(call, 'latest');
     } catch (error) {
-      const name = revertName(error);
-      if (name === 'EmrRegistryRecordExists') throw duplicate(recordId, this.chain);
-      if (name === 'EmrRegistryManifestTooLarge') throw new PayloadTooLargeError(maxBytes);
-      if (name === 'AccessControlUnauthorizedAccount') {
-        this.logger.error(`${this.label}: signer ${this.sender.address} lacks WRITER_ROLE on the registry.`);
-        throw new LedgerMisconfiguredError(this.chain, `signer ${this.sender.address} lacks WRITER_ROLE.`);
-      }
+      const name = this.registryErrorName(error);
+      const refusal = this.refusal(upload, name);
+      if (refusal) throw refusal;
       if (isRevert(error)) throw new Error(`${this.label}: the registry refused the upload (${name ?? 'no reason'}).`);
       throw error;
+    }
+  }
+
+  /**
+   * Names why a mined transaction reverted by replaying its call on the state its block left (a
+   * rival commit of the same id, a revoked role are still there), and throws the matching error. A
+   * replay that gives no reason (or cannot run) falls back to asking whether the record exists.
+   */
+  private async diagnoseRevert(upload: Upload, call: RegistryCall, receipt: MinedReceipt): Promise<never> {
+    let name: string | null = null;
+    try {
+      await this.ethCall(call, toQuantity(receipt.blockNumber));
+    } catch (error) {
+      name = this.registryErrorName(error);
+    }
+    const refusal = this.refusal(upload, name);
+    if (refusal) throw refusal;
+    if (await this.rpc(() => this.registry.recordExists(upload.recordId))) throw duplicate(upload.recordId, this.chain);
+    this.logger.error(
+      `${this.label}: transaction ${receipt.hash} for record ${upload.recordId} reverted (${name ?? 'no reason'}).`,
+    );
+    throw new Error(`${this.label}: transaction ${receipt.hash} reverted.`);
+  }
+
+  /** The domain error a registry refusal stands for, or null when it stands for none. */
+  private refusal(upload: Upload, errorName: string | null): Error | null {
+    if (errorName === 'EmrRegistryRecordExists') return duplicate(upload.recordId, this.chain);
+    if (errorName === 'EmrRegistryManifestTooLarge') return new PayloadTooLargeError(upload.maxBytes);
+    if (errorName === 'AccessControlUnauthorizedAccount') {
+      this.logger.error(`${this.label}: signer ${this.sender.address} lacks WRITER_ROLE on the registry.`);
+      return new LedgerMisconfiguredError(this.chain, `signer ${this.sender.address} lacks WRITER_ROLE.`);
+    }
+    return null;
+  }
+
+  /** eth_call of the registry from the signer; a revert rejects with ethers' CALL_EXCEPTION. */
+  private ethCall(call: RegistryCall, blockTag: string): Promise<unknown> {
+    const request = {
+      from: this.sender.address,
+      to: this.settings.registryAddress,
+      data: `0x${Buffer.from(call.data.buffer, call.data.byteOffset, call.data.length).toString('hex')}`,
+      gas: toQuantity(call.gasLimit),
+    };
+    return this.rpc(() => this.provider.send('eth_call', [request, blockTag]));
+  }
+
+  /** The registry custom error (or AccessControl error) in a raw eth_call's revert data, if any. */
+  private registryErrorName(error: unknown): string | null {
+    const data = revertData(error);
+    if (!data) return null;
+    try {
+      return this.registry.interface.parseError(data)?.name ?? null;
+    } catch {
+      return null;
     }
   }
 
@@ -489,6 +598,11 @@ function duplicate(recordId: string, chain: ChainName): DuplicateRecordError {
 function revertName(error: unknown): string | null {
   if (!isError(error, 'CALL_EXCEPTION')) return null;
   return (error as CallExceptionError).revert?.name ?? null;
+}
+
+/** The checksummed address held in an indexed `address` topic. */
+function topicAddress(topic: string): string {
+  return getAddress(`0x${topic.slice(TOPIC_ADDRESS_HEX_START)}`);
 }
 
 function errorCode(error: unknown): string {
