@@ -1,6 +1,14 @@
 import { BenchContext } from './support/context';
 import { pngLike } from './support/files';
-import { Actors, ApiClient, createActors, EncodedUpload, encodeUpload, readLatest, upload } from './support/http-client';
+import {
+  Actors,
+  ApiClient,
+  createActors,
+  EncodedUpload,
+  encodeUpload,
+  readLatest,
+  upload,
+} from './support/http-client';
 import { residentSet, resetPeakResidentSet } from './support/process-stats';
 import { MIB, num, SectionResult, sizeLabel, times } from './support/report';
 import { ChildService, serviceSettings, spawnService } from './support/service';

@@ -45,7 +45,8 @@ async function main(): Promise<void> {
   const access = await ethers.deployContract('PatientAccessRegistry', [admin, writer], deployer);
   await access.deploymentTransaction()!.wait();
   const accessRegistryAddress = await access.getAddress();
-  if (!(await access.hasRole(writerRole, writer))) throw new Error('WRITER_ROLE was not granted on the access registry.');
+  if (!(await access.hasRole(writerRole, writer)))
+    throw new Error('WRITER_ROLE was not granted on the access registry.');
 
   const deployment: RegistryDeployment = {
     network: name,

@@ -103,7 +103,10 @@ describe('AccessLogWriter', () => {
     await writer.record(event);
 
     const [journaled] = await journal.pending();
-    expect(journaled).toMatchObject({ chain: 'supchain', entry: { kind: 'emergency', recordId: event.recordId, at: event.at } });
+    expect(journaled).toMatchObject({
+      chain: 'supchain',
+      entry: { kind: 'emergency', recordId: event.recordId, at: event.at },
+    });
     expect(journaled.entry.patientKey).toEqual(patientKey);
     expect(journaled.entry.accessorKey).toEqual(event.accessorKey);
     expect(await openNote(journaled.entry, patient)).toEqual(event.note);
@@ -116,12 +119,21 @@ describe('AccessLogWriter', () => {
     const journal = new InMemoryAccessLogJournal();
     const writer = writerOver(journal);
     await writer.record(emergency());
-    await writer.record(emergency({ kind: 'consent', note: { accessorId: 'gp', accessorRole: 'provider', reason: null } }));
+    await writer.record(
+      emergency({ kind: 'consent', note: { accessorId: 'gp', accessorRole: 'provider', reason: null } }),
+    );
     await writer.flush();
 
     const entries = await onLedger();
     expect(entries.map((entry) => entry.kind).sort()).toEqual(['consent', 'emergency']);
-    expect((await openNote(entries.find((entry) => entry.kind === 'emergency')!, patient)).reason).toBe(REASON);
+    expect(
+      (
+        await openNote(
+          entries.find((entry) => entry.kind === 'emergency')!,
+          patient,
+        )
+      ).reason,
+    ).toBe(REASON);
     expect(await journal.pending()).toEqual([]);
     expect(writer.pendingFor('supchain', patientKey)).toEqual([]);
   });

@@ -75,7 +75,9 @@ export class AccessLogWriter {
 
   /** Sealed entries of the patient on this ledger that the ledger has not confirmed yet. */
   pendingFor(chain: ChainName, patientKey: Uint8Array): LedgerAccessEntry[] {
-    return (this.queue.get(chain) ?? []).map((item) => item.entry).filter((entry) => bytesEqual(entry.patientKey, patientKey));
+    return (this.queue.get(chain) ?? [])
+      .map((item) => item.entry)
+      .filter((entry) => bytesEqual(entry.patientKey, patientKey));
   }
 
   /** Writes everything queued; resolves when the queue is empty or a ledger refused (then it retries later). */
@@ -117,7 +119,9 @@ export class AccessLogWriter {
           await this.ledgers.access(chain).appendAccessLog(batch.map((item) => item.entry));
         } catch (error) {
           failed = true;
-          this.onError(`Access log write to ${chain} failed (${errorName(error)}); ${list.length} entries kept in the journal, will retry.`);
+          this.onError(
+            `Access log write to ${chain} failed (${errorName(error)}); ${list.length} entries kept in the journal, will retry.`,
+          );
           break;
         }
         list.splice(0, batch.length);
@@ -125,7 +129,9 @@ export class AccessLogWriter {
           await this.journal.remove(batch.map((item) => item.id));
         } catch (error) {
           // Already on the ledger: the worst case is the same entries appended again after a restart.
-          this.onError(`Access log entries confirmed by ${chain} could not be removed from the journal (${errorName(error)}).`);
+          this.onError(
+            `Access log entries confirmed by ${chain} could not be removed from the journal (${errorName(error)}).`,
+          );
         }
       }
     }

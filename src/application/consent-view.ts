@@ -17,7 +17,7 @@ export interface ConsentView {
 /** Consents are the patient's alone to grant, list and revoke. */
 export function requirePatientSelf(actor: Principal, patientId: PatientId): void {
   if (actor.role !== 'patient' || actor.id !== patientId.value) {
-    throw new ForbiddenError("Only the patient can manage or read their consents and access log.");
+    throw new ForbiddenError('Only the patient can manage or read their consents and access log.');
   }
 }
 

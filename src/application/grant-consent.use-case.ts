@@ -43,7 +43,12 @@ export class GrantConsentUseCase {
     const providerKey = this.pseudonymizer.providerKey(providerId);
     const ledgers = this.ledgers.allAccess();
     const granted = await Promise.all(ledgers.map((ledger) => ledger.grantConsent(patientKey, providerKey, expiresAt)));
-    return toConsentView(providerId, granted[0], ledgers.map((ledger) => ledger.chain), this.clock.now());
+    return toConsentView(
+      providerId,
+      granted[0],
+      ledgers.map((ledger) => ledger.chain),
+      this.clock.now(),
+    );
   }
 }
 
@@ -54,6 +59,7 @@ function parseExpiry(raw: unknown, now: Date): Date | null {
     throw new ValidationFailedError('expiresAt must be an ISO-8601 date-time.', 'expiresAt');
   }
   const seconds = new Date(Math.floor(parsed.getTime() / SECOND_MS) * SECOND_MS);
-  if (seconds.getTime() <= now.getTime()) throw new ValidationFailedError('expiresAt must be in the future.', 'expiresAt');
+  if (seconds.getTime() <= now.getTime())
+    throw new ValidationFailedError('expiresAt must be in the future.', 'expiresAt');
   return seconds;
 }

@@ -18,8 +18,14 @@ export class IntegrityMonitor {
 
   report(chain: ChainName, recordId: RecordId, at: Date): void {
     const previous = this.reports.get(chain);
-    this.reports.set(chain, { failures: (previous?.failures ?? 0) + 1, lastRecordId: recordId.hex, lastAt: at.toISOString() });
-    this.onFailure(`Integrity check failed for record ${recordId.hex} on ${chain}; served from another ledger if one holds a good copy.`);
+    this.reports.set(chain, {
+      failures: (previous?.failures ?? 0) + 1,
+      lastRecordId: recordId.hex,
+      lastAt: at.toISOString(),
+    });
+    this.onFailure(
+      `Integrity check failed for record ${recordId.hex} on ${chain}; served from another ledger if one holds a good copy.`,
+    );
   }
 
   reportFor(chain: ChainName): IntegrityReport {

@@ -24,7 +24,11 @@ export class LedgerFailover {
         this.lastFailure.delete(chain);
         return result;
       } catch (error) {
-        if (!(error instanceof ChainUnavailableError || error instanceof IntegrityCheckFailedError || error instanceof RecordNotFoundError)) {
+        if (!(
+          error instanceof ChainUnavailableError ||
+          error instanceof IntegrityCheckFailedError ||
+          error instanceof RecordNotFoundError
+        )) {
           throw error;
         }
         if (!(error instanceof RecordNotFoundError)) this.lastFailure.set(chain, Date.now());

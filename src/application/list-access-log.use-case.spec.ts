@@ -83,7 +83,9 @@ describe('ListAccessLogUseCase', () => {
         emergency: true,
         reason: 'cardiac arrest',
       };
-      expect(await useCase.execute({ actor: patient, patientId: PATIENT_ID })).toEqual([expect.objectContaining(expected)]);
+      expect(await useCase.execute({ actor: patient, patientId: PATIENT_ID })).toEqual([
+        expect.objectContaining(expected),
+      ]);
 
       // The ledger stored the batch but the answer was lost: the entry is on the ledger and still journaled.
       ledger.loseConfirmation = true;
@@ -91,14 +93,18 @@ describe('ListAccessLogUseCase', () => {
       writer.stop();
       expect(writer.pendingFor('supchain', PATIENT_KEY)).toHaveLength(1);
       expect(await ledger.accessLog(PATIENT_KEY, { limit: 10 })).toHaveLength(1);
-      expect(await useCase.execute({ actor: patient, patientId: PATIENT_ID })).toEqual([expect.objectContaining(expected)]);
+      expect(await useCase.execute({ actor: patient, patientId: PATIENT_ID })).toEqual([
+        expect.objectContaining(expected),
+      ]);
 
       // Retried and appended again (at least once): still one read.
       ledger.loseConfirmation = false;
       await writer.flush();
       expect(writer.pendingFor('supchain', PATIENT_KEY)).toEqual([]);
       expect(await ledger.accessLog(PATIENT_KEY, { limit: 10 })).toHaveLength(2);
-      expect(await useCase.execute({ actor: patient, patientId: PATIENT_ID })).toEqual([expect.objectContaining(expected)]);
+      expect(await useCase.execute({ actor: patient, patientId: PATIENT_ID })).toEqual([
+        expect.objectContaining(expected),
+      ]);
     } finally {
       writer.stop();
     }

@@ -61,7 +61,11 @@ export class ListAccessLogUseCase {
       const { keyEnvelope, ciphertext } = decodeSealedNote(entry.sealedNote);
       const dataKey = await this.cipher.unwrap(keyEnvelope, keys, ACCESS_NOTE_AAD);
       const note = JSON.parse(fromUtf8(await this.cipher.open(dataKey, ciphertext, 0, ACCESS_NOTE_AAD))) as AccessNote;
-      return { accessorId: String(note.accessorId), accessorRole: String(note.accessorRole), reason: note.reason ?? null };
+      return {
+        accessorId: String(note.accessorId),
+        accessorRole: String(note.accessorRole),
+        reason: note.reason ?? null,
+      };
     } catch {
       return { accessorId: 'unknown (note unreadable)', accessorRole: 'unknown', reason: null };
     }

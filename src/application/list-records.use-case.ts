@@ -75,7 +75,8 @@ export class ListRecordsUseCase {
       );
       // A listing that showed the provider nothing of the patient's is not a read of their records.
       const kind = scope.wholeRecordKind === 'patient' ? null : (scope.wholeRecordKind ?? 'own-upload');
-      if (kind !== 'own-upload' || items.length > 0) await logRead(this.accessLog, this.clock, chain, scope, null, kind);
+      if (kind !== 'own-upload' || items.length > 0)
+        await logRead(this.accessLog, this.clock, chain, scope, null, kind);
       const oldest = records[records.length - 1];
       const nextCursor =
         records.length === limit && oldest.version > 1 ? encodeCursor({ beforeVersion: oldest.version, chain }) : null;

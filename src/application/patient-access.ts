@@ -59,19 +59,42 @@ export class PatientAccess {
     return { recipients: [patientKeys.publicKey, providerKeys.publicKey], uploader: actor.id };
   }
 
-  async readScope(actor: Principal, patientId: PatientId, chain: ChainName, reason: string | undefined): Promise<ReadScope> {
+  async readScope(
+    actor: Principal,
+    patientId: PatientId,
+    chain: ChainName,
+    reason: string | undefined,
+  ): Promise<ReadScope> {
     const breakGlass = parseReason(reason);
     const patientKeys = await this.enrolledPatientKeys(actor, patientId);
     const patientKey = this.pseudonymizer.patientKey(patientId);
     if (actor.role === 'patient') {
-      return { actor, patientId, patientKey, patientKeys, providerKeys: null, providerKey: null, wholeRecordKind: 'patient', reason: null };
+      return {
+        actor,
+        patientId,
+        patientKey,
+        patientKeys,
+        providerKeys: null,
+        providerKey: null,
+        wholeRecordKind: 'patient',
+        reason: null,
+      };
     }
     const providerKeys = await this.providerKeys(actor);
     const providerKey = this.pseudonymizer.providerKey(actor.id);
     const consent = await this.ledgers.access(chain).consentFor(patientKey, providerKey);
     const consented = consent !== null && consentInForce(consent, this.clock.now());
     const wholeRecordKind = consented ? 'consent' : breakGlass ? 'emergency' : null;
-    return { actor, patientId, patientKey, patientKeys, providerKeys, providerKey, wholeRecordKind, reason: breakGlass };
+    return {
+      actor,
+      patientId,
+      patientKey,
+      patientKeys,
+      providerKeys,
+      providerKey,
+      wholeRecordKind,
+      reason: breakGlass,
+    };
   }
 
   /** Whether this record may be read, and with which key; null when it may not. */
@@ -99,7 +122,7 @@ export class PatientAccess {
   private async enrolledPatientKeys(actor: Principal, patientId: PatientId): Promise<KeyPair> {
     if (actor.role === 'admin') throw new ForbiddenError('The operator cannot read or write medical records.');
     if (actor.role === 'patient' && actor.id !== patientId.value) {
-      throw new ForbiddenError("A patient can only access their own records.");
+      throw new ForbiddenError('A patient can only access their own records.');
     }
     const patient = await this.principals.find('patient', patientId.value);
     const keys = patient ? await this.keyVault.keyPair(principalRef('patient', patientId.value)) : null;

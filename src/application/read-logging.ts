@@ -23,7 +23,11 @@ export async function logRead(
     patientKey: scope.patientKey,
     patientPublicKey: scope.patientKeys.publicKey,
     accessorKey: scope.providerKey,
-    note: { accessorId: scope.actor.id, accessorRole: scope.actor.role, reason: kind === 'emergency' ? scope.reason : null },
+    note: {
+      accessorId: scope.actor.id,
+      accessorRole: scope.actor.role,
+      reason: kind === 'emergency' ? scope.reason : null,
+    },
     recordId,
     kind,
     at: clock.now(),

@@ -56,7 +56,9 @@ export async function locateRecord(
     : await repository.latest(scope.patientKey);
   if (!record) {
     throw new RecordNotFoundError(
-      recordId ? 'No record with this id for this patient on this ledger.' : 'This patient has no records on this ledger.',
+      recordId
+        ? 'No record with this id for this patient on this ledger.'
+        : 'This patient has no records on this ledger.',
     );
   }
   return { chain, scope, record };

@@ -30,7 +30,12 @@ export class RecordOpener {
   ) {}
 
   /** `keys`: a recipient of the record (the patient, or the provider it is sealed to). */
-  async openHeader(chain: ChainName, patientKey: Uint8Array, record: LedgerRecord, keys: KeyPair): Promise<OpenedHeader> {
+  async openHeader(
+    chain: ChainName,
+    patientKey: Uint8Array,
+    record: LedgerRecord,
+    keys: KeyPair,
+  ): Promise<OpenedHeader> {
     const payload = recordSigningPayload({
       chain,
       patientKey,

@@ -82,7 +82,9 @@ export class RepairReplicasUseCase {
   }
 
   /** A copy whose signature (for its own ledger) and content digest verify; content is read from the first signed one. */
-  private async verifiedSource(copies: Map<ChainName, LedgerRecord | null>): Promise<{ record: LedgerRecord; content: Uint8Array } | null> {
+  private async verifiedSource(
+    copies: Map<ChainName, LedgerRecord | null>,
+  ): Promise<{ record: LedgerRecord; content: Uint8Array } | null> {
     for (const [chain, record] of copies) {
       if (!record) continue;
       const payload = recordSigningPayload({

@@ -77,8 +77,10 @@ export class ReplicationWorker {
         remaining += 1;
       }
     }
-    if (unreadable > 0) this.log(`${unreadable} replication journal entr${unreadable === 1 ? 'y' : 'ies'} could not be read.`);
-    if (written > 0) this.log(`Replicated ${written} pending record cop${written === 1 ? 'y' : 'ies'}; ${remaining} still pending.`);
+    if (unreadable > 0)
+      this.log(`${unreadable} replication journal entr${unreadable === 1 ? 'y' : 'ies'} could not be read.`);
+    if (written > 0)
+      this.log(`Replicated ${written} pending record cop${written === 1 ? 'y' : 'ies'}; ${remaining} still pending.`);
     return { written, remaining };
   }
 
@@ -89,7 +91,9 @@ export class ReplicationWorker {
       return true;
     } catch (error) {
       if (error instanceof DuplicateRecordError) {
-        const existing = await repository.findById(replica.record.patientKey, replica.record.recordId).catch(() => null);
+        const existing = await repository
+          .findById(replica.record.patientKey, replica.record.recordId)
+          .catch(() => null);
         return existing !== null && bytesEqual(existing.contentSha256, replica.record.contentSha256);
       }
       return false;

@@ -142,7 +142,9 @@ export class UploadRecordUseCase {
           contentSha256,
           sealedHeader,
           keyEnvelope: sealed.keyEnvelope,
-          signature: await this.signer.sign(recordSigningPayload({ chain, patientKey, recordId, contentSha256, sealedHeader })),
+          signature: await this.signer.sign(
+            recordSigningPayload({ chain, patientKey, recordId, contentSha256, sealedHeader }),
+          ),
           signerKeyId: this.signer.keyId(),
         },
       ]),
@@ -163,7 +165,11 @@ export class UploadRecordUseCase {
       await this.journal.add({ chain, record, queuedAt: this.clock.now() });
     }
     if (upload.chains.length > 1) await this.journal.noteReplicated({ patientKey, recordId });
-    return result(upload, committed, failed.map(([chain]) => chain));
+    return result(
+      upload,
+      committed,
+      failed.map(([chain]) => chain),
+    );
   }
 
   /**
@@ -186,7 +192,9 @@ export class UploadRecordUseCase {
     if (found.size === 0) {
       // Writing again now could put a second ciphertext under this id on the ledger that did not answer.
       if (unreachable.size > 0) {
-        throw new ChainUnavailableError('A ledger that may hold an earlier attempt of this upload is unreachable; retry later.');
+        throw new ChainUnavailableError(
+          'A ledger that may hold an earlier attempt of this upload is unreachable; retry later.',
+        );
       }
       return null;
     }
@@ -259,7 +267,11 @@ interface PreparedUpload {
 }
 
 /** `committed` in the order of `upload.chains`: the first is the one the metadata shows. */
-function result(upload: PreparedUpload, committed: readonly LedgerRecord[], pending: readonly ChainName[]): UploadResult {
+function result(
+  upload: PreparedUpload,
+  committed: readonly LedgerRecord[],
+  pending: readonly ChainName[],
+): UploadResult {
   const replicas: Partial<Record<ChainName, ReplicaStatus>> = {};
   for (const record of committed) replicas[record.chain] = committedStatus(record);
   for (const chain of pending) replicas[chain] = { status: 'pending' };
@@ -302,7 +314,12 @@ function replay(upload: PreparedUpload, recordId: RecordId, receipt: UploadRecei
 }
 
 function committedStatus(record: LedgerRecord): ReplicaStatus {
-  return { status: 'committed', version: record.version, transactions: record.transactions, blockNumber: record.blockNumber };
+  return {
+    status: 'committed',
+    version: record.version,
+    transactions: record.transactions,
+    blockNumber: record.blockNumber,
+  };
 }
 
 /** When nothing committed, the caller gets the ledger's own error (503 for an unreachable one). */
@@ -314,7 +331,10 @@ function firstError(outcomes: PromiseSettledResult<unknown>[]): unknown {
 /** Keeps the base name only, without control characters or path separators. */
 export function cleanFileName(raw: string | undefined, extension: string): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(0, MAX_FILE_NAME_CHARS);
+  const cleaned = base
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    .trim()
+    .slice(0, MAX_FILE_NAME_CHARS);
   return cleaned.length > 0 && cleaned !== '.' && cleaned !== '..' ? cleaned : `record.${extension}`;
 }

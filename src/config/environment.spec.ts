@@ -43,9 +43,9 @@ describe('validateEnvironment', () => {
 
   it('accepts earlier signing public keys as a comma-separated list and refuses anything else', () => {
     const key = (byte: string) => `04${byte.repeat(64)}`;
-    expect(validateEnvironment({ TRUSTED_SIGNING_PUBLIC_KEYS: `0x${key('ab')}, ${key('cd')}` }).TRUSTED_SIGNING_PUBLIC_KEYS).toBe(
-      `0x${key('ab')}, ${key('cd')}`,
-    );
+    expect(
+      validateEnvironment({ TRUSTED_SIGNING_PUBLIC_KEYS: `0x${key('ab')}, ${key('cd')}` }).TRUSTED_SIGNING_PUBLIC_KEYS,
+    ).toBe(`0x${key('ab')}, ${key('cd')}`);
     expect(validateEnvironment({}).TRUSTED_SIGNING_PUBLIC_KEYS).toBe('');
     for (const bad of [`03${'ab'.repeat(32)}`, `${key('ab')},`, key('ab').slice(0, -2), 'zz']) {
       expect(() => validateEnvironment({ TRUSTED_SIGNING_PUBLIC_KEYS: bad })).toThrow(/TRUSTED_SIGNING_PUBLIC_KEYS/);
@@ -76,8 +76,11 @@ describe('validateEnvironment', () => {
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('fills a chain\'s unset chain id and addresses from DEPLOYMENTS_DIR/<chain>.json', () => {
-      writeFileSync(join(dir, 'supchain.json'), JSON.stringify({ chainId: 11155111, registryAddress, accessRegistryAddress }));
+    it("fills a chain's unset chain id and addresses from DEPLOYMENTS_DIR/<chain>.json", () => {
+      writeFileSync(
+        join(dir, 'supchain.json'),
+        JSON.stringify({ chainId: 11155111, registryAddress, accessRegistryAddress }),
+      );
       const env = validateEnvironment(rpc());
       expect(env.SUPCHAIN_CHAIN_ID).toBe(11155111);
       expect(env.SUPCHAIN_REGISTRY_ADDRESS).toBe(registryAddress);

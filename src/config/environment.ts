@@ -1,17 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  validateSync,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
 export const LEDGER_BACKENDS = ['embedded', 'rpc', 'memory'] as const;
 export type LedgerBackend = (typeof LEDGER_BACKENDS)[number];
@@ -27,104 +17,157 @@ const toBool = ({ value }: { value: unknown }) =>
  * them into DATA_DIR on first start.
  */
 export class Environment {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   HOST = '127.0.0.1';
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   DATA_DIR = './data';
 
-  @IsOptional() @IsIn(LEDGER_BACKENDS)
+  @IsOptional()
+  @IsIn(LEDGER_BACKENDS)
   LEDGER_BACKEND: LedgerBackend = 'embedded';
 
   /**
    * Where `npm run deploy -- --network <chain>` records deployments (`<chain>.json`). With
    * LEDGER_BACKEND=rpc, a chain's unset CHAIN_ID and registry addresses are read from there.
    */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   DEPLOYMENTS_DIR = './deployments';
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100 * 1024 * 1024)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100 * 1024 * 1024)
   MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
-  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';
 
   /** HMAC key for patient pseudonyms (64 hex chars). Generated into DATA_DIR when absent. */
-  @IsOptional() @Matches(HEX_32_BYTES, { message: 'PSEUDONYM_SECRET must be 64 hex characters' })
+  @IsOptional()
+  @Matches(HEX_32_BYTES, { message: 'PSEUDONYM_SECRET must be 64 hex characters' })
   PSEUDONYM_SECRET?: string;
 
   /** ECDSA P-256 record-signing private key (64 hex chars). Generated into DATA_DIR when absent. */
-  @IsOptional() @Matches(HEX_32_BYTES, { message: 'SIGNING_PRIVATE_KEY must be 64 hex characters' })
+  @IsOptional()
+  @Matches(HEX_32_BYTES, { message: 'SIGNING_PRIVATE_KEY must be 64 hex characters' })
   SIGNING_PRIVATE_KEY?: string;
 
   /**
    * Earlier record-signing public keys (comma-separated 65-byte SEC 1, hex) whose signatures still
    * verify: keep the old key here when SIGNING_PRIVATE_KEY is rotated, or every older record is 422.
    */
-  @IsOptional() @Matches(/^\s*((0x)?04[0-9a-fA-F]{128}\s*(,\s*(0x)?04[0-9a-fA-F]{128}\s*)*)?$/, {
-    message: 'TRUSTED_SIGNING_PUBLIC_KEYS must be comma-separated uncompressed P-256 public keys (04 + 128 hex characters each)',
+  @IsOptional()
+  @Matches(/^\s*((0x)?04[0-9a-fA-F]{128}\s*(,\s*(0x)?04[0-9a-fA-F]{128}\s*)*)?$/, {
+    message:
+      'TRUSTED_SIGNING_PUBLIC_KEYS must be comma-separated uncompressed P-256 public keys (04 + 128 hex characters each)',
   })
   TRUSTED_SIGNING_PUBLIC_KEYS = '';
 
   /** AES-256-GCM key sealing principals' private keys at rest (64 hex chars). Generated into DATA_DIR when absent. */
-  @IsOptional() @Matches(HEX_32_BYTES, { message: 'KEY_VAULT_MASTER_KEY must be 64 hex characters' })
+  @IsOptional()
+  @Matches(HEX_32_BYTES, { message: 'KEY_VAULT_MASTER_KEY must be 64 hex characters' })
   KEY_VAULT_MASTER_KEY?: string;
 
   /** The operator's bearer token (at least 32 characters). Generated into DATA_DIR/secrets/admin-token when absent. */
-  @IsOptional() @IsString() @Matches(/^\S{32,200}$/, { message: 'ADMIN_TOKEN must be 32-200 characters without spaces' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\S{32,200}$/, { message: 'ADMIN_TOKEN must be 32-200 characters without spaces' })
   ADMIN_TOKEN?: string;
 
   /** Requests per minute allowed for one token (or, without a token, one client address). */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   RATE_LIMIT_PER_MINUTE = 600;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   LEDGER_TIMEOUT_MS = 30_000;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   SUPCHAIN_RPC_URL?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   SUPCHAIN_CHAIN_ID?: number;
 
-  @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'SUPCHAIN_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
+  @IsOptional()
+  @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'SUPCHAIN_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
   SUPCHAIN_REGISTRY_ADDRESS?: string;
 
-  @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'SUPCHAIN_ACCESS_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
+  @IsOptional()
+  @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'SUPCHAIN_ACCESS_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
   SUPCHAIN_ACCESS_REGISTRY_ADDRESS?: string;
 
-  @IsOptional() @Matches(HEX_32_BYTES, { message: 'SUPCHAIN_PRIVATE_KEY must be 64 hex characters' })
+  @IsOptional()
+  @Matches(HEX_32_BYTES, { message: 'SUPCHAIN_PRIVATE_KEY must be 64 hex characters' })
   SUPCHAIN_PRIVATE_KEY?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(64)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(64)
   SUPCHAIN_CONFIRMATIONS = 1;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   MEDCHAIN_RPC_URL?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   MEDCHAIN_CHAIN_ID?: number;
 
-  @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'MEDCHAIN_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
+  @IsOptional()
+  @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'MEDCHAIN_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
   MEDCHAIN_REGISTRY_ADDRESS?: string;
 
-  @IsOptional() @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'MEDCHAIN_ACCESS_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
+  @IsOptional()
+  @Matches(/^0x[0-9a-fA-F]{40}$/, { message: 'MEDCHAIN_ACCESS_REGISTRY_ADDRESS must be a 0x-prefixed 20-byte address' })
   MEDCHAIN_ACCESS_REGISTRY_ADDRESS?: string;
 
-  @IsOptional() @Matches(HEX_32_BYTES, { message: 'MEDCHAIN_PRIVATE_KEY must be 64 hex characters' })
+  @IsOptional()
+  @Matches(HEX_32_BYTES, { message: 'MEDCHAIN_PRIVATE_KEY must be 64 hex characters' })
   MEDCHAIN_PRIVATE_KEY?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(64)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(64)
   MEDCHAIN_CONFIRMATIONS = 1;
 
   /** Comma-separated origins allowed by CORS; empty means CORS stays off. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   CORS_ORIGINS = '';
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   TRUST_PROXY = false;
 }
 

@@ -47,7 +47,7 @@ export function base64url(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
     const chunk = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    const chars = Math.ceil(((Math.min(3, bytes.length - i)) * 8) / 6);
+    const chars = Math.ceil((Math.min(3, bytes.length - i) * 8) / 6);
     for (let j = 0; j < chars; j++) out += BASE64URL[(chunk >> (18 - 6 * j)) & 63];
   }
   return out;

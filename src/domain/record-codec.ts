@@ -37,11 +37,7 @@ export function recordSigningPayload(fields: {
  *   domain tag | patientKey (32) | recordId (32), each length-prefixed
  */
 export function recordAad(patientKey: Uint8Array, recordId: RecordId): Uint8Array {
-  return concatBytes(
-    lengthPrefixed(AAD_DOMAIN),
-    lengthPrefixed(patientKey),
-    lengthPrefixed(recordId.bytes),
-  );
+  return concatBytes(lengthPrefixed(AAD_DOMAIN), lengthPrefixed(patientKey), lengthPrefixed(recordId.bytes));
 }
 
 export function encodeHeader(header: RecordHeader): Uint8Array {
@@ -83,11 +79,7 @@ export type MetadataSource = Pick<
   'recordId' | 'chain' | 'version' | 'contentSha256' | 'createdAt' | 'transactions' | 'blockNumber'
 >;
 
-export function toMetadata(
-  patientId: PatientId,
-  record: MetadataSource,
-  header: RecordHeader,
-): RecordMetadata {
+export function toMetadata(patientId: PatientId, record: MetadataSource, header: RecordHeader): RecordMetadata {
   return {
     recordId: record.recordId.hex,
     patientId: patientId.value,

@@ -61,7 +61,10 @@ async function connectRemote(settings: readonly EvmLedgerSettings[], logger: Log
   return repositories;
 }
 
-function evmRuntime(repositories: EvmEmrRepository[], after: () => Promise<void> = async () => undefined): LedgerRuntime {
+function evmRuntime(
+  repositories: EvmEmrRepository[],
+  after: () => Promise<void> = async () => undefined,
+): LedgerRuntime {
   return new LedgerRuntime(
     new Ledgers(
       repositories,

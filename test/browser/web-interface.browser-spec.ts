@@ -350,7 +350,9 @@ describeWithChromium('web interface in a real browser', () => {
     const upload = page.locator('#upload-card');
     await upload.getByLabel('Patient ID').fill(patientId);
     await upload.getByRole('radio', { name: 'MEDchain' }).check();
-    await upload.getByLabel('File', { exact: true }).setInputFiles({ name: 'ct-head.dcm', mimeType: 'application/dicom', buffer: dicom });
+    await upload
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'ct-head.dcm', mimeType: 'application/dicom', buffer: dicom });
     await upload.getByRole('button', { name: 'Upload' }).click();
     await page.locator('#upload-status', { hasText: 'Stored version' }).waitFor();
 
@@ -358,7 +360,9 @@ describeWithChromium('web interface in a real browser', () => {
     const viewer = page.locator('#viewer[data-content-type="application/dicom"]');
     await viewer.waitFor();
     expect(await viewer.locator('img, iframe').count()).toBe(0);
-    expect(await viewer.textContent()).toContain('Browsers cannot display DICOM images. Download the file to open it in your DICOM viewer.');
+    expect(await viewer.textContent()).toContain(
+      'Browsers cannot display DICOM images. Download the file to open it in your DICOM viewer.',
+    );
     expect(await viewer.locator('.viewer__file-name').textContent()).toBe('ct-head.dcm');
     expect(await page.locator('#viewer-meta').textContent()).toContain('MEDchain');
     await shot(page, '11a-dicom-download');
@@ -410,65 +414,78 @@ describeWithChromium('web interface in a real browser', () => {
   // Needs the server's own chains, to freeze one: not possible against BROWSER_TEST_BASE_URL.
   const itOnOwnServer = process.env.BROWSER_TEST_BASE_URL ? it.skip : it;
 
-  itOnOwnServer('says plainly when one ledger hangs (202) and follows the copy until it is written', async () => {
-    const signals = server.ledgerSignals!;
-    const upload = page.locator('#upload-card');
-    const knee = scanPng({ width: 64, height: 32, seed: 6 });
-    signals.pause('medchain');
-    try {
-      await upload.getByLabel('Patient ID').fill(patientId);
-      await upload.getByRole('radio', { name: 'Both ledgers' }).check();
-      await upload.getByLabel('File', { exact: true }).setInputFiles({ name: 'knee-mri.png', mimeType: 'image/png', buffer: knee });
-      const answered = page.waitForResponse(
-        (r) => r.request().method() === 'POST' && /\/records$/.test(new URL(r.url()).pathname),
-        { timeout: 4 * TEST_LEDGER_TIMEOUT_MS },
-      );
-      await upload.getByRole('button', { name: 'Upload' }).click();
-      const created = await answered;
-      expect(created.status()).toBe(202);
-      const body = (await created.json()) as { recordId: string; replicas: { supchain: { version: number } } };
+  itOnOwnServer(
+    'says plainly when one ledger hangs (202) and follows the copy until it is written',
+    async () => {
+      const signals = server.ledgerSignals!;
+      const upload = page.locator('#upload-card');
+      const knee = scanPng({ width: 64, height: 32, seed: 6 });
+      signals.pause('medchain');
+      try {
+        await upload.getByLabel('Patient ID').fill(patientId);
+        await upload.getByRole('radio', { name: 'Both ledgers' }).check();
+        await upload
+          .getByLabel('File', { exact: true })
+          .setInputFiles({ name: 'knee-mri.png', mimeType: 'image/png', buffer: knee });
+        const answered = page.waitForResponse(
+          (r) => r.request().method() === 'POST' && /\/records$/.test(new URL(r.url()).pathname),
+          { timeout: 4 * TEST_LEDGER_TIMEOUT_MS },
+        );
+        await upload.getByRole('button', { name: 'Upload' }).click();
+        const created = await answered;
+        expect(created.status()).toBe(202);
+        const body = (await created.json()) as { recordId: string; replicas: { supchain: { version: number } } };
 
-      const result = page.locator('#upload-result');
-      await page.locator('#upload-result-title', { hasText: 'Stored on SUPchain only, for now' }).waitFor();
-      expect(await result.getAttribute('class')).toContain('result--partial');
-      expect(await page.locator('#upload-result-note').textContent()).toBe(
-        'MEDchain could not be reached. The record is safe on SUPchain, and the copy will be written to MEDchain when it returns.',
-      );
-      expect(await page.locator('#upload-status').textContent()).toBe(
-        `Stored knee-mri.png on SUPchain (version ${body.replicas.supchain.version}); the MEDchain copy is still to be written.`,
-      );
-      expect(await result.locator('.meta__row', { hasText: 'MEDchain copy' }).locator('dd').textContent()).toBe(
-        'Waiting: the copy will be written when this ledger returns',
-      );
-      await shot(page.locator('#upload-card'), '11c-one-ledger-unreachable');
+        const result = page.locator('#upload-result');
+        await page.locator('#upload-result-title', { hasText: 'Stored on SUPchain only, for now' }).waitFor();
+        expect(await result.getAttribute('class')).toContain('result--partial');
+        expect(await page.locator('#upload-result-note').textContent()).toBe(
+          'MEDchain could not be reached. The record is safe on SUPchain, and the copy will be written to MEDchain when it returns.',
+        );
+        expect(await page.locator('#upload-status').textContent()).toBe(
+          `Stored knee-mri.png on SUPchain (version ${body.replicas.supchain.version}); the MEDchain copy is still to be written.`,
+        );
+        expect(await result.locator('.meta__row', { hasText: 'MEDchain copy' }).locator('dd').textContent()).toBe(
+          'Waiting: the copy will be written when this ledger returns',
+        );
+        await shot(page.locator('#upload-card'), '11c-one-ledger-unreachable');
 
-      signals.resume('medchain');
-      // The service's catch-up worker writes the copy with backoff; the page asks when told to.
-      const again = page.getByRole('button', { name: 'Check the copies again' });
-      const done = page.locator('#upload-result-title', { hasText: 'Record stored on both ledgers' });
-      await waitFor(async () => {
-        if (await again.isVisible()) {
-          const checked = page.waitForResponse((r) => r.url().endsWith('/replication'));
-          await again.click();
-          await checked;
-        }
-        if (await done.isVisible()) return true;
-        await page.waitForTimeout(1_000);
-        return false;
-      }, 'the MEDchain copy to be written', 90_000);
-      expect(await again.isHidden()).toBe(true);
-      expect(await result.getAttribute('class')).not.toContain('result--partial');
+        signals.resume('medchain');
+        // The service's catch-up worker writes the copy with backoff; the page asks when told to.
+        const again = page.getByRole('button', { name: 'Check the copies again' });
+        const done = page.locator('#upload-result-title', { hasText: 'Record stored on both ledgers' });
+        await waitFor(
+          async () => {
+            if (await again.isVisible()) {
+              const checked = page.waitForResponse((r) => r.url().endsWith('/replication'));
+              await again.click();
+              await checked;
+            }
+            if (await done.isVisible()) return true;
+            await page.waitForTimeout(1_000);
+            return false;
+          },
+          'the MEDchain copy to be written',
+          90_000,
+        );
+        expect(await again.isHidden()).toBe(true);
+        expect(await result.getAttribute('class')).not.toContain('result--partial');
 
-      const copy = await fetch(`${server.baseUrl}/api/v1/patients/${patientId}/records/${body.recordId}?chain=medchain`, {
-        headers: { Authorization: `Bearer ${provider!.token}` },
-      });
-      expect(copy.status).toBe(200);
-      expect(Buffer.from(await copy.arrayBuffer()).equals(knee)).toBe(true);
-    } finally {
-      signals.resume('medchain');
-      await page.locator('#upload-card').getByRole('radio', { name: 'SUPchain' }).check();
-    }
-  }, 180_000);
+        const copy = await fetch(
+          `${server.baseUrl}/api/v1/patients/${patientId}/records/${body.recordId}?chain=medchain`,
+          {
+            headers: { Authorization: `Bearer ${provider!.token}` },
+          },
+        );
+        expect(copy.status).toBe(200);
+        expect(Buffer.from(await copy.arrayBuffer()).equals(knee)).toBe(true);
+      } finally {
+        signals.resume('medchain');
+        await page.locator('#upload-card').getByRole('radio', { name: 'SUPchain' }).check();
+      }
+    },
+    180_000,
+  );
 
   it('pages through a long history with Load more', async () => {
     const many = `MANY-${patientId}`;

@@ -66,7 +66,10 @@ describe('A read that cannot be logged is not served (in-memory ledgers)', () =>
         .field('chain', 'supchain')
         .attach('file', file, 'scan.png')
         .expect(201);
-      const read = () => request(server).get(`/api/v1/patients/P-NOLOG/records/${created.body.recordId}?chain=supchain`).set(uploader.auth);
+      const read = () =>
+        request(server)
+          .get(`/api/v1/patients/P-NOLOG/records/${created.body.recordId}?chain=supchain`)
+          .set(uploader.auth);
 
       const journal = testApp.app.get(AccessLogJournal);
       const add = jest.spyOn(journal, 'add').mockRejectedValueOnce(new Error('ENOSPC: no space left on device'));
@@ -100,15 +103,23 @@ describe('A served read reaches the access log even if the service dies right af
     await ledgers.stop();
   });
 
-  it('an emergency read answered just before a SIGKILL is in the patient\'s access log after the restart, with its reason', async () => {
+  it("an emergency read answered just before a SIGKILL is in the patient's access log after the restart, with its reason", async () => {
     const adminToken = `admin-${randomBytes(24).toString('hex')}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'emr-access-crash-'));
     const supchain = ledgers.rpcUrl('supchain');
-    const service = new ServiceProcess({ ...ledgers.env(), ADMIN_TOKEN: adminToken, DATA_DIR: dataDir, LEDGER_TIMEOUT_MS: '4000' });
+    const service = new ServiceProcess({
+      ...ledgers.env(),
+      ADMIN_TOKEN: adminToken,
+      DATA_DIR: dataDir,
+      LEDGER_TIMEOUT_MS: '4000',
+    });
     try {
       await service.start();
       const api = (path: string) => `${service.baseUrl}/api/v1${path}`;
-      const uploader = await service.postJson<{ token: string }>('/providers', adminToken, { providerId: UPLOADER_ID, name: 'Radiology' });
+      const uploader = await service.postJson<{ token: string }>('/providers', adminToken, {
+        providerId: UPLOADER_ID,
+        name: 'Radiology',
+      });
       const patient = await service.postJson<{ token: string }>('/patients', uploader.token, { patientId: PATIENT_ID });
       const emergencyProvider = await service.postJson<{ token: string }>('/providers', adminToken, {
         providerId: EMERGENCY_PROVIDER_ID,
@@ -135,7 +146,14 @@ describe('A served read reaches the access log even if the service dies right af
       expect(journal.length).toBeGreaterThan(0);
       const disk = journal.flatMap((file) => [file.path.slice(dataDir.length), file.content]).join('\n');
       expect(disk).toContain(recordId.slice(2));
-      for (const secret of [PATIENT_ID, EMERGENCY_PROVIDER_ID, REASON, adminToken, emergencyProvider.token, patient.token]) {
+      for (const secret of [
+        PATIENT_ID,
+        EMERGENCY_PROVIDER_ID,
+        REASON,
+        adminToken,
+        emergencyProvider.token,
+        patient.token,
+      ]) {
         for (const encoded of encodings(secret)) expect(disk).not.toContain(encoded);
       }
 
@@ -145,9 +163,14 @@ describe('A served read reaches the access log even if the service dies right af
       let emergency: LogEntry | undefined;
       let journaled = Number.POSITIVE_INFINITY;
       while (Date.now() < deadline) {
-        const log = await fetch(api(`/patients/${PATIENT_ID}/access-log`), { headers: { Authorization: `Bearer ${patient.token}` } });
-        emergency = log.status === 200 ? ((await log.json()) as LogEntry[]).find((entry) => entry.emergency) : undefined;
-        journaled = filesUnder(join(dataDir, 'access-log', 'pending')).filter((file) => file.path.endsWith('.json')).length;
+        const log = await fetch(api(`/patients/${PATIENT_ID}/access-log`), {
+          headers: { Authorization: `Bearer ${patient.token}` },
+        });
+        emergency =
+          log.status === 200 ? ((await log.json()) as LogEntry[]).find((entry) => entry.emergency) : undefined;
+        journaled = filesUnder(join(dataDir, 'access-log', 'pending')).filter((file) =>
+          file.path.endsWith('.json'),
+        ).length;
         if (emergency && journaled === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }

@@ -49,16 +49,28 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expect(alpha.token).toMatch(/^emr_[A-Za-z0-9_-]{43}$/);
       expect(alpha.token).not.toBe(beta.token);
 
-      const again = await request(server).post('/api/v1/providers').set(admin).send({ providerId: 'alpha-clinic', name: 'x' });
+      const again = await request(server)
+        .post('/api/v1/providers')
+        .set(admin)
+        .send({ providerId: 'alpha-clinic', name: 'x' });
       expectProblem(again, 409, 'ALREADY_EXISTS');
-      const byProvider = await request(server).post('/api/v1/providers').set(alpha.auth).send({ providerId: 'x', name: 'x' });
+      const byProvider = await request(server)
+        .post('/api/v1/providers')
+        .set(alpha.auth)
+        .send({ providerId: 'x', name: 'x' });
       expectProblem(byProvider, 403, 'FORBIDDEN');
-      const bad = await request(server).post('/api/v1/providers').set(admin).send({ providerId: 'no spaces', name: 'x' });
+      const bad = await request(server)
+        .post('/api/v1/providers')
+        .set(admin)
+        .send({ providerId: 'no spaces', name: 'x' });
       expectProblem(bad, 400, 'VALIDATION_FAILED');
 
       const me = await request(server).get('/api/v1/me').set(alpha.auth).expect(200);
       expect(me.body).toEqual({ id: 'alpha-clinic', role: 'provider' });
-      expect((await request(server).get('/api/v1/me').set(admin).expect(200)).body).toEqual({ id: 'admin', role: 'admin' });
+      expect((await request(server).get('/api/v1/me').set(admin).expect(200)).body).toEqual({
+        id: 'admin',
+        role: 'admin',
+      });
     });
 
     it('a provider enrols patients; the admin cannot', async () => {
@@ -66,9 +78,21 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       otherPatient = await enrollPatient(server, beta, 'P-0815');
       const again = await request(server).post('/api/v1/patients').set(beta.auth).send({ patientId: 'P-4711' });
       expectProblem(again, 409, 'ALREADY_EXISTS');
-      expectProblem(await request(server).post('/api/v1/patients').set(admin).send({ patientId: 'P-1' }), 403, 'FORBIDDEN');
-      expectProblem(await request(server).post('/api/v1/patients').set(patient.auth).send({ patientId: 'P-2' }), 403, 'FORBIDDEN');
-      expectProblem(await request(server).post('/api/v1/patients').set(alpha.auth).send({ patientId: 'bad id' }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await request(server).post('/api/v1/patients').set(admin).send({ patientId: 'P-1' }),
+        403,
+        'FORBIDDEN',
+      );
+      expectProblem(
+        await request(server).post('/api/v1/patients').set(patient.auth).send({ patientId: 'P-2' }),
+        403,
+        'FORBIDDEN',
+      );
+      expectProblem(
+        await request(server).post('/api/v1/patients').set(alpha.auth).send({ patientId: 'bad id' }),
+        400,
+        'VALIDATION_FAILED',
+      );
       const me = await request(server).get('/api/v1/me').set(patient.auth).expect(200);
       expect(me.body).toEqual({ id: 'P-4711', role: 'patient' });
     });
@@ -83,12 +107,19 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       recordId = created.body.recordId;
       expect(created.body.uploader).toBe('alpha-clinic');
 
-      const own = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(alpha.auth).expect(200);
+      const own = await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(alpha.auth)
+        .expect(200);
       expect(Buffer.compare(own.body as Buffer, png)).toBe(0);
     });
 
     it('another provider is refused without consent', async () => {
-      for (const path of [`${records('P-4711')}/latest`, `${records('P-4711')}/${recordId}`, `${records('P-4711')}/${recordId}/metadata`]) {
+      for (const path of [
+        `${records('P-4711')}/latest`,
+        `${records('P-4711')}/${recordId}`,
+        `${records('P-4711')}/${recordId}/metadata`,
+      ]) {
         const response = await request(server).get(path).query({ chain: 'supchain' }).set(beta.auth);
         expectProblem(response, 403, 'CONSENT_REQUIRED');
       }
@@ -105,7 +136,10 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expect(granted.body).toMatchObject({ providerId: 'beta-hospital', expiresAt: null, active: true });
       expect(granted.body.chains.sort()).toEqual(['medchain', 'supchain']);
 
-      const read = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth).expect(200);
+      const read = await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(beta.auth)
+        .expect(200);
       expect(Buffer.compare(read.body as Buffer, png)).toBe(0);
       const list = await request(server).get(records('P-4711')).query({ chain: 'supchain' }).set(beta.auth).expect(200);
       expect(list.body.items.map((item: { recordId: string }) => item.recordId)).toEqual([recordId]);
@@ -116,7 +150,9 @@ describe('Patient-centric access (in-memory ledgers)', () => {
 
     it('the patient revokes, and the next read is refused', async () => {
       await request(server).delete('/api/v1/patients/P-4711/consents/beta-hospital').set(patient.auth).expect(204);
-      const response = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth);
+      const response = await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(beta.auth);
       expectProblem(response, 403, 'CONSENT_REQUIRED');
       const consents = await request(server).get('/api/v1/patients/P-4711/consents').set(patient.auth).expect(200);
       expect(consents.body).toEqual([]);
@@ -129,10 +165,15 @@ describe('Patient-centric access (in-memory ledgers)', () => {
         .set(patient.auth)
         .send({ providerId: 'beta-hospital', expiresAt })
         .expect(201);
-      await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth).expect(200);
+      await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(beta.auth)
+        .expect(200);
 
       await new Promise((resolve) => setTimeout(resolve, new Date(expiresAt).getTime() - Date.now() + 50));
-      const response = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth);
+      const response = await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(beta.auth);
       expectProblem(response, 403, 'CONSENT_REQUIRED');
       const consents = await request(server).get('/api/v1/patients/P-4711/consents').set(patient.auth).expect(200);
       expect(consents.body[0]).toMatchObject({ providerId: 'beta-hospital', active: false, expiresAt });
@@ -153,9 +194,15 @@ describe('Patient-centric access (in-memory ledgers)', () => {
         .expect(200);
       expect(Buffer.compare(read.body as Buffer, png)).toBe(0);
 
-      const empty = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth).set('X-Break-Glass-Reason', '  ');
+      const empty = await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(beta.auth)
+        .set('X-Break-Glass-Reason', '  ');
       expectProblem(empty, 400, 'VALIDATION_FAILED');
-      const long = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(beta.auth).set('X-Break-Glass-Reason', 'x'.repeat(501));
+      const long = await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(beta.auth)
+        .set('X-Break-Glass-Reason', 'x'.repeat(501));
       expectProblem(long, 400, 'VALIDATION_FAILED');
 
       const log = await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth).expect(200);
@@ -177,7 +224,10 @@ describe('Patient-centric access (in-memory ledgers)', () => {
 
     it("the patient's own reads are not logged, and the log reaches the ledger", async () => {
       const before = (await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth)).body.length;
-      await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(patient.auth).expect(200);
+      await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(patient.auth)
+        .expect(200);
       await request(server).get(records('P-4711')).query({ chain: 'supchain' }).set(patient.auth).expect(200);
       const { AccessLogWriter } = await import('../../src/application/access-log-writer');
       await testApp.app.get(AccessLogWriter).flush();
@@ -194,12 +244,18 @@ describe('Patient-centric access (in-memory ledgers)', () => {
         .expect(201);
       expect(created.body.uploader).toBe('P-4711');
       // Sealed to the patient only: the enrolling provider has no key slot and no consent.
-      const response = await request(server).get(`${records('P-4711')}/latest?chain=medchain`).set(alpha.auth);
+      const response = await request(server)
+        .get(`${records('P-4711')}/latest?chain=medchain`)
+        .set(alpha.auth);
       expectProblem(response, 403, 'CONSENT_REQUIRED');
     });
 
     it('uploads for a patient who is not enrolled are refused', async () => {
-      const response = await request(server).post(records('P-9999')).set(alpha.auth).field('chain', 'supchain').attach('file', png, 'a.png');
+      const response = await request(server)
+        .post(records('P-9999'))
+        .set(alpha.auth)
+        .field('chain', 'supchain')
+        .attach('file', png, 'a.png');
       expectProblem(response, 404, 'PATIENT_NOT_FOUND');
     });
   });
@@ -217,20 +273,26 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       ['GET', () => '/api/v1/patients/P-4711/access-log'],
     ])('%s %s', async (method, path) => {
       let call = request(server)[method.toLowerCase() as 'get' | 'post' | 'delete'](path()).set(otherPatient.auth);
-      if (method === 'POST' && path().endsWith('/records')) call = call.field('chain', 'supchain').attach('file', png, 'a.png');
+      if (method === 'POST' && path().endsWith('/records'))
+        call = call.field('chain', 'supchain').attach('file', png, 'a.png');
       if (method === 'POST' && path().endsWith('/consents')) call = call.send({ providerId: 'beta-hospital' });
       expectProblem(await call, 403, 'FORBIDDEN');
     });
 
     it('nor can the admin read medical records', async () => {
-      const response = await request(server).get(`${records('P-4711')}/latest?chain=supchain`).set(admin);
+      const response = await request(server)
+        .get(`${records('P-4711')}/latest?chain=supchain`)
+        .set(admin);
       expectProblem(response, 403, 'FORBIDDEN');
     });
 
     it('providers cannot manage consents or read the access log', async () => {
       expectProblem(await request(server).get('/api/v1/patients/P-4711/access-log').set(alpha.auth), 403, 'FORBIDDEN');
       expectProblem(
-        await request(server).post('/api/v1/patients/P-4711/consents').set(alpha.auth).send({ providerId: 'alpha-clinic' }),
+        await request(server)
+          .post('/api/v1/patients/P-4711/consents')
+          .set(alpha.auth)
+          .send({ providerId: 'alpha-clinic' }),
         403,
         'FORBIDDEN',
       );
@@ -257,9 +319,13 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       const verb = method.toLowerCase() as 'get' | 'post' | 'delete';
       const none = await request(server)[verb](path);
       expectProblem(none, 401, 'UNAUTHENTICATED');
-      const unknown = await request(server)[verb](path).set('Authorization', 'Bearer emr_not-a-real-token-at-all-000000000000000');
+      const unknown = await request(server)
+        [verb](path)
+        .set('Authorization', 'Bearer emr_not-a-real-token-at-all-000000000000000');
       expectProblem(unknown, 401, 'UNAUTHENTICATED');
-      const basic = await request(server)[verb](path).set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`);
+      const basic = await request(server)
+        [verb](path)
+        .set('Authorization', `Basic ${Buffer.from('a:b').toString('base64')}`);
       expectProblem(basic, 401, 'UNAUTHENTICATED');
     });
 
@@ -275,8 +341,20 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expect(dump.length).toBeGreaterThan(10_000);
       // The dump is real: the pseudonymous content is there.
       expect(dump).toContain(recordId.slice(2));
-      for (const secret of ['P-4711', 'P-0815', fileName, 'chest-xray', 'alpha-clinic', 'beta-hospital', 'pneumothorax',
-        testApp.adminToken, alpha.token, beta.token, patient.token, otherPatient.token]) {
+      for (const secret of [
+        'P-4711',
+        'P-0815',
+        fileName,
+        'chest-xray',
+        'alpha-clinic',
+        'beta-hospital',
+        'pneumothorax',
+        testApp.adminToken,
+        alpha.token,
+        beta.token,
+        patient.token,
+        otherPatient.token,
+      ]) {
         expect({ secret, found: dump.includes(secret) }).toEqual({ secret, found: false });
       }
     });

@@ -36,7 +36,11 @@ describe('The embedded default keeps every record across restarts', () => {
       const file = makePng(20, 20, seed + i);
       const response = await service.upload('P-RESTART', token, chain, file, `restart-${chain}.png`);
       expect(response.status).toBe(201);
-      uploaded.push({ chain: chain.toLowerCase(), recordId: ((await response.json()) as { recordId: string }).recordId, file });
+      uploaded.push({
+        chain: chain.toLowerCase(),
+        recordId: ((await response.json()) as { recordId: string }).recordId,
+        file,
+      });
     }
   };
 

@@ -47,7 +47,12 @@ describe('Records and access on real local chains (embedded anvil)', () => {
 
   it('stores on SUPchain and on MEDchain and serves identical bytes with their transactions', async () => {
     for (const chain of ['SUPchain', 'MEDchain']) {
-      const created = await request(server).post(records).set(alpha.auth).field('chain', chain).attach('file', png, fileName).expect(201);
+      const created = await request(server)
+        .post(records)
+        .set(alpha.auth)
+        .field('chain', chain)
+        .attach('file', png, fileName)
+        .expect(201);
       expect(created.body.transactions.length).toBeGreaterThanOrEqual(1);
       expect(created.body.transactions[0]).toMatch(/^0x[0-9a-f]{64}$/);
       expect(created.body.blockNumber).toBeGreaterThan(0);
@@ -64,19 +69,29 @@ describe('Records and access on real local chains (embedded anvil)', () => {
   it('walks the consent story with consent on the ledger', async () => {
     const latest = () => read(beta, 'latest', 'supchain');
     expect((await latest()).status).toBe(403);
-    await request(server).post('/api/v1/patients/P-7001/consents').set(patient.auth).send({ providerId: 'beta-evm-hospital' }).expect(201);
+    await request(server)
+      .post('/api/v1/patients/P-7001/consents')
+      .set(patient.auth)
+      .send({ providerId: 'beta-evm-hospital' })
+      .expect(201);
     expect(Buffer.compare((await latest().expect(200)).body as Buffer, png)).toBe(0);
     await request(server).delete('/api/v1/patients/P-7001/consents/beta-evm-hospital').set(patient.auth).expect(204);
     expect((await latest()).status).toBe(403);
 
     // An expiry stored on the ledger ends the consent without a transaction.
     const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toISOString();
-    await request(server).post('/api/v1/patients/P-7001/consents').set(patient.auth).send({ providerId: 'beta-evm-hospital', expiresAt }).expect(201);
+    await request(server)
+      .post('/api/v1/patients/P-7001/consents')
+      .set(patient.auth)
+      .send({ providerId: 'beta-evm-hospital', expiresAt })
+      .expect(201);
     await latest().expect(200);
     await new Promise((resolve) => setTimeout(resolve, new Date(expiresAt).getTime() - Date.now() + 50));
     expect((await latest()).status).toBe(403);
     const consents = await request(server).get('/api/v1/patients/P-7001/consents').set(patient.auth).expect(200);
-    expect(consents.body).toEqual([expect.objectContaining({ providerId: 'beta-evm-hospital', active: false, expiresAt })]);
+    expect(consents.body).toEqual([
+      expect.objectContaining({ providerId: 'beta-evm-hospital', active: false, expiresAt }),
+    ]);
     await latest().set('X-Break-Glass-Reason', reason).expect(200);
 
     await testApp.app.get(AccessLogWriter).flush();
@@ -96,7 +111,18 @@ describe('Records and access on real local chains (embedded anvil)', () => {
       expect(dump.length).toBeGreaterThan(100_000);
       // The dump is real: the record ids written in the first test are in it.
       expect(dump).toContain(recordIds[repository.chain].slice(2));
-      const secrets = ['P-7001', fileName, 'knee-mri', 'alpha-evm-clinic', 'beta-evm-hospital', reason, testApp.adminToken, alpha.token, beta.token, patient.token];
+      const secrets = [
+        'P-7001',
+        fileName,
+        'knee-mri',
+        'alpha-evm-clinic',
+        'beta-evm-hospital',
+        reason,
+        testApp.adminToken,
+        alpha.token,
+        beta.token,
+        patient.token,
+      ];
       for (const secret of secrets) {
         expect({ chain: repository.chain, secret, found: dump.includes(asHex(secret).toLowerCase()) }).toEqual({
           chain: repository.chain,
@@ -110,7 +136,12 @@ describe('Records and access on real local chains (embedded anvil)', () => {
   it('uploads and serves a 10 MiB file', async () => {
     const big = pngOfSize(10 * MIB);
     for (let i = 8; i < big.length; i += 4096) big[i] = (i * 31) & 0xff;
-    const created = await request(server).post(records).set(alpha.auth).field('chain', 'medchain').attach('file', big, 'ct-series.png').expect(201);
+    const created = await request(server)
+      .post(records)
+      .set(alpha.auth)
+      .field('chain', 'medchain')
+      .attach('file', big, 'ct-series.png')
+      .expect(201);
     expect(created.body.size).toBe(10 * MIB);
     expect(created.body.transactions.length).toBeGreaterThan(100);
     const served = await read(alpha, created.body.recordId, 'medchain').expect(200);
@@ -118,7 +149,12 @@ describe('Records and access on real local chains (embedded anvil)', () => {
   }, 300_000);
 
   it('refuses a tampered chunk with 422 and serves the good copy with chain=any', async () => {
-    const created = await request(server).post(records).set(alpha.auth).field('chain', 'both').attach('file', png, 'x.png').expect(201);
+    const created = await request(server)
+      .post(records)
+      .set(alpha.auth)
+      .field('chain', 'both')
+      .attach('file', png, 'x.png')
+      .expect(201);
     const supchain = testApp.app.get(Ledgers).get('supchain') as EvmEmrRepository;
     const stored = await findStored(supchain, created.body.recordId);
     const chunk = stored.contentLocation[0];
@@ -139,10 +175,18 @@ describe('Records and access on real local chains (embedded anvil)', () => {
   it('answers 503 CHAIN_UNAVAILABLE (not 500, not a hang) when a ledger dies mid-upload; the other keeps serving', async () => {
     const medchain = testApp.app.get(Ledgers).get('medchain') as EvmEmrRepository;
     // The pid file holds "<anvil pid> <service pid>".
-    const pid = Number(readFileSync(join(testApp.dataDir, 'chains', 'medchain', 'anvil.pid'), 'utf8').trim().split(/\s+/)[0]);
+    const pid = Number(
+      readFileSync(join(testApp.dataDir, 'chains', 'medchain', 'anvil.pid'), 'utf8')
+        .trim()
+        .split(/\s+/)[0],
+    );
     const heightBefore = Number(BigInt(await rpcCall<string>(medchain.rpcUrl, 'eth_blockNumber', [])));
     // 4 MiB is ~57 chunk transactions: the chain dies once the first of them is mined, mid-upload.
-    const upload = request(server).post(records).set(alpha.auth).field('chain', 'medchain').attach('file', pngOfSize(4 * MIB), 'late.png');
+    const upload = request(server)
+      .post(records)
+      .set(alpha.auth)
+      .field('chain', 'medchain')
+      .attach('file', pngOfSize(4 * MIB), 'late.png');
     const answered = upload.then((response) => response);
     const pollDeadline = Date.now() + 20_000;
     while (Number(BigInt(await rpcCall<string>(medchain.rpcUrl, 'eth_blockNumber', []))) === heightBefore) {
@@ -179,7 +223,9 @@ async function rpcCall<T>(url: string, method: string, params: unknown[]): Promi
 async function findStored(repository: EvmEmrRepository, recordId: string) {
   const { RecordId } = await import('../../src/domain/record-id');
   const id = RecordId.parse(recordId);
-  const view = await (repository as unknown as { registry: { getRecord(id: string): Promise<{ patientKey: string }> } }).registry.getRecord(recordId);
+  const view = await (
+    repository as unknown as { registry: { getRecord(id: string): Promise<{ patientKey: string }> } }
+  ).registry.getRecord(recordId);
   const found = await repository.findById(Buffer.from(view.patientKey.slice(2), 'hex'), id);
   if (!found) throw new Error('record not found on the ledger');
   return found;

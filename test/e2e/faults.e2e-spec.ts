@@ -120,7 +120,9 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
         const deadline = Date.now() + 60_000;
         let complete = false;
         while (!complete && Date.now() < deadline) {
-          const status = await fetch(`${service.baseUrl}${body.statusUrl}`, { headers: { Authorization: `Bearer ${provider.token}` } });
+          const status = await fetch(`${service.baseUrl}${body.statusUrl}`, {
+            headers: { Authorization: `Bearer ${provider.token}` },
+          });
           complete = ((await status.json()) as { complete: boolean }).complete;
           if (!complete) await new Promise((resolve) => setTimeout(resolve, 500));
         }

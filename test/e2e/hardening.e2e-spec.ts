@@ -43,14 +43,21 @@ describe('Hardening', () => {
   });
 
   it('keeps CORS off unless configured', async () => {
-    const response = await request(server).options('/api/v1/me').set('Origin', 'https://evil.example').set('Access-Control-Request-Method', 'GET');
+    const response = await request(server)
+      .options('/api/v1/me')
+      .set('Origin', 'https://evil.example')
+      .set('Access-Control-Request-Method', 'GET');
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('reports itself healthy when every ledger is up and clean', async () => {
     const response = await request(server).get('/health').expect(200);
     expect(response.body.status).toBe('ok');
-    expect(response.body.chains.supchain).toMatchObject({ status: 'up', pendingReplicas: 0, integrity: { failures: 0 } });
+    expect(response.body.chains.supchain).toMatchObject({
+      status: 'up',
+      pendingReplicas: 0,
+      integrity: { failures: 0 },
+    });
   });
 
   it('sends security headers', async () => {

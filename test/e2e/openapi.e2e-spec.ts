@@ -18,12 +18,16 @@ describe('OpenAPI document', () => {
   const operations = () =>
     Object.entries(document.paths)
       .filter(([path]) => path.startsWith('/api/v1/'))
-      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })));
+      .flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+      );
 
   it('documents 401 and 429 as problem+json on every API operation', () => {
     const undocumented = operations()
       .filter(({ operation }) =>
-        ['401', '429'].some((status) => !Object.hasOwn(operation.responses[status]?.content ?? {}, 'application/problem+json')),
+        ['401', '429'].some(
+          (status) => !Object.hasOwn(operation.responses[status]?.content ?? {}, 'application/problem+json'),
+        ),
       )
       .map(({ method, path }) => `${method.toUpperCase()} ${path}`);
     expect(operations().length).toBeGreaterThanOrEqual(12);

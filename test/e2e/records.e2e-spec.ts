@@ -15,7 +15,20 @@ describe('Records over HTTP (in-memory ledgers)', () => {
   let testApp: TestApp;
   let server: App;
   let provider: Actor;
-  const PATIENTS = ['P-1001', 'P-2002', 'P-3003', 'P-4004', 'P-5005', 'P-5006', 'P-6006', 'P-7007', 'P-8008', 'P-8009', 'P-REPLAY', 'P-NOBODY'];
+  const PATIENTS = [
+    'P-1001',
+    'P-2002',
+    'P-3003',
+    'P-4004',
+    'P-5005',
+    'P-5006',
+    'P-6006',
+    'P-7007',
+    'P-8008',
+    'P-8009',
+    'P-REPLAY',
+    'P-NOBODY',
+  ];
   const TAMPERED = [0, 1, 2, 3, 4].map((n) => `P-TAMPER-${n}`);
 
   beforeAll(async () => {
@@ -27,8 +40,6 @@ describe('Records over HTTP (in-memory ledgers)', () => {
 
   /** Requests as the uploading provider, who may read what it uploaded. */
   const get = (path: string) => request(server).get(path).set(provider.auth);
-
-
 
   afterAll(async () => {
     await testApp.close();
@@ -102,7 +113,9 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       expect(b.body.version).toBe(2);
       expect(a.body.recordId).not.toBe(b.body.recordId);
 
-      const latest = await get(`${records('P-2002')}/latest?chain=medchain`).buffer(true).parse(binary);
+      const latest = await get(`${records('P-2002')}/latest?chain=medchain`)
+        .buffer(true)
+        .parse(binary);
       expect(Buffer.compare(latest.body as Buffer, second)).toBe(0);
 
       const older = await get(`${records('P-2002')}/${a.body.recordId}?chain=MEDchain`)
@@ -138,8 +151,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     it('serves metadata without content', async () => {
       const png = makePng(5, 5, 5);
       const created = await upload('P-5005', 'supchain', png, 'knee.png').expect(201);
-      const metadata = await get(`${records('P-5005')}/${created.body.recordId}/metadata?chain=supchain`)
-        .expect(200);
+      const metadata = await get(`${records('P-5005')}/${created.body.recordId}/metadata?chain=supchain`).expect(200);
       expect(metadata.headers['content-type']).toMatch(/^application\/json/);
       expect(metadata.body).toEqual(created.body);
     });
@@ -220,7 +232,10 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     });
 
     it('refuses a missing chain', async () => {
-      const response = await request(server).post(records(patient)).set(provider.auth).attach('file', makePng(2, 2), 'a.png');
+      const response = await request(server)
+        .post(records(patient))
+        .set(provider.auth)
+        .attach('file', makePng(2, 2), 'a.png');
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.field).toBe('chain');
     });
@@ -232,7 +247,10 @@ describe('Records over HTTP (in-memory ledgers)', () => {
     });
 
     it('refuses a JSON body instead of multipart', async () => {
-      const response = await request(server).post(records(patient)).set(provider.auth).send({ chain: 'supchain', file: 'aGVsbG8=' });
+      const response = await request(server)
+        .post(records(patient))
+        .set(provider.auth)
+        .send({ chain: 'supchain', file: 'aGVsbG8=' });
       expectProblem(response, 400, 'VALIDATION_FAILED');
     });
 
@@ -263,12 +281,18 @@ describe('Records over HTTP (in-memory ledgers)', () => {
         .post(records(patient))
         .set(provider.auth)
         .set('Content-Type', 'multipart/form-data; boundary=XYZ')
-        .send('--XYZ\r\nContent-Disposition: form-data; name="chain"\r\n\r\nsupchain\r\n--XYZ\r\nContent-Disposition: form-da');
+        .send(
+          '--XYZ\r\nContent-Disposition: form-data; name="chain"\r\n\r\nsupchain\r\n--XYZ\r\nContent-Disposition: form-da',
+        );
       expectProblem(response, 400, 'VALIDATION_FAILED');
     });
 
     it('refuses the file under another field name', async () => {
-      const response = await request(server).post(records(patient)).set(provider.auth).field('chain', 'supchain').attach('upload', makePng(2, 2), 'a.png');
+      const response = await request(server)
+        .post(records(patient))
+        .set(provider.auth)
+        .field('chain', 'supchain')
+        .attach('upload', makePng(2, 2), 'a.png');
       expectProblem(response, 400, 'VALIDATION_FAILED');
     });
 
@@ -343,12 +367,18 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       repository = testApp.app.get(Ledgers).get('supchain') as InMemoryEmrRepository;
     });
 
-    const tamperings: [string, (entry: { record: Record<string, unknown> & { [k: string]: unknown }; content: Uint8Array }) => void][] = [
+    const tamperings: [
+      string,
+      (entry: { record: Record<string, unknown> & { [k: string]: unknown }; content: Uint8Array }) => void,
+    ][] = [
       ['a byte of the stored ciphertext', (entry) => (entry.content[entry.content.length >> 1] ^= 0x01)],
       ['the stored ciphertext digest', (entry) => flip(entry.record.contentSha256 as Uint8Array)],
       ['a byte of the signature', (entry) => flip(entry.record.signature as Uint8Array)],
       // The last slot is the uploading provider's (the reader here); flip its sealed data key.
-      ['a byte of the wrapped key', (entry) => flip(entry.record.keyEnvelope as Uint8Array, (entry.record.keyEnvelope as Uint8Array).length - 20)],
+      [
+        'a byte of the wrapped key',
+        (entry) => flip(entry.record.keyEnvelope as Uint8Array, (entry.record.keyEnvelope as Uint8Array).length - 20),
+      ],
       ['a byte of the sealed header', (entry) => flip(entry.record.sealedHeader as Uint8Array)],
     ];
 
@@ -375,7 +405,9 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       const medchain = testApp.app.get(Ledgers).get('medchain');
       await medchain.append({ ...copy!.record, content: copy!.content });
 
-      const response = await get(`${records(patient)}/latest?chain=medchain`).buffer(true).parse(binary);
+      const response = await get(`${records(patient)}/latest?chain=medchain`)
+        .buffer(true)
+        .parse(binary);
       expectProblemBuffer(response, 422, 'INTEGRITY_CHECK_FAILED');
     });
   });

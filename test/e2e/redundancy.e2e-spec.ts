@@ -53,7 +53,9 @@ describe('findMarker (the journal plaintext check can fail)', () => {
     ['hex', Buffer.from(JSON.stringify({ field: `00${marker.toString('hex')}ff` }))],
     ...[0, 1, 2].map((offset): [string, Buffer] => [
       `base64 at offset ${offset}`,
-      Buffer.from(JSON.stringify({ content: Buffer.concat([randomBytes(offset), marker, randomBytes(7)]).toString('base64') })),
+      Buffer.from(
+        JSON.stringify({ content: Buffer.concat([randomBytes(offset), marker, randomBytes(7)]).toString('base64') }),
+      ),
     ]),
   ];
   it.each(embeddings)('finds the marker embedded as %s in a file', (_, contents) => {
@@ -63,7 +65,9 @@ describe('findMarker (the journal plaintext check can fail)', () => {
   });
 
   it('does not find it where it is not', () => {
-    expect(findMarker(Buffer.from(JSON.stringify({ content: randomBytes(512).toString('base64') })), marker)).toBeNull();
+    expect(
+      findMarker(Buffer.from(JSON.stringify({ content: randomBytes(512).toString('base64') })), marker),
+    ).toBeNull();
   });
 });
 
@@ -114,7 +118,11 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
       expect(Buffer.compare(served.body as Buffer, png)).toBe(0);
     }
     const status = await request(server).get(created.body.statusUrl).set(provider.auth).expect(200);
-    expect(status.body).toEqual({ recordId: created.body.recordId, complete: true, chains: { supchain: 'committed', medchain: 'committed' } });
+    expect(status.body).toEqual({
+      recordId: created.body.recordId,
+      complete: true,
+      chains: { supchain: 'committed', medchain: 'committed' },
+    });
   });
 
   it('accepts with 202 when one ledger is down, journals the copy without plaintext, and catches up', async () => {
@@ -122,14 +130,20 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
     const png = Buffer.concat([makePng(40, 40, 2), marker]);
     medchain.setReachable(false);
     const accepted = await upload(png).expect(202);
-    expect(accepted.body.replicas).toEqual({ supchain: expect.objectContaining({ status: 'committed' }), medchain: { status: 'pending' } });
+    expect(accepted.body.replicas).toEqual({
+      supchain: expect.objectContaining({ status: 'committed' }),
+      medchain: { status: 'pending' },
+    });
 
     const journalDir = join(testApp.dataDir, 'replication');
     const pendingDir = join(journalDir, 'pending');
     const entries = readdirSync(pendingDir);
     expect(entries).toHaveLength(1);
     for (const entry of entries) {
-      const journaled = JSON.parse(readFileSync(join(pendingDir, entry), 'utf8')) as { content: string; contentSha256: string };
+      const journaled = JSON.parse(readFileSync(join(pendingDir, entry), 'utf8')) as {
+        content: string;
+        contentSha256: string;
+      };
       const content = Buffer.from(journaled.content, 'base64');
       // AEAD ciphertext of the file: as long as it plus the tag, and nothing of it in the clear.
       expect(content.length).toBeGreaterThan(png.length);
@@ -222,7 +236,9 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
 
   describe('Idempotency-Key', () => {
     const history = async (chain: string) =>
-      (await request(server).get(records).query({ chain, limit: 100 }).set(provider.auth).expect(200)).body.items as { recordId: string }[];
+      (await request(server).get(records).query({ chain, limit: 100 }).set(provider.auth).expect(200)).body.items as {
+        recordId: string;
+      }[];
 
     /** The next append on `repository` commits, then fails as a commit mined after LEDGER_TIMEOUT_MS does. */
     const commitLate = (repository: InMemoryEmrRepository) => {
@@ -271,7 +287,10 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
       for (const chain of ['supchain', 'medchain']) {
         const served = await read(chain, retried.body.recordId).expect(200);
         expect(Buffer.compare(served.body as Buffer, png)).toBe(0);
-        const metadata = await request(server).get(`${records}/${retried.body.recordId}/metadata`).query({ chain }).set(provider.auth);
+        const metadata = await request(server)
+          .get(`${records}/${retried.body.recordId}/metadata`)
+          .query({ chain })
+          .set(provider.auth);
         expect(metadata.body.ciphertextSha256).toBe(retried.body.ciphertextSha256);
       }
       expect((await testApp.app.get(RepairReplicasUseCase).execute()).repaired).toBe(0);
@@ -284,7 +303,10 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
       expect((await upload(png, 'supchain', 'late-commit-3')).status).toBe(503);
       supchain.setReachable(true);
       const retried = await upload(png, 'supchain', 'late-commit-3').expect(201);
-      expect(appends.mock.calls.map(([record]) => record.recordId.hex)).toEqual([retried.body.recordId, retried.body.recordId]);
+      expect(appends.mock.calls.map(([record]) => record.recordId.hex)).toEqual([
+        retried.body.recordId,
+        retried.body.recordId,
+      ]);
     });
 
     it('keeps no patient id, file name, provider id or raw key on disk', async () => {
@@ -303,11 +325,13 @@ describe('Redundancy across the two ledgers (in-memory ledgers with simulated fa
 
     it('returns the same record for a retry, without writing twice', async () => {
       const png = makePng(7, 7, 6);
-      const before = (await request(server).get(records).query({ chain: 'supchain', limit: 100 }).set(provider.auth)).body.items.length;
+      const before = (await request(server).get(records).query({ chain: 'supchain', limit: 100 }).set(provider.auth))
+        .body.items.length;
       const first = await upload(png, 'supchain', 'retry-key-1').expect(201);
       const second = await upload(png, 'supchain', 'retry-key-1').expect(201);
       expect(second.body).toEqual(first.body);
-      const after = (await request(server).get(records).query({ chain: 'supchain', limit: 100 }).set(provider.auth)).body.items.length;
+      const after = (await request(server).get(records).query({ chain: 'supchain', limit: 100 }).set(provider.auth))
+        .body.items.length;
       expect(after).toBe(before + 1);
     });
 

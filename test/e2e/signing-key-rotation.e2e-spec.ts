@@ -8,7 +8,10 @@ import { ServiceProcess } from '../support/service-process';
 function p256KeyPair(): { privateKey: string; publicKey: string } {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
-  return { privateKey: ecdh.getPrivateKey('hex').padStart(64, '0'), publicKey: ecdh.getPublicKey('hex', 'uncompressed') };
+  return {
+    privateKey: ecdh.getPrivateKey('hex').padStart(64, '0'),
+    publicKey: ecdh.getPublicKey('hex', 'uncompressed'),
+  };
 }
 
 /**
@@ -53,7 +56,10 @@ describe('Rotating the record-signing key', () => {
     expect(refused.status).toBe(422);
     expect(((await refused.json()) as { code: string }).code).toBe('INTEGRITY_CHECK_FAILED');
 
-    running = await run({ SIGNING_PRIVATE_KEY: newKey.privateKey, TRUSTED_SIGNING_PUBLIC_KEYS: `0x${oldKey.publicKey}` });
+    running = await run({
+      SIGNING_PRIVATE_KEY: newKey.privateKey,
+      TRUSTED_SIGNING_PUBLIC_KEYS: `0x${oldKey.publicKey}`,
+    });
     expect(running.logs()).toContain('1 earlier key(s) trusted');
     const served = await read(running, token, recordId);
     expect(served.status).toBe(200);

@@ -82,9 +82,7 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       await ledger.revokeConsent(patient, a);
 
       const consents = await ledger.consentsOf(patient);
-      expect(consents.map((consent) => Buffer.from(consent.providerKey).toString('hex'))).toEqual([
-        b.toString('hex'),
-      ]);
+      expect(consents.map((consent) => Buffer.from(consent.providerKey).toString('hex'))).toEqual([b.toString('hex')]);
       expect(await ledger.consentFor(other, b)).toBeNull();
     });
 

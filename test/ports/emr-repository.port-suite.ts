@@ -26,10 +26,7 @@ export function newRecord(patientKey: Uint8Array, contentBytes = 64): NewLedgerR
  * Behaviour every EmrRepository adapter must show. Run it against each adapter:
  * in-memory on every run, EVM against a real local chain.
  */
-export function describeEmrRepositoryPort(
-  name: string,
-  setup: () => Promise<PortSuiteFixture>,
-): void {
+export function describeEmrRepositoryPort(name: string, setup: () => Promise<PortSuiteFixture>): void {
   describe(`EmrRepository port: ${name}`, () => {
     let fixture: PortSuiteFixture;
     let repository: EmrRepository;

@@ -64,7 +64,9 @@ async function chainsInChildProcess(dataDir: string) {
     void exited.then(() => fail(new Error('the child exited before its chains were ready')));
   });
   const pids = await Promise.all(
-    ['supchain', 'medchain'].map(async (chain) => anvilPid(await readFile(join(dataDir, 'chains', chain, 'anvil.pid'), 'utf8'))),
+    ['supchain', 'medchain'].map(async (chain) =>
+      anvilPid(await readFile(join(dataDir, 'chains', chain, 'anvil.pid'), 'utf8')),
+    ),
   );
   return { child, exited, pids };
 }
@@ -205,8 +207,10 @@ describe('startEmbeddedLedgers', () => {
   it('after the service was SIGKILLed, stops its orphaned chains (state written) and starts where they were', async () => {
     const { child, exited, pids } = await chainsInChildProcess(dataDir);
     const registries = await Promise.all(
-      ['supchain', 'medchain'].map(async (chain) =>
-        (JSON.parse(await readFile(join(dataDir, 'chains', chain, 'deployment.json'), 'utf8')) as RegistryDeployment).registryAddress,
+      ['supchain', 'medchain'].map(
+        async (chain) =>
+          (JSON.parse(await readFile(join(dataDir, 'chains', chain, 'deployment.json'), 'utf8')) as RegistryDeployment)
+            .registryAddress,
       ),
     );
     child.kill('SIGKILL');

@@ -26,12 +26,17 @@ describe('TransactionSender on anvil with mining paused', () => {
     await provider.send('evm_setAutomine', [false]);
     try {
       const nonceBefore = await provider.getTransactionCount(wallet.address, 'latest');
-      const original = await sender.send({ to: Wallet.createRandom().address, data: new Uint8Array(0), gasLimit: 21_000 }, Date.now() + 10_000);
+      const original = await sender.send(
+        { to: Wallet.createRandom().address, data: new Uint8Array(0), gasLimit: 21_000 },
+        Date.now() + 10_000,
+      );
       const waiting = sender.waitForReceipt(original, 1, Date.now() + 15_000);
 
       // Let the sender notice the transaction is stuck and broadcast its replacement, then mine.
       await new Promise((resolve) => setTimeout(resolve, STUCK_AFTER_MS * 4));
-      const pool = (await provider.send('txpool_content', [])) as { pending: Record<string, Record<string, { hash: string }>> };
+      const pool = (await provider.send('txpool_content', [])) as {
+        pending: Record<string, Record<string, { hash: string }>>;
+      };
       const pending = Object.values(pool.pending).flatMap((byNonce) => Object.values(byNonce));
       expect(pending).toHaveLength(1);
       expect(pending[0].hash).not.toBe(original);
@@ -51,7 +56,10 @@ describe('TransactionSender on anvil with mining paused', () => {
   it('does not replace a transaction that is mined in time', async () => {
     const wallet = new Wallet(ANVIL_DEV_PRIVATE_KEY, provider);
     const sender = new TransactionSender(provider, wallet, BigInt(CHAIN_ID), STUCK_AFTER_MS);
-    const hash = await sender.send({ to: Wallet.createRandom().address, data: new Uint8Array(0), gasLimit: 21_000 }, Date.now() + 10_000);
+    const hash = await sender.send(
+      { to: Wallet.createRandom().address, data: new Uint8Array(0), gasLimit: 21_000 },
+      Date.now() + 10_000,
+    );
     const receipt = await sender.waitForReceipt(hash, 1, Date.now() + 10_000);
     expect(receipt?.hash).toBe(hash);
   });

@@ -24,10 +24,15 @@ export async function dumpChain(url: string): Promise<string> {
   parts.push(json.toLowerCase());
   const head = Number(BigInt(await rpc<string>(url, 'eth_blockNumber')));
   for (let number = 0; number <= head; number++) {
-    const block = await rpc<{ transactions: { input: string }[] }>(url, 'eth_getBlockByNumber', [`0x${number.toString(16)}`, true]);
+    const block = await rpc<{ transactions: { input: string }[] }>(url, 'eth_getBlockByNumber', [
+      `0x${number.toString(16)}`,
+      true,
+    ]);
     for (const tx of block.transactions) parts.push(tx.input.toLowerCase());
   }
-  const logs = await rpc<{ data: string; topics: string[] }[]>(url, 'eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest' }]);
+  const logs = await rpc<{ data: string; topics: string[] }[]>(url, 'eth_getLogs', [
+    { fromBlock: '0x0', toBlock: 'latest' },
+  ]);
   for (const log of logs) parts.push(log.data.toLowerCase(), ...log.topics.map((t) => t.toLowerCase()));
   return parts.join('\n');
 }

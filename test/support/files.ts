@@ -55,7 +55,11 @@ export function makeDicom(): Buffer {
 }
 
 export function makeJpeg(): Buffer {
-  return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0', 'latin1'), Buffer.alloc(64, 7)]);
+  return Buffer.concat([
+    Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]),
+    Buffer.from('JFIF\0', 'latin1'),
+    Buffer.alloc(64, 7),
+  ]);
 }
 
 /** PNG magic bytes followed by random-looking filler up to exactly `size` bytes. */

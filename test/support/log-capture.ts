@@ -54,6 +54,8 @@ export class LogCapture implements LoggerService {
   }
 
   private push(level: string, message: unknown, context: unknown[]): void {
-    this.captured.push(`${level} ${typeof message === 'string' ? message : JSON.stringify(message)} ${context.map(String).join(' ')}`);
+    this.captured.push(
+      `${level} ${typeof message === 'string' ? message : JSON.stringify(message)} ${context.map(String).join(' ')}`,
+    );
   }
 }

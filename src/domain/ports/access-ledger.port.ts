@@ -27,7 +27,11 @@ export abstract class AccessLedger {
   abstract publicKeyOf(subjectKey: Uint8Array): Promise<Uint8Array | null>;
 
   /** Grants (or re-grants, replacing the expiry) a provider's consent. */
-  abstract grantConsent(patientKey: Uint8Array, providerKey: Uint8Array, expiresAt: Date | null): Promise<LedgerConsent>;
+  abstract grantConsent(
+    patientKey: Uint8Array,
+    providerKey: Uint8Array,
+    expiresAt: Date | null,
+  ): Promise<LedgerConsent>;
 
   /** Revokes a consent; revoking one that is not in force is not an error. */
   abstract revokeConsent(patientKey: Uint8Array, providerKey: Uint8Array): Promise<void>;

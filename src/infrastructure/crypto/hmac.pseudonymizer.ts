@@ -29,6 +29,10 @@ export class HmacPseudonymizer extends Pseudonymizer {
   }
 
   providerKey(providerId: string): Uint8Array {
-    return new Uint8Array(createHmac('sha256', this.secret).update(utf8(PROVIDER_PREFIX + providerId)).digest());
+    return new Uint8Array(
+      createHmac('sha256', this.secret)
+        .update(utf8(PROVIDER_PREFIX + providerId))
+        .digest(),
+    );
   }
 }

@@ -106,4 +106,3 @@ function withPrefix(body: Uint8Array, shortOffset: number, longOffset: number): 
   const length = lengthBytes(body.length);
   return concatBytes(Uint8Array.of(longOffset + length.length), length, body);
 }
-

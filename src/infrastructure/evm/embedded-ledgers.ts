@@ -180,7 +180,9 @@ async function claimPidFile(path: string, statePath: string, chain: ChainName, l
   const deadline = Date.now() + ORPHAN_STOP_TIMEOUT_MS;
   while (isAlive(anvilPid)) {
     if (Date.now() > deadline) {
-      logger.warn(`anvil pid ${anvilPid} did not stop within ${ORPHAN_STOP_TIMEOUT_MS} ms; killing it (state may be stale).`);
+      logger.warn(
+        `anvil pid ${anvilPid} did not stop within ${ORPHAN_STOP_TIMEOUT_MS} ms; killing it (state may be stale).`,
+      );
       process.kill(anvilPid, 'SIGKILL');
       break;
     }

@@ -55,7 +55,9 @@ export class EvmAccessLedger extends AccessLedger {
   async grantConsent(patientKey: Uint8Array, providerKey: Uint8Array, expiresAt: Date | null): Promise<LedgerConsent> {
     const expiry = expiresAt ? Math.floor(expiresAt.getTime() / SECOND_MS) : 0;
     const receipt = await this.send('grantConsent', [patientKey, providerKey, expiry]);
-    const consent = await this.read(() => this.registry.consentOf(patientKey, providerKey, { blockTag: receipt.blockNumber }));
+    const consent = await this.read(() =>
+      this.registry.consentOf(patientKey, providerKey, { blockTag: receipt.blockNumber }),
+    );
     return toConsent(patientKey, providerKey, consent);
   }
 
@@ -114,10 +116,9 @@ export class EvmAccessLedger extends AccessLedger {
   ): Promise<MinedReceipt> {
     await this.ensureVerified();
     const to = this.settings.accessRegistryAddress;
-    const data = (this.registry.interface as { encodeFunctionData(name: string, values: unknown[]): string }).encodeFunctionData(
-      method,
-      args,
-    );
+    const data = (
+      this.registry.interface as { encodeFunctionData(name: string, values: unknown[]): string }
+    ).encodeFunctionData(method, args);
     const estimate = await this.rpc(() => this.provider.estimateGas({ from: this.sender.address, to, data })).catch(
       (error: unknown) => {
         if (isRevert(error)) throw new ValidationFailedError(`${this.label} refused the ${method} call.`);
@@ -128,11 +129,14 @@ export class EvmAccessLedger extends AccessLedger {
     const deadlineAt = Date.now() + this.settings.timeoutMs;
     let hash: string;
     try {
-      hash = await withDeadline(this.sender.send({ to, data: getBytes(data), gasLimit }, deadlineAt), this.settings.timeoutMs, () =>
-        unavailable(this.chain, 'the transaction could not be sent in time'),
+      hash = await withDeadline(
+        this.sender.send({ to, data: getBytes(data), gasLimit }, deadlineAt),
+        this.settings.timeoutMs,
+        () => unavailable(this.chain, 'the transaction could not be sent in time'),
       );
     } catch (error) {
-      if (error instanceof SendDeadlineExceededError) throw unavailable(this.chain, 'the transaction could not be sent in time');
+      if (error instanceof SendDeadlineExceededError)
+        throw unavailable(this.chain, 'the transaction could not be sent in time');
       throw toChainUnavailable(this.chain, error);
     }
     let receipt: MinedReceipt | null;
@@ -171,19 +175,26 @@ export class EvmAccessLedger extends AccessLedger {
     if ((await this.rpc(() => this.provider.getCode(address))) === '0x') {
       throw new LedgerMisconfiguredError(this.chain, `no contract at access registry address ${address}.`);
     }
-    const isWriter = await this.rpc(() => this.registry.hasRole(WRITER_ROLE, this.sender.address)).catch((error: unknown) => {
-      if (error instanceof ChainUnavailableError) throw error;
-      throw new LedgerMisconfiguredError(this.chain, `the contract at ${address} is not a PatientAccessRegistry.`);
-    });
+    const isWriter = await this.rpc(() => this.registry.hasRole(WRITER_ROLE, this.sender.address)).catch(
+      (error: unknown) => {
+        if (error instanceof ChainUnavailableError) throw error;
+        throw new LedgerMisconfiguredError(this.chain, `the contract at ${address} is not a PatientAccessRegistry.`);
+      },
+    );
     if (!isWriter) {
-      throw new LedgerMisconfiguredError(this.chain, `signer ${this.sender.address} lacks WRITER_ROLE on the access registry.`);
+      throw new LedgerMisconfiguredError(
+        this.chain,
+        `signer ${this.sender.address} lacks WRITER_ROLE on the access registry.`,
+      );
     }
     this.logger.log(`${this.label}: access registry ${address}.`);
   }
 
   private async rpc<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return await withDeadline(call(), this.settings.timeoutMs, () => unavailable(this.chain, 'the RPC did not answer in time'));
+      return await withDeadline(call(), this.settings.timeoutMs, () =>
+        unavailable(this.chain, 'the RPC did not answer in time'),
+      );
     } catch (error) {
       if (isRevert(error) || isError(error, 'CALL_EXCEPTION')) throw error;
       throw toChainUnavailable(this.chain, error);

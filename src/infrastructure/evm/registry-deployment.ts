@@ -63,7 +63,8 @@ export async function deployRegistry(options: DeployRegistryOptions): Promise<Re
     const registryAddress = await registry.getAddress();
     const access = await new PatientAccessRegistry__factory(deployer).deploy(admin, writer);
     const accessReceipt = await access.deploymentTransaction()!.wait();
-    if (!accessReceipt || accessReceipt.status !== 1) throw new Error('the access registry deployment transaction failed');
+    if (!accessReceipt || accessReceipt.status !== 1)
+      throw new Error('the access registry deployment transaction failed');
     const accessRegistryAddress = await access.getAddress();
     return {
       network: options.network,

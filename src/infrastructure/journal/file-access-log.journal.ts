@@ -69,12 +69,16 @@ export class FileAccessLogJournal extends AccessLogJournal {
       const id = name.slice(0, -ENTRY_SUFFIX.length);
       if (!name.endsWith(ENTRY_SUFFIX) || !ENTRY_ID.test(id)) continue;
       try {
-        entries.push({ id, ...parsePending(JSON.parse(readFileSync(join(this.pendingDir, name), 'utf8')) as PendingFile) });
+        entries.push({
+          id,
+          ...parsePending(JSON.parse(readFileSync(join(this.pendingDir, name), 'utf8')) as PendingFile),
+        });
       } catch {
         unreadable++;
       }
     }
-    if (unreadable > 0) this.onUnreadable(`${unreadable} access-log journal entries do not parse; left in ${this.pendingDir}.`);
+    if (unreadable > 0)
+      this.onUnreadable(`${unreadable} access-log journal entries do not parse; left in ${this.pendingDir}.`);
     return entries.sort((a, b) => a.entry.at.getTime() - b.entry.at.getTime() || a.id.localeCompare(b.id));
   }
 
@@ -94,7 +98,12 @@ export class FileAccessLogJournal extends AccessLogJournal {
 
 function parsePending(file: PendingFile): { chain: ChainName; entry: LedgerAccessEntry } {
   const at = new Date(file.at);
-  if (file.version !== 1 || !isChainName(file.chain) || !ACCESS_KINDS.includes(file.kind) || Number.isNaN(at.getTime())) {
+  if (
+    file.version !== 1 ||
+    !isChainName(file.chain) ||
+    !ACCESS_KINDS.includes(file.kind) ||
+    Number.isNaN(at.getTime())
+  ) {
     throw new Error('Unreadable access-log journal entry.');
   }
   return {

@@ -60,14 +60,19 @@ export class FileReplicationJournal extends ReplicationJournal {
       keyEnvelope: bytesToHex(record.keyEnvelope),
       signature: bytesToHex(record.signature),
       signerKeyId: bytesToHex(record.signerKeyId),
-      content: Buffer.from(record.content.buffer, record.content.byteOffset, record.content.byteLength).toString('base64'),
+      content: Buffer.from(record.content.buffer, record.content.byteOffset, record.content.byteLength).toString(
+        'base64',
+      ),
     };
     writeFileDurably(this.pathOf(replica.chain, record.recordId), JSON.stringify(file));
   }
 
   async pendingRefs(): Promise<PendingReplicaRef[]> {
     return this.listPending()
-      .map((entry) => ({ entry, queued: statSync(join(this.pendingDir, entry.name), { throwIfNoEntry: false })?.mtimeMs }))
+      .map((entry) => ({
+        entry,
+        queued: statSync(join(this.pendingDir, entry.name), { throwIfNoEntry: false })?.mtimeMs,
+      }))
       .filter((item): item is { entry: PendingEntryName; queued: number } => item.queued !== undefined)
       .sort((a, b) => a.queued - b.queued)
       .map(({ entry }) => ({ chain: entry.chain, recordId: entry.recordId }));
@@ -97,7 +102,10 @@ export class FileReplicationJournal extends ReplicationJournal {
   }
 
   async noteReplicated(ref: ReplicatedRecordRef): Promise<void> {
-    appendLineDurably(this.indexPath, JSON.stringify({ patientKey: bytesToHex(ref.patientKey), recordId: ref.recordId.hex }));
+    appendLineDurably(
+      this.indexPath,
+      JSON.stringify({ patientKey: bytesToHex(ref.patientKey), recordId: ref.recordId.hex }),
+    );
   }
 
   async replicated(): Promise<ReplicatedRecordRef[]> {

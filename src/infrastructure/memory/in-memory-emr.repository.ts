@@ -113,7 +113,10 @@ export class InMemoryEmrRepository extends EmrRepository {
     if (!entry) return;
     this.byId.delete(recordId.hex);
     const history = this.histories.get(bytesToHex(entry.record.patientKey)) ?? [];
-    this.histories.set(bytesToHex(entry.record.patientKey), history.filter((item) => item !== entry));
+    this.histories.set(
+      bytesToHex(entry.record.patientKey),
+      history.filter((item) => item !== entry),
+    );
   }
 
   private assertReachable(): void {

@@ -42,7 +42,10 @@ const DIR_MODE = 0o700;
  * read back on every later start, so records stay readable across restarts.
  * Losing this file makes every record unreadable: back it up with the chain data.
  */
-export function loadOrCreateDeploymentSecrets(dataDir: string, overrides: SecretOverrides = {}): {
+export function loadOrCreateDeploymentSecrets(
+  dataDir: string,
+  overrides: SecretOverrides = {},
+): {
   secrets: DeploymentSecrets;
   path: string;
   created: boolean;

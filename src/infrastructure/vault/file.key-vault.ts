@@ -50,7 +50,11 @@ export class FileKeyVault extends KeyVault {
     const aes = createCipheriv('aes-256-gcm', this.masterKey, nonce);
     aes.setAAD(this.aad(ref));
     const sealed = Buffer.concat([nonce, aes.update(keyPair.privateKey), aes.final(), aes.getAuthTag()]);
-    const file: VaultFile = { version: 1, publicKey: bytesToHex(keyPair.publicKey), sealedPrivateKey: sealed.toString('hex') };
+    const file: VaultFile = {
+      version: 1,
+      publicKey: bytesToHex(keyPair.publicKey),
+      sealedPrivateKey: sealed.toString('hex'),
+    };
     const path = this.pathOf(ref);
     const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     writeFileSync(temporary, JSON.stringify(file), { mode: FILE_MODE, flag: 'wx' });

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ConsentView } from '../../application/consent-view';
 import { CreateProviderUseCase } from '../../application/create-provider.use-case';
 import { EnrollPatientUseCase } from '../../application/enroll-patient.use-case';
@@ -65,7 +72,11 @@ export class AccessController {
   @ApiOperation({ summary: 'Grant a provider consent to read all your records (patient)' })
   @ApiCreatedResponse({ type: ConsentDto })
   @ApiProblems(400, 403, 404, 503)
-  grant(@Actor() actor: Principal, @Param('patientId') patientId: string, @Body() body: GrantConsentBody): Promise<ConsentView> {
+  grant(
+    @Actor() actor: Principal,
+    @Param('patientId') patientId: string,
+    @Body() body: GrantConsentBody,
+  ): Promise<ConsentView> {
     return this.grantConsent.execute({ actor, patientId, providerId: body.providerId, expiresAt: body.expiresAt });
   }
 

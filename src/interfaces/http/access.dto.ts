@@ -68,7 +68,8 @@ export class AccessLogEntryDto {
   @ApiProperty() accessorId!: string;
   @ApiProperty() accessorRole!: string;
   @ApiProperty({ enum: CHAIN_NAMES }) chain!: string;
-  @ApiProperty({ nullable: true, type: String, description: 'Null when the history was listed' }) recordId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Null when the history was listed' }) recordId!:
+    string | null;
   @ApiProperty({ enum: ['own-upload', 'consent', 'emergency'] }) kind!: string;
   @ApiProperty() emergency!: boolean;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;

@@ -60,11 +60,9 @@ export function configureApp(app: INestApplication): void {
     crossOriginEmbedderPolicy: false,
   });
   express.use((request: Request, response: Response, next: NextFunction) =>
-    (request.path === '/docs' || request.path.startsWith('/docs/') || request.path.startsWith('/docs-') ? docs : strict)(
-      request,
-      response,
-      next,
-    ),
+    (request.path === '/docs' || request.path.startsWith('/docs/') || request.path.startsWith('/docs-')
+      ? docs
+      : strict)(request, response, next),
   );
 
   const origins = config
@@ -72,7 +70,8 @@ export function configureApp(app: INestApplication): void {
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
-  if (origins.length > 0) express.enableCors({ origin: origins, exposedHeaders: ['Location', 'X-Record-Id', 'ETag', 'Retry-After'] });
+  if (origins.length > 0)
+    express.enableCors({ origin: origins, exposedHeaders: ['Location', 'X-Record-Id', 'ETag', 'Retry-After'] });
 
   if (existsSync(WEB_ROOT)) express.useStaticAssets(WEB_ROOT, { index: 'index.html', fallthrough: true });
 

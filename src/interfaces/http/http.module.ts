@@ -85,7 +85,8 @@ class ReplicationLifecycle implements OnApplicationBootstrap, OnApplicationShutd
           );
         }
       },
-      (error: unknown) => this.logger.warn(`Startup repair did not finish (${error instanceof Error ? error.name : 'error'}).`),
+      (error: unknown) =>
+        this.logger.warn(`Startup repair did not finish (${error instanceof Error ? error.name : 'error'}).`),
     );
   }
 
@@ -194,7 +195,15 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
       Clock,
     ]),
     useCase(ListRecordsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock, LedgerFailover]),
-    useCase(GetRecordUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock, LedgerFailover, IntegrityMonitor]),
+    useCase(GetRecordUseCase, [
+      Ledgers,
+      PatientAccess,
+      RecordOpener,
+      AccessLogWriter,
+      Clock,
+      LedgerFailover,
+      IntegrityMonitor,
+    ]),
     useCase(GetRecordMetadataUseCase, [
       Ledgers,
       PatientAccess,

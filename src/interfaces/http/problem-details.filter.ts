@@ -1,4 +1,13 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, Logger, Optional } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Logger,
+  Optional,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { UploadPolicy } from '../../application/upload-policy';
 import { ChainUnavailableError, DomainError, PayloadTooLargeError, ValidationFailedError } from '../../domain/errors';
@@ -113,7 +122,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     const clientStatus = httpErrorStatus(exception);
     if (clientStatus !== null && CODE_BY_STATUS[clientStatus]) {
-      return this.problem(clientStatus, CODE_BY_STATUS[clientStatus], frameworkDetail(clientStatus, new HttpException('', clientStatus)));
+      return this.problem(
+        clientStatus,
+        CODE_BY_STATUS[clientStatus],
+        frameworkDetail(clientStatus, new HttpException('', clientStatus)),
+      );
     }
     const name = exception instanceof Error ? exception.name : typeof exception;
     this.logger.error(`Unhandled ${name}`, exception instanceof Error ? exception.stack : undefined);

@@ -77,8 +77,15 @@ export class RecordsController {
   @ApiOperation({ summary: 'Upload a file as the patient’s next record on a ledger' })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: UPLOAD_SCHEMA })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retrying with the same key returns the same record' })
-  @ApiCreatedResponse({ type: RecordMetadataDto, description: 'Stored on every requested ledger; Location names the record' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retrying with the same key returns the same record',
+  })
+  @ApiCreatedResponse({
+    type: RecordMetadataDto,
+    description: 'Stored on every requested ledger; Location names the record',
+  })
   @ApiResponse({
     status: 202,
     type: ReplicatedUploadDto,
@@ -143,7 +150,13 @@ export class RecordsController {
     @Res({ passthrough: true }) response: Response,
     @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
   ): Promise<StreamableFile> {
-    const record = await this.getRecord.execute({ actor, patientId, chain: query.chain, recordId: 'latest', breakGlassReason });
+    const record = await this.getRecord.execute({
+      actor,
+      patientId,
+      chain: query.chain,
+      recordId: 'latest',
+      breakGlassReason,
+    });
     return sendContent(response, record);
   }
 
@@ -162,7 +175,10 @@ export class RecordsController {
     @Res({ passthrough: true }) response: Response,
     @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
   ): Promise<StreamableFile> {
-    return sendContent(response, await this.getRecord.execute({ actor, patientId, chain: query.chain, recordId, breakGlassReason }));
+    return sendContent(
+      response,
+      await this.getRecord.execute({ actor, patientId, chain: query.chain, recordId, breakGlassReason }),
+    );
   }
 
   @Get(':recordId/replication')

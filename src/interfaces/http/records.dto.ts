@@ -96,5 +96,8 @@ export class ReplicatedUploadDto extends RecordMetadataDto {
 export class ReplicationStatusDto {
   @ApiProperty() recordId!: string;
   @ApiProperty() complete!: boolean;
-  @ApiProperty({ description: 'committed | pending | absent | unreachable, per ledger' }) chains!: Record<string, string>;
+  @ApiProperty({ description: 'committed | pending | absent | unreachable, per ledger' }) chains!: Record<
+    string,
+    string
+  >;
 }

@@ -76,7 +76,11 @@ export async function startServer(): Promise<RunningServer> {
   const baseUrl = `http://127.0.0.1:${port}`;
   // The pid file holds "<anvil pid> <service pid>".
   const anvilPid = (chain: string): number =>
-    Number(readFileSync(join(dataDir, 'chains', chain, 'anvil.pid'), 'utf8').trim().split(/\s+/)[0]);
+    Number(
+      readFileSync(join(dataDir, 'chains', chain, 'anvil.pid'), 'utf8')
+        .trim()
+        .split(/\s+/)[0],
+    );
   const paused = new Set<string>();
   const ledgerSignals = {
     pause: (chain: string) => {

@@ -143,7 +143,10 @@ function accessPath(patientId, rest) {
  *   API that reports upload progress; headers come from the same requestHeaders() either way.
  * Resolves to { status, headers, data }; rejects with ApiError (status 0 means no response).
  */
-async function api(path, { method = 'GET', query, body, json, headers, as = 'json', onUploadProgress, onUploaded, signal } = {}) {
+async function api(
+  path,
+  { method = 'GET', query, body, json, headers, as = 'json', onUploadProgress, onUploaded, signal } = {},
+) {
   const url = apiUrl(path, query);
   const extra = { ...headers };
   if (json !== undefined) {
@@ -151,11 +154,19 @@ async function api(path, { method = 'GET', query, body, json, headers, as = 'jso
     extra['Content-Type'] = 'application/json';
   }
   const allHeaders = requestHeaders(extra);
-  if (onUploadProgress) return xhrRequest(url, { method, body, headers: allHeaders, onUploadProgress, onUploaded, signal });
+  if (onUploadProgress)
+    return xhrRequest(url, { method, body, headers: allHeaders, onUploadProgress, onUploaded, signal });
 
   let response;
   try {
-    response = await fetch(url, { method, body, headers: allHeaders, signal, credentials: 'same-origin', cache: 'no-store' });
+    response = await fetch(url, {
+      method,
+      body,
+      headers: allHeaders,
+      signal,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
   } catch (error) {
     if (error?.name === 'AbortError') throw error;
     throw new ApiError({ status: 0, code: 'NETWORK_ERROR' });
@@ -209,7 +220,8 @@ function toApiError(status, contentType, text, retryAfterHeader) {
       problem = {};
     }
   }
-  const code = typeof problem.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(problem.code) ? problem.code : `HTTP_${status}`;
+  const code =
+    typeof problem.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(problem.code) ? problem.code : `HTTP_${status}`;
   return new ApiError({
     status,
     code,
@@ -268,10 +280,13 @@ function describeError(error, context) {
     case 'VALIDATION_FAILED':
       return describeValidation(error, context);
     case 'PAYLOAD_TOO_LARGE': {
-      if (context.action !== 'upload') return { field: null, text: 'What you entered is too long. Shorten it and try again.' };
+      if (context.action !== 'upload')
+        return { field: null, text: 'What you entered is too long. Shorten it and try again.' };
       const max = error.maxBytes ?? bytesFromDetail(error.detail);
       const limit = max ? ` The largest file accepted is ${formatBytes(max)}.` : '';
-      const size = context.file ? `This file is ${formatBytes(context.file.size)}, which is too large.` : 'This file is too large.';
+      const size = context.file
+        ? `This file is ${formatBytes(context.file.size)}, which is too large.`
+        : 'This file is too large.';
       return { field: 'file', text: `${size}${limit} Choose a smaller file.` };
     }
     case 'UNSUPPORTED_MEDIA_TYPE':
@@ -330,7 +345,10 @@ function describeError(error, context) {
       };
     default:
       if (error.status >= 500) {
-        return { field: null, text: 'Something went wrong on the server. Please try again; if it keeps happening, contact support.' };
+        return {
+          field: null,
+          text: 'Something went wrong on the server. Please try again; if it keeps happening, contact support.',
+        };
       }
       return { field: null, text: 'The request could not be completed. Please check what you entered and try again.' };
   }
@@ -368,7 +386,10 @@ function describeUnavailable(context, ledger, wait) {
       };
     case 'consents':
     case 'log':
-      return { field: null, text: `A ledger could not be reached, so this list could not be loaded. Try again in ${wait}.` };
+      return {
+        field: null,
+        text: `A ledger could not be reached, so this list could not be loaded. Try again in ${wait}.`,
+      };
     case 'enrol':
     case 'create-provider':
       return { field: null, text: `A ledger could not be reached, so nothing was created. Try again in ${wait}.` };
@@ -397,13 +418,20 @@ function describeValidation(error, context) {
           : PROVIDER_ID_RULE,
     };
   }
-  if (field === 'name') return { field: 'name', text: `Enter the provider’s name, up to ${MAX_PROVIDER_NAME_CHARS} characters.` };
+  if (field === 'name')
+    return { field: 'name', text: `Enter the provider’s name, up to ${MAX_PROVIDER_NAME_CHARS} characters.` };
   if (field === 'expiresat' || /expires/.test(named)) {
     return { field: 'expires', text: 'Choose a date and time in the future, or leave it empty.' };
   }
   if (/patient/.test(named)) return { field: 'patient', text: PATIENT_ID_RULE };
   if (/chain|ledger/.test(named)) {
-    return { field: 'chain', text: context.action === 'upload' ? 'Choose SUPchain, MEDchain or both ledgers.' : 'Choose SUPchain, MEDchain or either ledger.' };
+    return {
+      field: 'chain',
+      text:
+        context.action === 'upload'
+          ? 'Choose SUPchain, MEDchain or both ledgers.'
+          : 'Choose SUPchain, MEDchain or either ledger.',
+    };
   }
   if (/idempotency/.test(named)) {
     return { field: null, text: 'This upload could not be sent as it was. Choose the file again and retry.' };
@@ -453,7 +481,10 @@ function typeLabel(contentType) {
 }
 
 function baseType(contentType) {
-  return String(contentType ?? '').split(';')[0].trim().toLowerCase();
+  return String(contentType ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
 }
 
 function formatBytes(bytes) {
@@ -520,14 +551,22 @@ function fillMeta(dl, rows) {
   dl.replaceChildren();
   for (const [label, value, className] of rows) {
     if (value === undefined || value === null || value === '') continue;
-    dl.append(el('div', { class: `meta__row ${className ?? ''}`.trim() }, el('dt', { text: label }), el('dd', {}, value)));
+    dl.append(
+      el('div', { class: `meta__row ${className ?? ''}`.trim() }, el('dt', { text: label }), el('dd', {}, value)),
+    );
   }
 }
 
 /** "3.1 MB" with the exact byte count beside it, since clinicians compare files by size. */
 function sizeNode(bytes) {
   if (bytes < 1024) return formatBytes(bytes);
-  return el('span', {}, formatBytes(bytes), ' ', el('span', { class: 'exact', text: `(${bytes.toLocaleString()} bytes)` }));
+  return el(
+    'span',
+    {},
+    formatBytes(bytes),
+    ' ',
+    el('span', { class: 'exact', text: `(${bytes.toLocaleString()} bytes)` }),
+  );
 }
 
 function metadataRows(meta) {
@@ -666,7 +705,10 @@ function configureOwnRecord(patientId) {
     : 'Shows the latest record for a patient, and every earlier version.';
 }
 
-const signInErrors = fieldErrors({ token: { control: '#sign-in-token', error: 'sign-in-token-error' } }, 'sign-in-token-error');
+const signInErrors = fieldErrors(
+  { token: { control: '#sign-in-token', error: 'sign-in-token-error' } },
+  'sign-in-token-error',
+);
 
 async function detectAuth() {
   let signedOut = false;
@@ -808,7 +850,9 @@ function tokenReveal(prefix) {
         } catch {
           copied = false;
         }
-        status.textContent = copied ? 'Token copied. Paste it only into a safe message.' : 'The token is selected: press Ctrl+C (⌘+C on a Mac) to copy it.';
+        status.textContent = copied
+          ? 'Token copied. Paste it only into a safe message.'
+          : 'The token is selected: press Ctrl+C (⌘+C on a Mac) to copy it.';
       }
     },
   };
@@ -839,7 +883,8 @@ async function onProviderSubmit(event) {
   const idProblem = validateProviderId(providerId);
   if (idProblem) problems.push(['provider', idProblem]);
   if (!name) problems.push(['name', 'Enter the provider’s name.']);
-  else if (name.length > MAX_PROVIDER_NAME_CHARS) problems.push(['name', `Shorten the name to ${MAX_PROVIDER_NAME_CHARS} characters or fewer.`]);
+  else if (name.length > MAX_PROVIDER_NAME_CHARS)
+    problems.push(['name', `Shorten the name to ${MAX_PROVIDER_NAME_CHARS} characters or fewer.`]);
   if (problems.length > 0) {
     problems.forEach(([field, text], index) => providerErrors.show(field, text, { focus: index === 0 }));
     $('provider-status').textContent = 'Not created: please correct the highlighted field.';
@@ -871,7 +916,10 @@ async function onProviderSubmit(event) {
 // ---------------------------------------------------------------------------------------------
 
 const enrolReveal = tokenReveal('enrol');
-const enrolErrors = fieldErrors({ patient: { control: '#enrol-patient', error: 'enrol-patient-error' } }, 'enrol-error');
+const enrolErrors = fieldErrors(
+  { patient: { control: '#enrol-patient', error: 'enrol-patient-error' } },
+  'enrol-error',
+);
 const enrol = { busy: false, patientId: null };
 
 async function onEnrolSubmit(event) {
@@ -1098,14 +1146,22 @@ function renderReplicas(meta, states, accepted) {
   const versionOf = (chain) => upload.replicas?.[chain]?.version;
   const ledgerRows = Object.entries(states).map(([chain, state]) => {
     const version = state === 'committed' && versionOf(chain) !== undefined ? `, version ${versionOf(chain)}` : '';
-    return [`${ledgerLabel(chain)} copy`, el('span', { class: `replica replica--${state}` }, `${REPLICA_LABELS[state] ?? state}${version}`)];
+    return [
+      `${ledgerLabel(chain)} copy`,
+      el('span', { class: `replica replica--${state}` }, `${REPLICA_LABELS[state] ?? state}${version}`),
+    ];
   });
-  const rows = [...ledgerRows, ...metadataRows({ ...meta, chain: null, version: undefined, transactions: [], blockNumber: null })];
+  const rows = [
+    ...ledgerRows,
+    ...metadataRows({ ...meta, chain: null, version: undefined, transactions: [], blockNumber: null }),
+  ];
   fillMeta($('upload-result-meta'), rows);
 
   const result = $('upload-result');
   result.classList.toggle('result--partial', partial);
-  $('upload-result-title').textContent = partial ? `Stored on ${stored.map(ledgerLabel).join(' and ') || 'one ledger'} only, for now` : 'Record stored on both ledgers';
+  $('upload-result-title').textContent = partial
+    ? `Stored on ${stored.map(ledgerLabel).join(' and ') || 'one ledger'} only, for now`
+    : 'Record stored on both ledgers';
   const note = $('upload-result-note');
   if (partial) {
     const missing = waiting.map(ledgerLabel).join(' and ') || 'One ledger';
@@ -1115,7 +1171,9 @@ function renderReplicas(meta, states, accepted) {
     note.hidden = true;
   }
   $('upload-recheck').hidden = !partial || !apiPathOf(meta.statusUrl);
-  const versions = stored.map((chain) => `${ledgerLabel(chain)}${versionOf(chain) !== undefined ? ` (version ${versionOf(chain)})` : ''}`);
+  const versions = stored.map(
+    (chain) => `${ledgerLabel(chain)}${versionOf(chain) !== undefined ? ` (version ${versionOf(chain)})` : ''}`,
+  );
   $('upload-status').textContent = partial
     ? `Stored ${name} on ${versions.join(' and ')}; the ${waiting.map(ledgerLabel).join(' and ')} copy is still to be written.`
     : `Stored ${name} on ${versions.join(' and ')}.`;
@@ -1189,7 +1247,11 @@ async function onRetrieveSubmit(event) {
  * Reads the latest record, then the history. Sequential on purpose: a read that is refused
  * does not go on to list (and log) the history. Without arguments it reads what the form says.
  */
-async function retrieveLatest({ patientId = $('retrieve-patient').value.trim(), chain = checkedValue('retrieve-chain'), breakGlassReason = null } = {}) {
+async function retrieveLatest({
+  patientId = $('retrieve-patient').value.trim(),
+  chain = checkedValue('retrieve-chain'),
+  breakGlassReason = null,
+} = {}) {
   retrieveErrors.clear();
   const patientProblem = validatePatientId(patientId);
   if (patientProblem) {
@@ -1201,7 +1263,16 @@ async function retrieveLatest({ patientId = $('retrieve-patient').value.trim(), 
   retrieve.controller?.abort();
   const controller = new AbortController();
   const generation = ++retrieve.generation;
-  Object.assign(retrieve, { patientId, chain, items: [], nextCursor: null, shownRecordId: null, controller, breakGlassReason, refused: null });
+  Object.assign(retrieve, {
+    patientId,
+    chain,
+    items: [],
+    nextCursor: null,
+    shownRecordId: null,
+    controller,
+    breakGlassReason,
+    refused: null,
+  });
   const stale = () => generation !== retrieve.generation;
 
   $('retrieve-empty').hidden = true;
@@ -1215,7 +1286,12 @@ async function retrieveLatest({ patientId = $('retrieve-patient').value.trim(), 
 
   let latest;
   try {
-    latest = await api(patientPath(patientId, '/latest'), { query: { chain }, as: 'blob', headers: readHeaders(), signal: controller.signal });
+    latest = await api(patientPath(patientId, '/latest'), {
+      query: { chain },
+      as: 'blob',
+      headers: readHeaders(),
+      signal: controller.signal,
+    });
   } catch (error) {
     if (stale()) return;
     $('retrieve-form').setAttribute('aria-busy', 'false');
@@ -1224,7 +1300,13 @@ async function retrieveLatest({ patientId = $('retrieve-patient').value.trim(), 
   }
   let history;
   try {
-    history = { value: await api(patientPath(patientId), { query: { chain, limit: HISTORY_PAGE_SIZE }, headers: readHeaders(), signal: controller.signal }) };
+    history = {
+      value: await api(patientPath(patientId), {
+        query: { chain, limit: HISTORY_PAGE_SIZE },
+        headers: readHeaders(),
+        signal: controller.signal,
+      }),
+    };
   } catch (error) {
     history = { reason: error };
   }
@@ -1298,7 +1380,8 @@ function showRetrieveError(error, { patientId, chain }) {
     $('emergency-offer').hidden = false;
     // Announced, but not shown a second time: the sentence is already by the Patient ID field.
     $('retrieve-status').classList.add('visually-hidden');
-    $('retrieve-status').textContent = `Not retrieved: ${patientId} has not given consent. Emergency access is offered below the form.`;
+    $('retrieve-status').textContent =
+      `Not retrieved: ${patientId} has not given consent. Emergency access is offered below the form.`;
     return;
   }
   $('retrieve-status').textContent = 'Not retrieved.';
@@ -1345,7 +1428,14 @@ function showRecord(meta, blob, { latest }) {
   if (INLINE_IMAGE_TYPES.has(type)) {
     const alt = `${typeLabel(type)} ${name}${meta.version !== undefined ? `, version ${meta.version}` : ''}`;
     const img = el('img', { class: 'viewer__image', src: url, alt });
-    img.addEventListener('error', () => viewer.replaceChildren(fallback('This image could not be displayed. Download it to open it in another program.')), { once: true });
+    img.addEventListener(
+      'error',
+      () =>
+        viewer.replaceChildren(
+          fallback('This image could not be displayed. Download it to open it in another program.'),
+        ),
+      { once: true },
+    );
     viewer.append(img);
   } else if (type === PDF_TYPE) {
     viewer.append(el('iframe', { class: 'viewer__pdf', src: url, title: `PDF document ${name}` }));
@@ -1385,20 +1475,46 @@ function historyRow(item, isLatest) {
     el(
       'td',
       { 'data-label': 'Version' },
-      el('span', {}, el('span', { class: 'history__version', text: version }), isLatest ? ' ' : null, isLatest ? el('span', { class: 'badge', text: 'Latest' }) : null),
+      el(
+        'span',
+        {},
+        el('span', { class: 'history__version', text: version }),
+        isLatest ? ' ' : null,
+        isLatest ? el('span', { class: 'badge', text: 'Latest' }) : null,
+      ),
     ),
     el('td', { 'data-label': 'Stored' }, item.createdAt ? timeElement(item.createdAt) : el('span')),
     el(
       'td',
       { 'data-label': 'File', class: 'history__file' },
-      el('span', {}, el('span', { class: 'history__name', text: item.fileName ?? '' }), el('span', { class: 'history__type', text: typeLabel(item.contentType) })),
+      el(
+        'span',
+        {},
+        el('span', { class: 'history__name', text: item.fileName ?? '' }),
+        el('span', { class: 'history__type', text: typeLabel(item.contentType) }),
+      ),
     ),
     el('td', { 'data-label': 'Size' }, el('span', { text: Number.isFinite(item.size) ? formatBytes(item.size) : '' })),
     el(
       'td',
       { class: 'history__actions' },
-      el('button', { type: 'button', class: 'button button--small', 'data-action': 'open', onclick: () => openVersion(item) }, 'Open', hidden(` version ${version}`)),
-      el('button', { type: 'button', class: 'button button--small', 'data-action': 'download', onclick: () => downloadVersion(item) }, 'Download', hidden(` version ${version}`)),
+      el(
+        'button',
+        { type: 'button', class: 'button button--small', 'data-action': 'open', onclick: () => openVersion(item) },
+        'Open',
+        hidden(` version ${version}`),
+      ),
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'button button--small',
+          'data-action': 'download',
+          onclick: () => downloadVersion(item),
+        },
+        'Download',
+        hidden(` version ${version}`),
+      ),
     ),
   );
 }
@@ -1437,7 +1553,11 @@ async function openVersion(item) {
     $('viewer-title').scrollIntoView({ block: 'start', behavior: 'smooth' });
   } catch (error) {
     if (generation !== retrieve.generation) return;
-    const { text } = describeError(asApiError(error), { action: 'open', chain: retrieve.chain, patientId: retrieve.patientId });
+    const { text } = describeError(asApiError(error), {
+      action: 'open',
+      chain: retrieve.chain,
+      patientId: retrieve.patientId,
+    });
     retrieveErrors.show(null, text);
     $('retrieve-status').textContent = `Version ${item.version} could not be opened.`;
   }
@@ -1456,7 +1576,11 @@ async function downloadVersion(item) {
     setTimeout(() => URL.revokeObjectURL(url), DOWNLOAD_URL_LIFETIME_MS);
     $('retrieve-status').textContent = `Downloaded version ${item.version} (${item.fileName ?? 'record'}).`;
   } catch (error) {
-    const { text } = describeError(asApiError(error), { action: 'open', chain: retrieve.chain, patientId: retrieve.patientId });
+    const { text } = describeError(asApiError(error), {
+      action: 'open',
+      chain: retrieve.chain,
+      patientId: retrieve.patientId,
+    });
     retrieveErrors.show(null, text);
     $('retrieve-status').textContent = `Version ${item.version} could not be downloaded.`;
   }
@@ -1485,7 +1609,11 @@ async function loadMoreHistory() {
     $('history-body').querySelectorAll('tr')[firstNew]?.querySelector('button')?.focus();
   } catch (error) {
     if (generation !== retrieve.generation) return;
-    const { text } = describeError(asApiError(error), { action: 'retrieve', chain: retrieve.chain, patientId: retrieve.patientId });
+    const { text } = describeError(asApiError(error), {
+      action: 'retrieve',
+      chain: retrieve.chain,
+      patientId: retrieve.patientId,
+    });
     retrieveErrors.show(null, text);
     $('retrieve-status').textContent = 'Earlier versions could not be loaded.';
   } finally {
@@ -1498,7 +1626,10 @@ async function loadMoreHistory() {
 // Emergency (break-glass) dialog
 // ---------------------------------------------------------------------------------------------
 
-const emergencyErrors = fieldErrors({ reason: { control: '#emergency-reason', error: 'emergency-reason-error' } }, 'emergency-reason-error');
+const emergencyErrors = fieldErrors(
+  { reason: { control: '#emergency-reason', error: 'emergency-reason-error' } },
+  'emergency-reason-error',
+);
 
 /** Typographic characters a keyboard inserts, mapped to ones an HTTP header can carry. */
 const HEADER_SAFE_REPLACEMENTS = [
@@ -1523,7 +1654,10 @@ function normaliseReason(raw) {
   }
   const unsupported = [...new Set(Array.from(reason).filter((c) => c.codePointAt(0) > MAX_HEADER_CODE_POINT))];
   if (unsupported.length > 0) {
-    const shown = unsupported.slice(0, 3).map((c) => `“${c}”`).join(', ');
+    const shown = unsupported
+      .slice(0, 3)
+      .map((c) => `“${c}”`)
+      .join(', ');
     return { problem: `The reason cannot include ${shown}. Use Latin letters, digits and ordinary punctuation.` };
   }
   return { reason };
@@ -1531,7 +1665,11 @@ function normaliseReason(raw) {
 
 function updateReasonCount() {
   const length = $('emergency-reason').value.length;
-  if (length > 0 && $('emergency-reason').getAttribute('aria-invalid') === 'true' && !normaliseReason($('emergency-reason').value).problem) {
+  if (
+    length > 0 &&
+    $('emergency-reason').getAttribute('aria-invalid') === 'true' &&
+    !normaliseReason($('emergency-reason').value).problem
+  ) {
     emergencyErrors.clear();
   }
   $('emergency-reason-count').textContent = `${length} of ${MAX_REASON_CHARS} characters`;
@@ -1642,7 +1780,12 @@ function consentItem(consent) {
       { class: 'consent__actions' },
       el(
         'button',
-        { type: 'button', class: 'button button--small button--danger-outline', 'data-action': 'revoke', onclick: (event) => askRevoke(providerId, event.currentTarget) },
+        {
+          type: 'button',
+          class: 'button button--small button--danger-outline',
+          'data-action': 'revoke',
+          onclick: (event) => askRevoke(providerId, event.currentTarget),
+        },
         active ? 'Revoke' : 'Remove',
         hidden(active ? ` consent for ${providerId}` : ` expired consent for ${providerId}`),
       ),
@@ -1684,7 +1827,8 @@ async function onGrantSubmit(event) {
   try {
     const body = expiry.expiresAt ? { providerId, expiresAt: expiry.expiresAt } : { providerId };
     const { data } = await api(accessPath(patientId, 'consents'), { method: 'POST', json: body });
-    const granted = data && typeof data === 'object' ? data : { providerId, expiresAt: expiry.expiresAt ?? null, active: true };
+    const granted =
+      data && typeof data === 'object' ? data : { providerId, expiresAt: expiry.expiresAt ?? null, active: true };
     consents.items = [granted, ...consents.items.filter((c) => c.providerId !== granted.providerId)];
     renderConsents();
     $('grant-provider').value = '';
@@ -1731,7 +1875,8 @@ async function onRevokeConfirm(event) {
     await api(accessPath(patientId, `consents/${encodeURIComponent(providerId)}`), { method: 'DELETE', as: 'none' });
     consents.items = consents.items.filter((c) => c.providerId !== providerId);
     renderConsents();
-    $('consents-status').textContent = `Consent for ${providerId} revoked. ${providerId} can no longer read your records.`;
+    $('consents-status').textContent =
+      `Consent for ${providerId} revoked. ${providerId} can no longer read your records.`;
     $('consents-title').focus();
   } catch (error) {
     $('consents-status').textContent = '';
@@ -1786,8 +1931,13 @@ async function resolveRecordNames(patientId, entries) {
   await Promise.all(
     wanted.slice(0, MAX_LOG_NAME_LOOKUPS).map(async ({ key, entry }) => {
       try {
-        const { data } = await api(patientPath(patientId, `/${encodeURIComponent(entry.recordId)}/metadata`), { query: { chain: entry.chain } });
-        recordNames.set(key, `${data.fileName ?? 'a record'}${data.version !== undefined ? ` (version ${data.version})` : ''}`);
+        const { data } = await api(patientPath(patientId, `/${encodeURIComponent(entry.recordId)}/metadata`), {
+          query: { chain: entry.chain },
+        });
+        recordNames.set(
+          key,
+          `${data.fileName ?? 'a record'}${data.version !== undefined ? ` (version ${data.version})` : ''}`,
+        );
       } catch {
         recordNames.set(key, null);
       }
@@ -1803,7 +1953,12 @@ function renderAccessLog(entries) {
   const summary = $('log-summary');
   summary.hidden = emergencies === 0;
   summary.replaceChildren(
-    el('span', { class: 'flag flag--emergency' }, el('span', { 'aria-hidden': 'true', text: '⚠ ' }), 'Emergency access'),
+    el(
+      'span',
+      { class: 'flag flag--emergency' },
+      el('span', { 'aria-hidden': 'true', text: '⚠ ' }),
+      'Emergency access',
+    ),
     ` ${emergencies} ${emergencies === 1 ? 'read was' : 'reads were'} made in an emergency, without your consent. Each shows the reason given.`,
   );
 }
@@ -1812,17 +1967,51 @@ function logEntry(entry) {
   const emergency = isEmergency(entry);
   const name = entry.recordId ? recordNames.get(`${entry.chain}:${entry.recordId}`) : null;
   const what = entry.recordId
-    ? el('span', {}, 'opened ', name ? el('span', { class: 'log-entry__record', text: name }) : el('span', { class: 'mono', title: entry.recordId, text: `a record (${shortId(entry.recordId)})` }))
+    ? el(
+        'span',
+        {},
+        'opened ',
+        name
+          ? el('span', { class: 'log-entry__record', text: name })
+          : el('span', { class: 'mono', title: entry.recordId, text: `a record (${shortId(entry.recordId)})` }),
+      )
     : 'listed your records';
   const role = entry.accessorRole && entry.accessorRole !== 'unknown' ? ` (${entry.accessorRole})` : '';
   return el(
     'li',
-    { class: `log-entry${emergency ? ' log-entry--emergency' : ''}`, 'data-kind': entry.kind ?? '', 'data-emergency': String(emergency) },
+    {
+      class: `log-entry${emergency ? ' log-entry--emergency' : ''}`,
+      'data-kind': entry.kind ?? '',
+      'data-emergency': String(emergency),
+    },
     emergency
-      ? el('p', { class: 'log-entry__flag' }, el('span', { class: 'flag flag--emergency' }, el('span', { 'aria-hidden': 'true', text: '⚠ ' }), 'Emergency access'))
+      ? el(
+          'p',
+          { class: 'log-entry__flag' },
+          el(
+            'span',
+            { class: 'flag flag--emergency' },
+            el('span', { 'aria-hidden': 'true', text: '⚠ ' }),
+            'Emergency access',
+          ),
+        )
       : null,
-    el('p', { class: 'log-entry__what' }, el('strong', { text: entry.accessorId ?? 'Someone' }), `${role} `, what, ` on ${ledgerLabel(entry.chain)}`),
-    entry.reason ? el('p', { class: 'log-entry__reason' }, el('span', { class: 'log-entry__label', text: 'Reason given: ' }), el('span', { class: 'log-entry__quote', text: `“${entry.reason}”` })) : null,
+    el(
+      'p',
+      { class: 'log-entry__what' },
+      el('strong', { text: entry.accessorId ?? 'Someone' }),
+      `${role} `,
+      what,
+      ` on ${ledgerLabel(entry.chain)}`,
+    ),
+    entry.reason
+      ? el(
+          'p',
+          { class: 'log-entry__reason' },
+          el('span', { class: 'log-entry__label', text: 'Reason given: ' }),
+          el('span', { class: 'log-entry__quote', text: `“${entry.reason}”` }),
+        )
+      : null,
     el(
       'p',
       { class: 'log-entry__meta' },
@@ -1875,7 +2064,9 @@ function start() {
   $('log-refresh').addEventListener('click', () => loadAccessLog({ announce: true }));
 
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone) $('grant-expires-hint').textContent = `Leave empty to allow reading until you revoke consent. Date and time in your time zone (${zone}).`;
+  if (zone)
+    $('grant-expires-hint').textContent =
+      `Leave empty to allow reading until you revoke consent. Date and time in your time zone (${zone}).`;
 
   for (const id of ['upload-patient', 'retrieve-patient', 'enrol-patient']) clearWhenValid(id, validatePatientId);
   for (const id of ['provider-id', 'grant-provider']) clearWhenValid(id, validateProviderId);
