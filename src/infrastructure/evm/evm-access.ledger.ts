@@ -1,4 +1,4 @@
-import { getBytes, id, isError, JsonRpcProvider, ZeroHash } from 'ethers';
+import { getBytes, id, JsonRpcProvider, ZeroHash } from 'ethers';
 import { PatientAccessRegistry, PatientAccessRegistry__factory } from '../../../typechain-types';
 import { AccessKind, LedgerAccessEntry } from '../../domain/access-log';
 import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
@@ -7,7 +7,7 @@ import { ChainUnavailableError, ValidationFailedError } from '../../domain/error
 import { AccessLedger, AccessLogQuery, PositionedAccessEntry } from '../../domain/ports/access-ledger.port';
 import { RecordId } from '../../domain/record-id';
 import { EvmLedgerSettings, EvmLogger, LedgerMisconfiguredError } from './evm-ledger-settings';
-import { isRevert, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
+import { isRevert, readWithRetry, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
 import { MinedReceipt, SendDeadlineExceededError, TransactionSender } from './transaction-sender';
 
 /** On-chain encoding of an access's kind (PatientAccessRegistry.MAX_ACCESS_KIND = 2). */
@@ -190,15 +190,8 @@ export class EvmAccessLedger extends AccessLedger {
     this.logger.log(`${this.label}: access registry ${address}.`);
   }
 
-  private async rpc<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await withDeadline(call(), this.settings.timeoutMs, () =>
-        unavailable(this.chain, 'the RPC did not answer in time'),
-      );
-    } catch (error) {
-      if (isRevert(error) || isError(error, 'CALL_EXCEPTION')) throw error;
-      throw toChainUnavailable(this.chain, error);
-    }
+  private rpc<T>(call: () => Promise<T>): Promise<T> {
+    return readWithRetry(this.chain, this.settings.timeoutMs, call);
   }
 }
 

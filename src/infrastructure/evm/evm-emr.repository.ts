@@ -29,7 +29,7 @@ import {
   LedgerMisconfiguredError,
   SILENT_LOGGER,
 } from './evm-ledger-settings';
-import { isRevert, revertData, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
+import { isRevert, readWithRetry, revertData, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
 import { EvmAccessLedger } from './evm-access.ledger';
 import { LedgerJsonRpcProvider } from './ledger-json-rpc.provider';
 import { encodeCommitRecord, encodeStoreChunks } from './registry-calldata';
@@ -547,18 +547,11 @@ export class EvmEmrRepository extends EmrRepository {
   }
 
   /**
-   * One RPC round trip under the deadline. Contract reverts pass through (callers decode them);
-   * anything else (refused connection, timeout, HTTP error) becomes ChainUnavailableError.
+   * One read under the deadline, transient failures retried with backoff (readWithRetry). Contract
+   * reverts pass through (callers decode them); anything else becomes ChainUnavailableError.
    */
-  private async rpc<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await withDeadline(call(), this.settings.timeoutMs, () =>
-        unavailable(this.chain, 'the RPC did not answer in time'),
-      );
-    } catch (error) {
-      if (isRevert(error)) throw error;
-      throw toChainUnavailable(this.chain, error);
-    }
+  private rpc<T>(call: () => Promise<T>): Promise<T> {
+    return readWithRetry(this.chain, this.settings.timeoutMs, call);
   }
 
   private toLedgerRecord(view: EmrRegistry.RecordViewStructOutput, transactions: string[] = []): LedgerRecord {

@@ -20,6 +20,42 @@ export async function withDeadline<T>(work: Promise<T>, timeoutMs: number, onTim
   }
 }
 
+/** Attempts of one read before its failure is reported (all within the one deadline). */
+export const READ_ATTEMPTS = 3;
+/** Wait before the second attempt; tripled before each next one, with jitter (half to all of it). */
+export const READ_FIRST_BACKOFF_MS = 100;
+
+/**
+ * A read-only RPC (eth_call, eth_getCode, eth_chainId, …) under one deadline of `timeoutMs`:
+ * a transport failure (refused or reset connection, HTTP 5xx or 429) is retried with backoff up
+ * to READ_ATTEMPTS times while time remains, so a node's hiccup does not become a 503. A revert
+ * passes through untouched (callers decode it); a call that used up the deadline is not retried.
+ * Only for reads: a write retried blindly could be applied twice.
+ */
+export async function readWithRetry<T>(
+  chain: ChainName,
+  timeoutMs: number,
+  call: () => Promise<T>,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<T> {
+  const deadlineAt = Date.now() + timeoutMs;
+  let backoffMs = READ_FIRST_BACKOFF_MS;
+  for (let attempt = 1; ; attempt++) {
+    const timedOut = unavailable(chain, 'the RPC did not answer in time');
+    try {
+      return await withDeadline(call(), Math.max(deadlineAt - Date.now(), 0), () => timedOut);
+    } catch (error) {
+      if (isRevert(error)) throw error;
+      const waitMs = backoffMs / 2 + Math.random() * (backoffMs / 2);
+      if (error === timedOut || attempt >= READ_ATTEMPTS || Date.now() + waitMs >= deadlineAt) {
+        throw toChainUnavailable(chain, error);
+      }
+      await sleep(waitMs);
+      backoffMs *= 3;
+    }
+  }
+}
+
 export function unavailable(
   chain: ChainName,
   what: string,
