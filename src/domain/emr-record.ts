@@ -43,6 +43,28 @@ export interface LedgerRecord extends Omit<NewLedgerRecord, 'content'> {
   readonly blockNumber: number | null;
 }
 
+/**
+ * The fields a ledger stores as written, copied (never shared with the caller's buffers), with
+ * `content` left out: what every adapter's `append` puts into the LedgerRecord it returns.
+ */
+export function storedFieldsOf(
+  record: NewLedgerRecord,
+): Omit<
+  LedgerRecord,
+  'chain' | 'version' | 'contentLocation' | 'createdAt' | 'writer' | 'transactions' | 'blockNumber'
+> {
+  return {
+    recordId: RecordId.fromBytes(record.recordId.bytes),
+    patientKey: Uint8Array.from(record.patientKey),
+    contentSha256: Uint8Array.from(record.contentSha256),
+    sealedHeader: Uint8Array.from(record.sealedHeader),
+    keyEnvelope: Uint8Array.from(record.keyEnvelope),
+    signature: Uint8Array.from(record.signature),
+    signerKeyId: Uint8Array.from(record.signerKeyId),
+    contentLength: record.content.length,
+  };
+}
+
 /** Sealed inside the record: what only a key holder may learn. */
 export interface RecordHeader {
   readonly fileName: string;

@@ -10,7 +10,13 @@ import {
   Wallet,
 } from 'ethers';
 import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
-import { LedgerRecord, NewLedgerRecord, PATIENT_KEY_BYTES, SHA256_BYTES } from '../../domain/emr-record';
+import {
+  LedgerRecord,
+  NewLedgerRecord,
+  PATIENT_KEY_BYTES,
+  SHA256_BYTES,
+  storedFieldsOf,
+} from '../../domain/emr-record';
 import {
   ChainUnavailableError,
   DuplicateRecordError,
@@ -281,17 +287,10 @@ export class EvmEmrRepository extends EmrRepository {
     const version = Number(BigInt(dataSlice(announced.data, 0, WORD_BYTES)));
     const createdAtSeconds = receipt.blockTimestamp ?? (await this.blockTimestamp(receipt.blockHash));
     return {
-      chain: this.chain,
-      recordId: record.recordId,
       // Copies, like a read's (a caller's Buffer would otherwise be shared).
-      patientKey: Uint8Array.from(record.patientKey),
-      contentSha256: Uint8Array.from(record.contentSha256),
-      sealedHeader: Uint8Array.from(record.sealedHeader),
-      keyEnvelope: Uint8Array.from(record.keyEnvelope),
-      signature: Uint8Array.from(record.signature),
-      signerKeyId: Uint8Array.from(record.signerKeyId),
+      ...storedFieldsOf(record),
+      chain: this.chain,
       version,
-      contentLength: record.content.length,
       contentLocation: chunks,
       createdAt: new Date(createdAtSeconds * 1_000),
       writer: topicAddress(announced.topics[3]),

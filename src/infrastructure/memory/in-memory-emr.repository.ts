@@ -1,6 +1,6 @@
 import { bytesToHex } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
-import { LedgerRecord, NewLedgerRecord, PATIENT_KEY_BYTES } from '../../domain/emr-record';
+import { LedgerRecord, NewLedgerRecord, PATIENT_KEY_BYTES, storedFieldsOf } from '../../domain/emr-record';
 import { ChainUnavailableError, DuplicateRecordError, ValidationFailedError } from '../../domain/errors';
 import { EmrRepository, LedgerHealth, ListQuery } from '../../domain/ports/emr-repository.port';
 import { Clock } from '../../domain/ports/clock.port';
@@ -43,16 +43,9 @@ export class InMemoryEmrRepository extends EmrRepository {
     const history = this.histories.get(patient) ?? [];
     this.height += 1;
     const stored: LedgerRecord = {
+      ...storedFieldsOf(record),
       chain: this.chain,
-      recordId: RecordId.fromBytes(record.recordId.bytes),
-      patientKey: Uint8Array.from(record.patientKey),
-      contentSha256: Uint8Array.from(record.contentSha256),
-      sealedHeader: Uint8Array.from(record.sealedHeader),
-      keyEnvelope: Uint8Array.from(record.keyEnvelope),
-      signature: Uint8Array.from(record.signature),
-      signerKeyId: Uint8Array.from(record.signerKeyId),
       version: history.length + 1,
-      contentLength: record.content.length,
       contentLocation: [],
       createdAt: this.clock.now(),
       writer: 'memory',
