@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { ChainName } from '../domain/chain-name';
-import { Ledgers } from '../domain/ledgers';
-import { Clock } from '../domain/ports/clock.port';
+import { ChainName } from '../../src/domain/chain-name';
+import { Ledgers } from '../../src/domain/ledgers';
+import { Clock } from '../../src/domain/ports/clock.port';
 import {
   PendingReplica,
   PendingReplicaRef,
   ReplicatedRecordRef,
   ReplicationJournal,
-} from '../domain/ports/replication-journal.port';
-import { recordSigningPayload } from '../domain/record-codec';
-import { RecordId } from '../domain/record-id';
-import { EcdsaP256RecordSigner } from '../infrastructure/crypto/ecdsa-p256.signer';
-import { NodeHasher } from '../infrastructure/crypto/node-crypto.hasher';
-import { InMemoryEmrRepository } from '../infrastructure/memory/in-memory-emr.repository';
-import { RepairReplicasUseCase } from './repair-replicas.use-case';
-import { ReplicationWorker } from './replication-worker';
+} from '../../src/domain/ports/replication-journal.port';
+import { recordSigningPayload } from '../../src/domain/record-codec';
+import { RecordId } from '../../src/domain/record-id';
+import { EcdsaP256RecordSigner } from '../../src/infrastructure/crypto/ecdsa-p256.signer';
+import { NodeHasher } from '../../src/infrastructure/crypto/node-crypto.hasher';
+import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory-emr.repository';
+import { RepairReplicasUseCase } from '../../src/application/repair-replicas.use-case';
+import { ReplicationWorker } from '../../src/application/replication-worker';
 
 class MemoryJournal extends ReplicationJournal {
   readonly owed = new Map<string, PendingReplica>();

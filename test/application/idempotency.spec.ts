@@ -1,14 +1,14 @@
-import { IdempotencyConflictError } from '../domain/errors';
-import { Clock } from '../domain/ports/clock.port';
+import { IdempotencyConflictError } from '../../src/domain/errors';
+import { Clock } from '../../src/domain/ports/clock.port';
 import {
   IDEMPOTENCY_WINDOW_MS,
   IdempotencyEntry,
   IdempotencyStore,
   UploadReceipt,
-} from '../domain/ports/idempotency-store.port';
-import { RecordId } from '../domain/record-id';
-import { NodeHasher } from '../infrastructure/crypto/node-crypto.hasher';
-import { Idempotency, IdempotentUpload } from './idempotency';
+} from '../../src/domain/ports/idempotency-store.port';
+import { RecordId } from '../../src/domain/record-id';
+import { NodeHasher } from '../../src/infrastructure/crypto/node-crypto.hasher';
+import { Idempotency, IdempotentUpload } from '../../src/application/idempotency';
 
 class MemoryStore extends IdempotencyStore {
   readonly entries = new Map<string, IdempotencyEntry>();

@@ -2,19 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessNote, LedgerAccessEntry } from '../domain/access-log';
-import { fromUtf8 } from '../domain/bytes';
-import { ChainUnavailableError } from '../domain/errors';
-import { Ledgers } from '../domain/ledgers';
-import { AccessLogJournal, JournaledAccessEntry } from '../domain/ports/access-log-journal.port';
-import { KeyPair } from '../domain/ports/cipher.port';
-import { decodeSealedNote } from '../domain/record-codec';
-import { RecordId } from '../domain/record-id';
-import { HpkeP256Cipher } from '../infrastructure/crypto/hpke-p256.cipher';
-import { FileAccessLogJournal } from '../infrastructure/journal/file-access-log.journal';
-import { InMemoryAccessLedger } from '../infrastructure/memory/in-memory-access.ledger';
-import { InMemoryAccessLogJournal } from '../infrastructure/memory/in-memory-access-log.journal';
-import { ACCESS_NOTE_AAD, AccessEvent, AccessLogWriter } from './access-log-writer';
+import { AccessNote, LedgerAccessEntry } from '../../src/domain/access-log';
+import { fromUtf8 } from '../../src/domain/bytes';
+import { ChainUnavailableError } from '../../src/domain/errors';
+import { Ledgers } from '../../src/domain/ledgers';
+import { AccessLogJournal, JournaledAccessEntry } from '../../src/domain/ports/access-log-journal.port';
+import { KeyPair } from '../../src/domain/ports/cipher.port';
+import { decodeSealedNote } from '../../src/domain/record-codec';
+import { RecordId } from '../../src/domain/record-id';
+import { HpkeP256Cipher } from '../../src/infrastructure/crypto/hpke-p256.cipher';
+import { FileAccessLogJournal } from '../../src/infrastructure/journal/file-access-log.journal';
+import { InMemoryAccessLedger } from '../../src/infrastructure/memory/in-memory-access.ledger';
+import { InMemoryAccessLogJournal } from '../../src/infrastructure/memory/in-memory-access-log.journal';
+import { ACCESS_NOTE_AAD, AccessEvent, AccessLogWriter } from '../../src/application/access-log-writer';
 
 /** A ledger that can be taken down, or made to hang, like a dead RPC. */
 class FlakyAccessLedger extends InMemoryAccessLedger {
