@@ -43,16 +43,8 @@ export interface LedgerRecord extends Omit<NewLedgerRecord, 'content'> {
   readonly blockNumber: number | null;
 }
 
-/**
- * The fields a ledger stores as written, copied (never shared with the caller's buffers), with
- * `content` left out: what every adapter's `append` puts into the LedgerRecord it returns.
- */
-export function storedFieldsOf(
-  record: NewLedgerRecord,
-): Omit<
-  LedgerRecord,
-  'chain' | 'version' | 'contentLocation' | 'createdAt' | 'writer' | 'transactions' | 'blockNumber'
-> {
+/** The written fields every record carries (all but the content), copied: never shared with a caller's buffers. */
+export function copyWrittenFields(record: Omit<NewLedgerRecord, 'content'>): Omit<NewLedgerRecord, 'content'> {
   return {
     recordId: RecordId.fromBytes(record.recordId.bytes),
     patientKey: Uint8Array.from(record.patientKey),
@@ -61,8 +53,17 @@ export function storedFieldsOf(
     keyEnvelope: Uint8Array.from(record.keyEnvelope),
     signature: Uint8Array.from(record.signature),
     signerKeyId: Uint8Array.from(record.signerKeyId),
-    contentLength: record.content.length,
   };
+}
+
+/** What every adapter's `append` puts into the LedgerRecord it returns from the record written. */
+export function storedFieldsOf(
+  record: NewLedgerRecord,
+): Omit<
+  LedgerRecord,
+  'chain' | 'version' | 'contentLocation' | 'createdAt' | 'writer' | 'transactions' | 'blockNumber'
+> {
+  return { ...copyWrittenFields(record), contentLength: record.content.length };
 }
 
 /** Sealed inside the record: what only a key holder may learn. */

@@ -1,6 +1,12 @@
 import { bytesToHex } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
-import { LedgerRecord, NewLedgerRecord, PATIENT_KEY_BYTES, storedFieldsOf } from '../../domain/emr-record';
+import {
+  copyWrittenFields,
+  LedgerRecord,
+  NewLedgerRecord,
+  PATIENT_KEY_BYTES,
+  storedFieldsOf,
+} from '../../domain/emr-record';
 import { ChainUnavailableError, DuplicateRecordError, ValidationFailedError } from '../../domain/errors';
 import { EmrRepository, LedgerHealth, ListQuery } from '../../domain/ports/emr-repository.port';
 import { Clock } from '../../domain/ports/clock.port';
@@ -130,13 +136,7 @@ export class InMemoryEmrRepository extends EmrRepository {
 function copyRecord(record: LedgerRecord): LedgerRecord {
   return {
     ...record,
-    recordId: RecordId.fromBytes(record.recordId.bytes),
-    patientKey: Uint8Array.from(record.patientKey),
-    contentSha256: Uint8Array.from(record.contentSha256),
-    sealedHeader: Uint8Array.from(record.sealedHeader),
-    keyEnvelope: Uint8Array.from(record.keyEnvelope),
-    signature: Uint8Array.from(record.signature),
-    signerKeyId: Uint8Array.from(record.signerKeyId),
+    ...copyWrittenFields(record),
     contentLocation: [...record.contentLocation],
     transactions: [...record.transactions],
     createdAt: new Date(record.createdAt.getTime()),
