@@ -6,19 +6,21 @@
  * Reads (see hardhat.config.ts): <NETWORK>_RPC_URL, <NETWORK>_PRIVATE_KEY, optional <NETWORK>_CHAIN_ID.
  * Optional: EMR_REGISTRY_ADMIN (default: the deployer) gets DEFAULT_ADMIN_ROLE, EMR_REGISTRY_WRITER
  * (default: the deployer, i.e. the account of <NETWORK>_PRIVATE_KEY, which the service signs with)
- * gets WRITER_ROLE. Writes deployments/<network>.json (format: RegistryDeployment in
+ * gets WRITER_ROLE. Writes DEPLOYMENTS_DIR/<network>.json (default ./deployments, the directory the
+ * service reads with LEDGER_BACKEND=rpc; format: RegistryDeployment in
  * src/infrastructure/evm/registry-deployment.ts) and refuses to replace an existing one unless
  * EMR_REGISTRY_REDEPLOY=1: a new registry starts empty, the old one keeps its records.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ethers, network } from 'hardhat';
 import type { HttpNetworkConfig } from 'hardhat/types';
 import { UNSET_RPC_URL } from '../hardhat.config';
 import type { RegistryDeployment } from '../src/infrastructure/evm/registry-deployment';
+import { writeFileDurably } from '../src/infrastructure/journal/durable-file';
 
-const DEPLOYMENTS_DIR = join(__dirname, '..', 'deployments');
+/** Same variable and default as the service (src/config/environment.ts), relative to the working directory. */
+const DEPLOYMENTS_DIR = resolve(process.env.DEPLOYMENTS_DIR || './deployments');
 
 async function main(): Promise<void> {
   const name = network.name;
@@ -69,8 +71,7 @@ async function main(): Promise<void> {
     console.log('In-process hardhat network: nothing recorded (the chain ends with this command).');
     return;
   }
-  await mkdir(DEPLOYMENTS_DIR, { recursive: true });
-  await writeFile(path, `${JSON.stringify(deployment, null, 2)}\n`);
+  writeFileDurably(path, `${JSON.stringify(deployment, null, 2)}\n`);
   console.log(`Recorded in ${path}.`);
   const prefix = name === 'supchain' || name === 'medchain' ? name.toUpperCase() : '<SUPCHAIN|MEDCHAIN>';
   console.log(`Service settings: ${prefix}_REGISTRY_ADDRESS=${registryAddress}`);
