@@ -2,15 +2,22 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
+import { FakeClock } from '../support/fake-clock';
 import { makePng } from '../support/files';
 import { dumpMemoryLedgers } from '../support/ledger-dump';
 import { LogCapture } from '../support/log-capture';
+import { AccessLogWriter } from '../../src/application/access-log-writer';
 import { Ledgers } from '../../src/domain/ledgers';
+import { PatientId } from '../../src/domain/patient-id';
+import { AccessLogJournal } from '../../src/domain/ports/access-log-journal.port';
+import { Pseudonymizer } from '../../src/domain/ports/pseudonymizer.port';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
+const SECOND_MS = 1000;
 
 describe('Patient-centric access (in-memory ledgers)', () => {
   const logs = new LogCapture();
+  const clock = new FakeClock();
   let testApp: TestApp;
   let server: App;
   let admin: Record<string, string>;
@@ -32,7 +39,7 @@ describe('Patient-centric access (in-memory ledgers)', () => {
 
   beforeAll(async () => {
     logs.start();
-    testApp = await createTestApp({ LOG_LEVEL: 'verbose' }, logs);
+    testApp = await createTestApp({ LOG_LEVEL: 'verbose' }, logs, { clock });
     server = testApp.app.getHttpServer();
     admin = { Authorization: `Bearer ${testApp.adminToken}` };
   });
@@ -158,23 +165,24 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expect(consents.body).toEqual([]);
     });
 
-    it('an expired consent is refused', async () => {
-      const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toISOString();
+    it('#11.14 an expiring consent reads until the second before its expiry and is refused from it on', async () => {
+      const expiry = new Date(Math.floor(clock.now().getTime() / SECOND_MS) * SECOND_MS + 60 * SECOND_MS);
+      const expiresAt = expiry.toISOString();
       await request(server)
         .post('/api/v1/patients/P-4711/consents')
         .set(patient.auth)
         .send({ providerId: 'beta-hospital', expiresAt })
         .expect(201);
-      await request(server)
-        .get(`${records('P-4711')}/latest?chain=supchain`)
-        .set(beta.auth)
-        .expect(200);
+      const latest = () =>
+        request(server)
+          .get(`${records('P-4711')}/latest?chain=supchain`)
+          .set(beta.auth);
+      await latest().expect(200);
 
-      await new Promise((resolve) => setTimeout(resolve, new Date(expiresAt).getTime() - Date.now() + 50));
-      const response = await request(server)
-        .get(`${records('P-4711')}/latest?chain=supchain`)
-        .set(beta.auth);
-      expectProblem(response, 403, 'CONSENT_REQUIRED');
+      clock.set(new Date(expiry.getTime() - SECOND_MS));
+      await latest().expect(200);
+      clock.set(expiry);
+      expectProblem(await latest(), 403, 'CONSENT_REQUIRED');
       const consents = await request(server).get('/api/v1/patients/P-4711/consents').set(patient.auth).expect(200);
       expect(consents.body[0]).toMatchObject({ providerId: 'beta-hospital', active: false, expiresAt });
 
@@ -222,17 +230,29 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expect([...times].sort().reverse()).toEqual(times);
     });
 
-    it("the patient's own reads are not logged, and the log reaches the ledger", async () => {
+    it("#11.17 the patient's own reads are not logged, and the log reaches the ledger", async () => {
       const before = (await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth)).body.length;
       await request(server)
         .get(`${records('P-4711')}/latest?chain=supchain`)
         .set(patient.auth)
         .expect(200);
       await request(server).get(records('P-4711')).query({ chain: 'supchain' }).set(patient.auth).expect(200);
-      const { AccessLogWriter } = await import('../../src/application/access-log-writer');
-      await testApp.app.get(AccessLogWriter).flush();
+      const writer = testApp.app.get(AccessLogWriter);
+      await writer.flush();
       const after = await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth).expect(200);
       expect(after.body.length).toBe(before);
+
+      // Every listed entry is on the ledger itself, and nothing waits in the queue or the journal.
+      const patientKey = testApp.app.get(Pseudonymizer).patientKey(PatientId.parse('P-4711'));
+      expect(writer.pendingFor('supchain', patientKey)).toEqual([]);
+      expect(await testApp.app.get(AccessLogJournal).pending()).toEqual([]);
+      const onLedger = await testApp.app.get(Ledgers).access('supchain').accessLog(patientKey, { limit: 100 });
+      const summary = (entries: { kind: string; recordId: string | null }[]) =>
+        entries.map((entry) => `${entry.kind}:${entry.recordId}`).sort();
+      expect(onLedger.length).toBeGreaterThanOrEqual(3);
+      expect(summary(onLedger.map((entry) => ({ kind: entry.kind, recordId: entry.recordId?.hex ?? null })))).toEqual(
+        summary(after.body),
+      );
     });
 
     it('the patient uploads to their own record', async () => {
@@ -329,9 +349,14 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expectProblem(basic, 401, 'UNAUTHENTICATED');
     });
 
-    it('health, docs and the page stay public', async () => {
+    it('#11.17 health, docs and the page stay public', async () => {
       await request(server).get('/health').expect(200);
       await request(server).get('/docs-json').expect(200);
+      const docs = await request(server).get('/docs/').expect(200);
+      expect(docs.headers['content-type']).toMatch(/^text\/html/);
+      const page = await request(server).get('/').expect(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.text).toMatch(/<!doctype html>/i);
     });
   });
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Clock } from '../../src/domain/ports/clock.port';
 
 export interface TestApp {
   app: INestApplication;
@@ -12,12 +13,21 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Replaces the system clock everywhere (e.g. a FakeClock from ./fake-clock), so tests drive time. */
+  clock?: Clock;
+}
+
 /**
  * Builds the real AppModule the way main.ts does. Configuration is read from
  * process.env when AppModule is first imported, so each test file sets its env
  * here, before that import.
  */
-export async function createTestApp(env: Record<string, string> = {}, logger?: LoggerService): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  logger?: LoggerService,
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'emr-e2e-'));
   const adminToken = env.ADMIN_TOKEN ?? `test-admin-${randomBytes(24).toString('base64url')}`;
   Object.assign(process.env, {
@@ -29,9 +39,11 @@ export async function createTestApp(env: Record<string, string> = {}, logger?: L
   });
   const { AppModule } = await import('../../src/app.module');
   const { configureApp } = await import('../../src/interfaces/http/configure-app');
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .setLogger(logger ?? new ConsoleLogger({ logLevels: ['error'] }))
-    .compile();
+  const builder = Test.createTestingModule({ imports: [AppModule] }).setLogger(
+    logger ?? new ConsoleLogger({ logLevels: ['error'] }),
+  );
+  if (options.clock) builder.overrideProvider(Clock).useValue(options.clock);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ logger: logger ?? ['error'] });
   configureApp(app);
   await app.init();
