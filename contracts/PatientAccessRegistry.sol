@@ -29,6 +29,9 @@ contract PatientAccessRegistry is AccessControl {
     /// @notice Why an access happened: 0 = the provider's own upload, 1 = consent, 2 = emergency.
     uint8 public constant MAX_ACCESS_KIND = 2;
 
+    /// @notice The kind of a break-glass read, indexed apart so no flood of other reads can bury it.
+    uint8 public constant EMERGENCY_KIND = 2;
+
     struct Consent {
         uint64 grantedAt;
         /// @dev 0: until revoked.
@@ -51,6 +54,8 @@ contract PatientAccessRegistry is AccessControl {
     mapping(bytes32 patient => bytes32[] providers) private _consentProviders;
     mapping(bytes32 patient => mapping(bytes32 provider => bool)) private _everGranted;
     mapping(bytes32 patient => AccessEntry[]) private _accessLog;
+    /// @dev Ascending 1-based positions in `_accessLog` of the patient's emergency entries.
+    mapping(bytes32 patient => uint256[] positions) private _emergencyPositions;
 
     /// @notice A public key had the wrong length.
     error PatientAccessRegistryBadPublicKey(uint256 length);
@@ -142,20 +147,44 @@ contract PatientAccessRegistry is AccessControl {
                 revert PatientAccessRegistryBadEntry(i);
             }
             _accessLog[entry.patientKey].push(entry);
-            emit AccessLogged(
-                entry.patientKey,
-                entry.accessorKey,
-                entry.recordId,
-                entry.kind,
-                entry.readAt,
-                _accessLog[entry.patientKey].length
-            );
+            uint256 position = _accessLog[entry.patientKey].length;
+            if (entry.kind == EMERGENCY_KIND) _emergencyPositions[entry.patientKey].push(position);
+            emit AccessLogged(entry.patientKey, entry.accessorKey, entry.recordId, entry.kind, entry.readAt, position);
         }
     }
 
     /// @notice How many entries the patient's access log holds.
     function accessLogLength(bytes32 patientKey) external view returns (uint256) {
         return _accessLog[patientKey].length;
+    }
+
+    /// @notice How many emergency (break-glass) entries the patient's access log holds.
+    function emergencyCount(bytes32 patientKey) external view returns (uint256) {
+        return _emergencyPositions[patientKey].length;
+    }
+
+    /**
+     * @notice Up to `limit` emergency entries with 1-based positions below `beforePosition`, newest
+     *         first (`beforePosition` 0: from the newest); positions are those of the whole log.
+     * @dev O(log n + page) through the emergency index, however many other entries the log holds.
+     */
+    function emergencyLogPage(bytes32 patientKey, uint256 beforePosition, uint256 limit)
+        external
+        view
+        returns (AccessEntry[] memory entries, uint256[] memory positions)
+    {
+        uint256[] storage index = _emergencyPositions[patientKey];
+        uint256 end = beforePosition == 0 ? index.length : _countBelow(index, beforePosition);
+        uint256 count = limit > MAX_PAGE ? MAX_PAGE : limit;
+        if (count > end) count = end;
+        entries = new AccessEntry[](count);
+        positions = new uint256[](count);
+        AccessEntry[] storage log = _accessLog[patientKey];
+        for (uint256 i = 0; i < count; i++) {
+            uint256 position = index[end - 1 - i];
+            entries[i] = log[position - 1];
+            positions[i] = position;
+        }
     }
 
     /**
@@ -177,6 +206,16 @@ contract PatientAccessRegistry is AccessControl {
             uint256 position = end - 1 - i;
             entries[i] = log[position - 1];
             positions[i] = position;
+        }
+    }
+
+    /// @dev How many of the ascending `positions` are below `bound` (binary search).
+    function _countBelow(uint256[] storage positions, uint256 bound) private view returns (uint256 low) {
+        uint256 high = positions.length;
+        while (low < high) {
+            uint256 middle = (low + high) / 2;
+            if (positions[middle] < bound) low = middle + 1;
+            else high = middle;
         }
     }
 }

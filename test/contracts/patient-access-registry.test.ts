@@ -148,5 +148,51 @@ describe('PatientAccessRegistry', () => {
         .withArgs(0);
       expect(await registry.accessLogLength(key(1))).to.equal(0n);
     });
+
+    describe('#11.2 emergency index', () => {
+      it('#11.2 counts and pages emergency entries apart, however many other reads flood the log', async () => {
+        const { registry } = await loadFixture(deploy);
+        await registry.appendAccessLog([entry(1, 1, 2), entry(2, 2, 2)]);
+        const flood = Array.from({ length: 105 }, (_, n) => entry(1, 10 + n, 0, '0x'));
+        await registry.appendAccessLog(flood.slice(0, 60));
+        await registry.appendAccessLog(flood.slice(60));
+        await expect(registry.appendAccessLog([entry(1, 200, 2)]))
+          .to.emit(registry, 'AccessLogged')
+          .withArgs(key(1), key(300), key(1200), 2, 1_700_000_200, 107);
+        await registry.appendAccessLog([entry(1, 201, 1)]);
+
+        expect(await registry.emergencyCount(key(1))).to.equal(2n);
+        expect(await registry.emergencyCount(key(2))).to.equal(1n);
+        expect(await registry.emergencyCount(key(3))).to.equal(0n);
+        const [entries, positions] = await registry.emergencyLogPage(key(1), 0, 10);
+        expect(positions).to.deep.equal([107n, 1n]);
+        expect(entries.map((e) => e.recordId)).to.deep.equal([key(1200), key(1001)]);
+        expect(entries.every((e) => e.kind === 2n)).to.equal(true);
+      });
+
+      it('#11.2 pages below a position: boundaries at, just above and below an emergency entry', async () => {
+        const { registry } = await loadFixture(deploy);
+        // Positions 1..6, emergencies at 2, 4 and 5.
+        await registry.appendAccessLog([1, 2, 1, 2, 2, 1].map((kind, n) => entry(1, n, kind)));
+        const page = async (before: number, limit: number) => (await registry.emergencyLogPage(key(1), before, limit))[1];
+        expect(await page(0, 2)).to.deep.equal([5n, 4n]);
+        expect(await page(4, 10)).to.deep.equal([2n]);
+        expect(await page(5, 10)).to.deep.equal([4n, 2n]);
+        expect(await page(6, 10)).to.deep.equal([5n, 4n, 2n]);
+        expect(await page(1000, 10)).to.deep.equal([5n, 4n, 2n]);
+        expect(await page(2, 10)).to.deep.equal([]);
+        expect(await page(0, 0)).to.deep.equal([]);
+        expect((await registry.emergencyLogPage(key(9), 0, 10))[1]).to.deep.equal([]);
+      });
+
+      it('#11.2 caps an emergency page at MAX_PAGE entries', async () => {
+        const { registry } = await loadFixture(deploy);
+        await registry.appendAccessLog(Array.from({ length: 101 }, (_, n) => entry(1, n, 2, '0x')));
+        const [entries, positions] = await registry.emergencyLogPage(key(1), 0, 1000);
+        expect(entries.length).to.equal(100);
+        expect(positions[0]).to.equal(101n);
+        expect(positions[99]).to.equal(2n);
+      });
+    });
   });
 });
