@@ -10,9 +10,11 @@ import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repositor
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { asHex, dumpChain } from '../support/chain-scan';
+import { FakeClock } from '../support/fake-clock';
 import { makePng, pngOfSize } from '../support/files';
 
 const MIB = 1024 * 1024;
+const SECOND_MS = 1000;
 
 /**
  * The service on its embedded default: two real anvil chains started by the service, the
@@ -29,9 +31,10 @@ describe('Records and access on real local chains (embedded anvil)', () => {
   const reason = 'Cardiac arrest in ward 5';
   const records = '/api/v1/patients/P-7001/records';
   const recordIds: Record<string, string> = {};
+  const clock = new FakeClock();
 
   beforeAll(async () => {
-    testApp = await createTestApp({ LEDGER_BACKEND: 'embedded', LEDGER_TIMEOUT_MS: '8000' });
+    testApp = await createTestApp({ LEDGER_BACKEND: 'embedded', LEDGER_TIMEOUT_MS: '8000' }, undefined, { clock });
     server = testApp.app.getHttpServer();
     alpha = await createProvider(server, testApp.adminToken, 'alpha-evm-clinic');
     beta = await createProvider(server, testApp.adminToken, 'beta-evm-hospital');
@@ -66,7 +69,7 @@ describe('Records and access on real local chains (embedded anvil)', () => {
     expect(health.body.chains.medchain).toMatchObject({ status: 'up', chainId: 1337102 });
   });
 
-  it('walks the consent story with consent on the ledger', async () => {
+  it('#11.14 walks the consent story with consent on the ledger', async () => {
     const latest = () => read(beta, 'latest', 'supchain');
     expect((await latest()).status).toBe(403);
     await request(server)
@@ -78,15 +81,20 @@ describe('Records and access on real local chains (embedded anvil)', () => {
     await request(server).delete('/api/v1/patients/P-7001/consents/beta-evm-hospital').set(patient.auth).expect(204);
     expect((await latest()).status).toBe(403);
 
-    // An expiry stored on the ledger ends the consent without a transaction.
-    const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000).toISOString();
+    // An expiry stored on the ledger ends the consent without a transaction. The contract checks
+    // it against block time only when granting; reads check it against the service's Clock.
+    clock.set(new Date());
+    const expiry = new Date(Math.floor(clock.now().getTime() / SECOND_MS) * SECOND_MS + 600 * SECOND_MS);
+    const expiresAt = expiry.toISOString();
     await request(server)
       .post('/api/v1/patients/P-7001/consents')
       .set(patient.auth)
       .send({ providerId: 'beta-evm-hospital', expiresAt })
       .expect(201);
     await latest().expect(200);
-    await new Promise((resolve) => setTimeout(resolve, new Date(expiresAt).getTime() - Date.now() + 50));
+    clock.set(new Date(expiry.getTime() - SECOND_MS));
+    await latest().expect(200);
+    clock.set(expiry);
     expect((await latest()).status).toBe(403);
     const consents = await request(server).get('/api/v1/patients/P-7001/consents').set(patient.auth).expect(200);
     expect(consents.body).toEqual([

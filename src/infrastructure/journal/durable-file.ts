@@ -6,42 +6,96 @@ const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
 /**
+ * The file-system calls a durable write makes. A seam, not a configuration point: the
+ * fsyncs are invisible to any crash test (the page cache outlives a killed process), so
+ * tests pass a recording wrapper to see that each step happens, in order, before the answer.
+ */
+export interface SyncFileSteps {
+  mkdir(dir: string): void;
+  open(path: string, flags: 'w' | 'a' | 'r'): number;
+  write(fd: number, bytes: Uint8Array): void;
+  fsync(fd: number): void;
+  close(fd: number): void;
+  rename(from: string, to: string): void;
+}
+
+/** An open file as the asynchronous steps use it (node's FileHandle is one). */
+export interface AsyncFileHandle {
+  writeFile(bytes: Uint8Array): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AsyncFileSteps {
+  mkdir(dir: string): Promise<void>;
+  open(path: string, flags: 'w' | 'r'): Promise<AsyncFileHandle>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+export const NODE_SYNC_FILE_STEPS: SyncFileSteps = {
+  mkdir: (dir) => void mkdirSync(dir, { recursive: true, mode: DIR_MODE }),
+  open: (path, flags) => openSync(path, flags, FILE_MODE),
+  write: (fd, bytes) => void writeSync(fd, bytes),
+  fsync: (fd) => fsyncSync(fd),
+  close: (fd) => closeSync(fd),
+  rename: (from, to) => renameSync(from, to),
+};
+
+export const NODE_ASYNC_FILE_STEPS: AsyncFileSteps = {
+  mkdir: async (dir) => void (await mkdir(dir, { recursive: true, mode: DIR_MODE })),
+  open: (path, flags) => open(path, flags, FILE_MODE),
+  rename: (from, to) => rename(from, to),
+};
+
+function bytesOf(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}
+
+/**
  * Writes a file so that, once this returns, it survives a crash or power loss: data to a
  * temporary file, fsync, rename over the target, fsync the directory (POSIX rename is
  * atomic; the directory fsync makes the new name durable).
  */
-export function writeFileDurably(path: string, data: string | Uint8Array): void {
+export function writeFileDurably(
+  path: string,
+  data: string | Uint8Array,
+  fs: SyncFileSteps = NODE_SYNC_FILE_STEPS,
+): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  fs.mkdir(dir);
   const temporary = `${path}.${process.pid}.tmp`;
-  const fd = openSync(temporary, 'w', FILE_MODE);
+  const fd = fs.open(temporary, 'w');
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
+    fs.write(fd, bytesOf(data));
+    fs.fsync(fd);
   } finally {
-    closeSync(fd);
+    fs.close(fd);
   }
-  renameSync(temporary, path);
-  syncDirectory(dir);
+  fs.rename(temporary, path);
+  syncDirectory(dir, fs);
 }
 
 /**
  * writeFileDurably without blocking the event loop: the same steps (temporary file, fsync,
  * rename, directory fsync) on libuv's thread pool, for writes on a request's path.
  */
-export async function writeFileDurablyAsync(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileDurablyAsync(
+  path: string,
+  data: string | Uint8Array,
+  fs: AsyncFileSteps = NODE_ASYNC_FILE_STEPS,
+): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  await fs.mkdir(dir);
   const temporary = `${path}.${process.pid}.tmp`;
-  const file = await open(temporary, 'w', FILE_MODE);
+  const file = await fs.open(temporary, 'w');
   try {
-    await file.writeFile(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    await file.writeFile(bytesOf(data));
     await file.sync();
   } finally {
     await file.close();
   }
-  await rename(temporary, path);
-  const directory = await open(dir, 'r');
+  await fs.rename(temporary, path);
+  const directory = await fs.open(dir, 'r');
   try {
     await directory.sync();
   } finally {
@@ -50,22 +104,22 @@ export async function writeFileDurablyAsync(path: string, data: string | Uint8Ar
 }
 
 /** Appends one line and fsyncs it before returning. */
-export function appendLineDurably(path: string, line: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
-  const fd = openSync(path, 'a', FILE_MODE);
+export function appendLineDurably(path: string, line: string, fs: SyncFileSteps = NODE_SYNC_FILE_STEPS): void {
+  fs.mkdir(dirname(path));
+  const fd = fs.open(path, 'a');
   try {
-    writeSync(fd, Buffer.from(`${line}\n`, 'utf8'));
-    fsyncSync(fd);
+    fs.write(fd, Buffer.from(`${line}\n`, 'utf8'));
+    fs.fsync(fd);
   } finally {
-    closeSync(fd);
+    fs.close(fd);
   }
 }
 
-export function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+export function syncDirectory(dir: string, fs: SyncFileSteps = NODE_SYNC_FILE_STEPS): void {
+  const fd = fs.open(dir, 'r');
   try {
-    fsyncSync(fd);
+    fs.fsync(fd);
   } finally {
-    closeSync(fd);
+    fs.close(fd);
   }
 }
