@@ -174,7 +174,8 @@ describe('PatientAccessRegistry', () => {
         const { registry } = await loadFixture(deploy);
         // Positions 1..6, emergencies at 2, 4 and 5.
         await registry.appendAccessLog([1, 2, 1, 2, 2, 1].map((kind, n) => entry(1, n, kind)));
-        const page = async (before: number, limit: number) => (await registry.emergencyLogPage(key(1), before, limit))[1];
+        const page = async (before: number, limit: number) =>
+          (await registry.emergencyLogPage(key(1), before, limit))[1];
         expect(await page(0, 2)).to.deep.equal([5n, 4n]);
         expect(await page(4, 10)).to.deep.equal([2n]);
         expect(await page(5, 10)).to.deep.equal([4n, 2n]);

@@ -109,5 +109,27 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       expect(page.map((e) => e.position)).toEqual([2]);
       expect(await ledger.accessLog(randomBytes(32), { limit: 10 })).toEqual([]);
     });
+
+    it('#11.2 counts and pages emergency entries apart from a flood of other reads', async () => {
+      const patient = randomBytes(32);
+      const first = entry(patient, { kind: 'emergency', sealedNote: randomBytes(40) });
+      const flood = Array.from({ length: 105 }, () => entry(patient, { kind: 'own-upload' }));
+      const last = entry(patient, { kind: 'emergency', sealedNote: randomBytes(40) });
+      await ledger.appendAccessLog([first, ...flood, last, entry(patient)]);
+      await ledger.appendAccessLog([entry(randomBytes(32), { kind: 'emergency' })]);
+
+      expect(await ledger.emergencyCount(patient)).toBe(2);
+      expect(await ledger.emergencyCount(randomBytes(32))).toBe(0);
+      const emergencies = await ledger.accessLog(patient, { limit: 10, emergencyOnly: true });
+      expect(emergencies.map((e) => e.position)).toEqual([107, 1]);
+      expect(Buffer.from(emergencies[1].sealedNote)).toEqual(Buffer.from(first.sealedNote));
+      expect(emergencies.every((e) => e.kind === 'emergency')).toBe(true);
+      const older = await ledger.accessLog(patient, { limit: 10, emergencyOnly: true, beforePosition: 107 });
+      expect(older.map((e) => e.position)).toEqual([1]);
+      expect(await ledger.accessLog(patient, { limit: 10, emergencyOnly: true, beforePosition: 1 })).toEqual([]);
+      expect((await ledger.accessLog(patient, { limit: 1, emergencyOnly: true })).map((e) => e.position)).toEqual([
+        107,
+      ]);
+    });
   });
 }

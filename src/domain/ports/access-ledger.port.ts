@@ -7,6 +7,8 @@ export interface AccessLogQuery {
   readonly limit: number;
   /** Return only entries with a position strictly below this one (newest first). */
   readonly beforePosition?: number;
+  /** Only emergency (break-glass) entries, through the ledger's own index: O(page), never a scan. */
+  readonly emergencyOnly?: boolean;
 }
 
 export interface PositionedAccessEntry extends LedgerAccessEntry {
@@ -47,4 +49,7 @@ export abstract class AccessLedger {
 
   /** The patient's access log, newest first. */
   abstract accessLog(patientKey: Uint8Array, query: AccessLogQuery): Promise<PositionedAccessEntry[]>;
+
+  /** How many emergency entries the patient's access log holds. */
+  abstract emergencyCount(patientKey: Uint8Array): Promise<number>;
 }

@@ -95,8 +95,11 @@ export class EvmAccessLedger extends AccessLedger {
   }
 
   async accessLog(patientKey: Uint8Array, query: AccessLogQuery): Promise<PositionedAccessEntry[]> {
+    const before = query.beforePosition ?? 0;
     const [entries, positions] = await this.read(() =>
-      this.registry.accessLogPage(patientKey, query.beforePosition ?? 0, query.limit),
+      query.emergencyOnly
+        ? this.registry.emergencyLogPage(patientKey, before, query.limit)
+        : this.registry.accessLogPage(patientKey, before, query.limit),
     );
     return Array.from(entries).map((entry, index) => ({
       patientKey: getBytes(entry.patientKey),
@@ -107,6 +110,10 @@ export class EvmAccessLedger extends AccessLedger {
       sealedNote: getBytes(entry.sealedNote),
       position: Number(positions[index]),
     }));
+  }
+
+  async emergencyCount(patientKey: Uint8Array): Promise<number> {
+    return Number(await this.read(() => this.registry.emergencyCount(patientKey)));
   }
 
   /** Encodes, estimates, signs through the shared queue and waits for `confirmations`. */

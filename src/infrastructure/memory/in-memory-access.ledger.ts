@@ -66,7 +66,13 @@ export class InMemoryAccessLedger extends AccessLedger {
 
   async accessLog(patientKey: Uint8Array, query: AccessLogQuery): Promise<PositionedAccessEntry[]> {
     const log = this.logs.get(bytesToHex(patientKey)) ?? [];
-    const below = Math.min(query.beforePosition ?? log.length + 1, log.length + 1);
-    return log.slice(Math.max(0, below - 1 - query.limit), below - 1).reverse();
+    const below = Math.min(query.beforePosition || log.length + 1, log.length + 1);
+    const older = log.slice(0, below - 1);
+    const candidates = query.emergencyOnly ? older.filter((entry) => entry.kind === 'emergency') : older;
+    return candidates.slice(Math.max(0, candidates.length - query.limit)).reverse();
+  }
+
+  async emergencyCount(patientKey: Uint8Array): Promise<number> {
+    return (this.logs.get(bytesToHex(patientKey)) ?? []).filter((entry) => entry.kind === 'emergency').length;
   }
 }
