@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 const FILE_MODE = 0o600;
@@ -115,7 +115,51 @@ export function appendLineDurably(path: string, line: string, fs: SyncFileSteps 
   }
 }
 
-export function syncDirectory(dir: string, fs: SyncFileSteps = NODE_SYNC_FILE_STEPS): void {
+/** The steps of a durable removal: unlink (a missing file is no error), then fsync the directory. */
+export interface SyncRemoveSteps extends Pick<SyncFileSteps, 'open' | 'fsync' | 'close'> {
+  unlink(path: string): void;
+}
+
+export interface AsyncRemoveSteps extends Pick<AsyncFileSteps, 'open'> {
+  unlink(path: string): Promise<void>;
+}
+
+export const NODE_SYNC_REMOVE_STEPS: SyncRemoveSteps = {
+  ...NODE_SYNC_FILE_STEPS,
+  unlink: (path) => rmSync(path, { force: true }),
+};
+
+export const NODE_ASYNC_REMOVE_STEPS: AsyncRemoveSteps = {
+  ...NODE_ASYNC_FILE_STEPS,
+  unlink: (path) => rm(path, { force: true }),
+};
+
+/** Removes a file so that the removal survives a crash: unlink, then fsync its directory. */
+export function removeFileDurably(path: string, fs: SyncRemoveSteps = NODE_SYNC_REMOVE_STEPS): void {
+  fs.unlink(path);
+  syncDirectory(dirname(path), fs);
+}
+
+/** removeFileDurably for many files, off the event loop: every unlink, then one fsync per directory. */
+export async function removeFilesDurablyAsync(
+  paths: readonly string[],
+  fs: AsyncRemoveSteps = NODE_ASYNC_REMOVE_STEPS,
+): Promise<void> {
+  for (const path of paths) await fs.unlink(path);
+  for (const dir of new Set(paths.map((path) => dirname(path)))) {
+    const directory = await fs.open(dir, 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+  }
+}
+
+export function syncDirectory(
+  dir: string,
+  fs: Pick<SyncFileSteps, 'open' | 'fsync' | 'close'> = NODE_SYNC_FILE_STEPS,
+): void {
   const fd = fs.open(dir, 'r');
   try {
     fs.fsync(fd);
