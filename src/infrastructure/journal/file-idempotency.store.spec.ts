@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { wherePhi } from '../../../test/support/find-phi';
 import { IdempotencyEntry } from '../../domain/ports/idempotency-store.port';
 import { RecordId } from '../../domain/record-id';
 import { FileIdempotencyStore } from './file-idempotency.store';
@@ -57,7 +58,7 @@ describe('FileIdempotencyStore', () => {
     await expect(store.save('raw-client-key', marker(new Date()))).rejects.toThrow();
   });
 
-  it('writes nothing but the fields of the entry (extra properties never reach the disk)', async () => {
+  it('#11.16 writes nothing but the fields of the entry (extra properties never reach the disk, in any encoding)', async () => {
     const entry = {
       ...marker(new Date()),
       receipt: {
@@ -77,9 +78,9 @@ describe('FileIdempotencyStore', () => {
       patientId: 'P-SECRET',
     };
     await store.save(KEY_A, entry);
-    const onDisk = readFileSync(join(dir, `${KEY_A}.json`), 'utf8');
-    expect(onDisk).not.toContain('P-SECRET');
-    expect(onDisk).not.toContain('scan.png');
+    const onDisk = readFileSync(join(dir, `${KEY_A}.json`));
+    for (const phi of ['P-SECRET', 'scan.png'])
+      expect({ phi, found: wherePhi(onDisk, phi) }).toEqual({ phi, found: null });
   });
 
   it('sweeps entries older than the cutoff and keeps the rest', async () => {
@@ -96,7 +97,7 @@ describe('FileIdempotencyStore', () => {
     expect(readdirSync(dir)).toEqual([`${KEY_B}.json`]);
   });
 
-  it('rewrites a version 1 entry (which held the whole answer, PHI included) as a pending marker', async () => {
+  it('#11.16 rewrites a version 1 entry (which held the whole answer, PHI included) as a pending marker', async () => {
     mkdirSync(dir, { recursive: true });
     const storedAt = new Date('2026-03-02T11:00:00Z');
     const legacy = {
@@ -105,7 +106,12 @@ describe('FileIdempotencyStore', () => {
       outcome: {
         target: 'both',
         complete: true,
-        metadata: { recordId: RECORD.hex, patientId: 'P-LEGACY', fileName: 'legacy-scan.png', uploader: 'clinic' },
+        metadata: {
+          recordId: RECORD.hex,
+          patientId: 'P-LEGACY',
+          fileName: 'legacy-scan.png',
+          uploader: 'legacy-clinic',
+        },
         replicas: {},
       },
     };
@@ -114,8 +120,9 @@ describe('FileIdempotencyStore', () => {
     expect(await store.find(KEY_A)).toEqual(marker(storedAt));
 
     await store.sweep(new Date(storedAt.getTime() - 1));
-    const onDisk = readFileSync(path, 'utf8');
-    for (const phi of ['P-LEGACY', 'legacy-scan.png', 'clinic']) expect(onDisk).not.toContain(phi);
+    const onDisk = readFileSync(path);
+    for (const phi of ['P-LEGACY', 'legacy-scan.png', 'legacy-clinic'])
+      expect({ phi, found: wherePhi(onDisk, phi) }).toEqual({ phi, found: null });
     expect(await store.find(KEY_A)).toEqual(marker(storedAt));
 
     writeFileSync(path, JSON.stringify(legacy));

@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { wherePhi } from '../../../test/support/find-phi';
 import { ChainName } from '../../domain/chain-name';
 import { NewLedgerRecord } from '../../domain/emr-record';
 import { RecordId } from '../../domain/record-id';
@@ -47,6 +48,16 @@ describe('FileReplicationJournal', () => {
     await journal.remove('medchain', idOf(1));
     expect(await journal.pendingRefs()).toEqual([]);
     expect(await journal.load(ref)).toBeNull();
+  });
+
+  it('#11.16 writes nothing but the ledger fields of the copy (extra properties never reach the disk, in any encoding)', async () => {
+    const record = { ...draft(idOf(4)), patientId: 'P-SMUGGLED-01', fileName: 'smuggled-scan.png' };
+    await journal.add({ chain: 'medchain', record, queuedAt: new Date() });
+    const [entry] = readdirSync(pendingDir());
+    const onDisk = readFileSync(join(pendingDir(), entry));
+    for (const phi of ['P-SMUGGLED-01', 'smuggled-scan.png'])
+      expect({ phi, found: wherePhi(onDisk, phi) }).toEqual({ phi, found: null });
+    expect((await journal.load({ chain: 'medchain', recordId: idOf(4) }))?.record).toEqual(draft(idOf(4)));
   });
 
   it('counts owed copies per ledger from entry names, without reading any entry', async () => {
