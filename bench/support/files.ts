@@ -1,15 +1,28 @@
 import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 
-/** PNG signature (PNG spec §5.2): the service recognises files by their magic bytes only. */
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** A real 1×1 RGB PNG (PNG spec §5): signature, IHDR, IDAT, IEND. */
+const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNgYGAAAAAEAAH2FzhVAAAAAElFTkSuQmCC',
+  'base64',
+);
+/** Signature (8) + IHDR chunk (4 length + 4 type + 13 data + 4 CRC): where a filler chunk may go. */
+const END_OF_IHDR = 8 + 25;
+/** Chunk framing: length (u32 BE) | type (4) | data | CRC-32 over type + data (4). */
+const CHUNK_OVERHEAD_BYTES = 12;
 
 /**
- * A file the service accepts as image/png, exactly `bytes` long: the PNG signature followed by
- * random (incompressible) bytes. Only the magic bytes are checked on upload, and random content
- * keeps any size-dependent shortcut (compression, deduplication) from flattering a figure.
+ * A valid PNG the service accepts as image/png, exactly `bytes` long: a 1×1 image carrying a
+ * private ancillary chunk ("fiLl", skipped by decoders) of random bytes. Random content keeps any
+ * size-dependent shortcut (compression, deduplication) from flattering a figure.
  */
 export function pngLike(bytes: number): Buffer {
-  if (bytes < PNG_SIGNATURE.length)
-    throw new RangeError(`A PNG-like file needs at least ${PNG_SIGNATURE.length} bytes`);
-  return Buffer.concat([PNG_SIGNATURE, randomBytes(bytes - PNG_SIGNATURE.length)]);
+  const minimum = TINY_PNG.length + CHUNK_OVERHEAD_BYTES;
+  if (bytes < minimum) throw new RangeError(`A PNG-like file needs at least ${minimum} bytes`);
+  const typeAndData = Buffer.concat([Buffer.from('fiLl', 'ascii'), randomBytes(bytes - minimum)]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(typeAndData.length - 4);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(typeAndData));
+  return Buffer.concat([TINY_PNG.subarray(0, END_OF_IHDR), length, typeAndData, crc, TINY_PNG.subarray(END_OF_IHDR)]);
 }

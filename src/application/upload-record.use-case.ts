@@ -10,7 +10,7 @@ import {
   ValidationFailedError,
 } from '../domain/errors';
 import { Ledgers } from '../domain/ledgers';
-import { ACCEPTED_MEDIA_TYPES, claimAgrees, sniffMediaType } from '../domain/media-type';
+import { claimAgrees, refusalReason, sniffMediaType } from '../domain/media-type';
 import { PatientId } from '../domain/patient-id';
 import { Cipher } from '../domain/ports/cipher.port';
 import { Clock } from '../domain/ports/clock.port';
@@ -88,10 +88,7 @@ export class UploadRecordUseCase {
     if (input.bytes.length === 0) throw new ValidationFailedError('file is empty.', 'file');
     if (input.bytes.length > this.policy.maxFileBytes) throw new PayloadTooLargeError(this.policy.maxFileBytes);
     const mediaType = sniffMediaType(input.bytes);
-    if (!mediaType) {
-      const accepted = ACCEPTED_MEDIA_TYPES.map((type) => type.extension.toUpperCase()).join(', ');
-      throw new UnsupportedMediaTypeError(`The file is not one of the accepted formats (${accepted}).`);
-    }
+    if (!mediaType) throw new UnsupportedMediaTypeError(refusalReason(input.bytes));
     if (!claimAgrees(input.claimedType, mediaType)) {
       throw new UnsupportedMediaTypeError(
         `The file's content is ${mediaType.mime}, which disagrees with the type it was sent as.`,

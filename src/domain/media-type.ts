@@ -1,6 +1,17 @@
+import {
+  isWellFormedBmp,
+  isWellFormedDicom,
+  isWellFormedGif,
+  isWellFormedJpeg,
+  isWellFormedPdf,
+  isWellFormedPng,
+  isWellFormedTiff,
+  isWellFormedWebp,
+} from './media-structure';
+
 /**
- * The file formats a record may hold, recognised by their magic bytes. A client's
- * claimed type is never trusted on its own.
+ * The file formats a record may hold, recognised by their magic bytes and their minimal
+ * structure. A client's claimed type is never trusted on its own.
  */
 export interface MediaType {
   readonly mime: string;
@@ -22,8 +33,6 @@ const TIFF: MediaType = { mime: 'image/tiff', extension: 'tiff' };
 const BMP: MediaType = { mime: 'image/bmp', extension: 'bmp' };
 const DICOM: MediaType = { mime: 'application/dicom', extension: 'dcm' };
 const PDF: MediaType = { mime: 'application/pdf', extension: 'pdf' };
-
-export const ACCEPTED_MEDIA_TYPES: readonly MediaType[] = [PNG, JPEG, GIF, WEBP, TIFF, BMP, DICOM, PDF];
 
 /** Names clients commonly send for the same formats. */
 const ALIASES: Record<string, string> = {
@@ -55,16 +64,76 @@ function u32le(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16)) + bytes[offset + 3] * 2 ** 24;
 }
 
+interface Format {
+  readonly type: MediaType;
+  /** How people name the format, for messages. */
+  readonly name: string;
+  /** The signature: what the file claims to be. */
+  readonly magic: (bytes: Uint8Array) => boolean;
+  /** The minimal framing of that format (see media-structure.ts). */
+  readonly wellFormed: (bytes: Uint8Array) => boolean;
+}
+
+const FORMATS: readonly Format[] = [
+  {
+    type: PNG,
+    name: 'PNG',
+    magic: (bytes) => startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    wellFormed: isWellFormedPng,
+  },
+  { type: JPEG, name: 'JPEG', magic: (bytes) => startsWith(bytes, [0xff, 0xd8, 0xff]), wellFormed: isWellFormedJpeg },
+  {
+    type: GIF,
+    name: 'GIF',
+    magic: (bytes) => startsWith(bytes, ascii('GIF87a')) || startsWith(bytes, ascii('GIF89a')),
+    wellFormed: isWellFormedGif,
+  },
+  {
+    type: WEBP,
+    name: 'WebP',
+    magic: (bytes) => startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8),
+    wellFormed: isWellFormedWebp,
+  },
+  {
+    type: TIFF,
+    name: 'TIFF',
+    magic: (bytes) => startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a]),
+    wellFormed: isWellFormedTiff,
+  },
+  {
+    type: BMP,
+    name: 'BMP',
+    magic: (bytes) => startsWith(bytes, ascii('BM')) && BMP_DIB_HEADER_SIZES.has(u32le(bytes, BMP_FILE_HEADER_BYTES)),
+    wellFormed: isWellFormedBmp,
+  },
+  {
+    type: DICOM,
+    name: 'DICOM',
+    magic: (bytes) => startsWith(bytes, ascii('DICM'), DICOM_PREAMBLE_BYTES),
+    wellFormed: isWellFormedDicom,
+  },
+  { type: PDF, name: 'PDF', magic: (bytes) => startsWith(bytes, ascii('%PDF-')), wellFormed: isWellFormedPdf },
+];
+
+export const ACCEPTED_MEDIA_TYPES: readonly MediaType[] = FORMATS.map((format) => format.type);
+
+/** The accepted format the bytes are, by signature and structure; null for anything else, fakes and truncations included. */
 export function sniffMediaType(bytes: Uint8Array): MediaType | null {
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return PNG;
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return JPEG;
-  if (startsWith(bytes, ascii('GIF87a')) || startsWith(bytes, ascii('GIF89a'))) return GIF;
-  if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return WEBP;
-  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return TIFF;
-  if (startsWith(bytes, ascii('BM')) && BMP_DIB_HEADER_SIZES.has(u32le(bytes, BMP_FILE_HEADER_BYTES))) return BMP;
-  if (startsWith(bytes, ascii('DICM'), DICOM_PREAMBLE_BYTES)) return DICOM;
-  if (startsWith(bytes, ascii('%PDF-'))) return PDF;
-  return null;
+  const format = FORMATS.find((candidate) => candidate.magic(bytes));
+  return format && format.wellFormed(bytes) ? format.type : null;
+}
+
+/** Why `sniffMediaType` refused the bytes, for the 415 answer (names no content). */
+export function refusalReason(bytes: Uint8Array): string {
+  const claimed = FORMATS.find((candidate) => candidate.magic(bytes));
+  if (claimed) return `The file starts like a ${claimed.name} file but is truncated or malformed.`;
+  const accepted = FORMATS.map((format) => format.name).join(', ');
+  return `The file is not one of the accepted formats (${accepted}).`;
+}
+
+/** The accepted type with this MIME type, if any. */
+export function mediaTypeOf(mime: string): MediaType | null {
+  return ACCEPTED_MEDIA_TYPES.find((type) => type.mime === mime) ?? null;
 }
 
 /** Lower-cased type without parameters, with common aliases folded. */
