@@ -59,6 +59,58 @@ describe('validateEnvironment', () => {
     );
   });
 
+  describe('the key-vault master key', () => {
+    const masterKey = 'ef'.repeat(32);
+    const rpc = {
+      LEDGER_BACKEND: 'rpc',
+      SUPCHAIN_RPC_URL: 'http://127.0.0.1:8545',
+      SUPCHAIN_CHAIN_ID: '5',
+      SUPCHAIN_REGISTRY_ADDRESS: '0x' + '1'.repeat(40),
+      SUPCHAIN_ACCESS_REGISTRY_ADDRESS: '0x' + '2'.repeat(40),
+      SUPCHAIN_PRIVATE_KEY: 'ab'.repeat(32),
+    };
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'emr-master-key-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('#11.11 LEDGER_BACKEND=rpc without KEY_VAULT_MASTER_KEY stops startup naming the variable', () => {
+      expect(() => validateEnvironment(rpc)).toThrow(/LEDGER_BACKEND=rpc needs KEY_VAULT_MASTER_KEY/);
+      expect(validateEnvironment({ ...rpc, KEY_VAULT_MASTER_KEY: masterKey }).KEY_VAULT_MASTER_KEY).toBe(masterKey);
+      // The embedded default may still generate one into DATA_DIR.
+      expect(validateEnvironment({}).KEY_VAULT_MASTER_KEY).toBeUndefined();
+    });
+
+    it('#11.11 reads KEY_VAULT_MASTER_KEY_FILE (outside DATA_DIR only) without echoing the key', () => {
+      const file = join(dir, 'master-key');
+      writeFileSync(file, `${masterKey}\n`);
+      const dataDir = join(dir, 'data');
+      expect(
+        validateEnvironment({ ...rpc, DATA_DIR: dataDir, KEY_VAULT_MASTER_KEY_FILE: file }).KEY_VAULT_MASTER_KEY,
+      ).toBe(masterKey);
+      const inside = join(dataDir, 'secrets', 'master-key');
+      expect(() => validateEnvironment({ DATA_DIR: dataDir, KEY_VAULT_MASTER_KEY_FILE: inside })).toThrow(
+        /KEY_VAULT_MASTER_KEY_FILE must be outside DATA_DIR/,
+      );
+      expect(() => validateEnvironment({ KEY_VAULT_MASTER_KEY_FILE: file, KEY_VAULT_MASTER_KEY: masterKey })).toThrow(
+        /KEY_VAULT_MASTER_KEY or KEY_VAULT_MASTER_KEY_FILE, not both/,
+      );
+      expect(() => validateEnvironment({ KEY_VAULT_MASTER_KEY_FILE: join(dir, 'missing') })).toThrow(
+        /KEY_VAULT_MASTER_KEY_FILE: .* is not readable/,
+      );
+      writeFileSync(file, 'not-a-key-' + 'z'.repeat(54));
+      let message = '';
+      try {
+        validateEnvironment({ KEY_VAULT_MASTER_KEY_FILE: file });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain('KEY_VAULT_MASTER_KEY_FILE must hold 64 hex characters');
+      expect(message).not.toContain('zzzz');
+    });
+  });
+
   describe('deployment records from npm run deploy', () => {
     const registryAddress = '0x' + '1'.repeat(40);
     const accessRegistryAddress = '0x' + '2'.repeat(40);
@@ -68,6 +120,7 @@ describe('validateEnvironment', () => {
       DEPLOYMENTS_DIR: dir,
       SUPCHAIN_RPC_URL: 'http://127.0.0.1:8545',
       SUPCHAIN_PRIVATE_KEY: 'ab'.repeat(32),
+      KEY_VAULT_MASTER_KEY: 'cd'.repeat(32),
       ...extra,
     });
 

@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
 export const LEDGER_BACKENDS = ['embedded', 'rpc', 'memory'] as const;
@@ -76,10 +76,18 @@ export class Environment {
   })
   TRUSTED_SIGNING_PUBLIC_KEYS = '';
 
-  /** AES-256-GCM key sealing principals' private keys at rest (64 hex chars). Generated into DATA_DIR when absent. */
+  /**
+   * AES-256-GCM key sealing principals' private keys (and principals.json) at rest (64 hex chars).
+   * Required with LEDGER_BACKEND=rpc; otherwise generated into DATA_DIR when absent.
+   */
   @IsOptional()
   @Matches(HEX_32_BYTES, { message: 'KEY_VAULT_MASTER_KEY must be 64 hex characters' })
   KEY_VAULT_MASTER_KEY?: string;
+
+  /** A file (outside DATA_DIR) holding KEY_VAULT_MASTER_KEY, instead of the variable. */
+  @IsOptional()
+  @IsString()
+  KEY_VAULT_MASTER_KEY_FILE?: string;
 
   /** The operator's bearer token (at least 32 characters). Generated into DATA_DIR/secrets/admin-token when absent. */
   @IsOptional()
@@ -220,6 +228,39 @@ function applyDeploymentRecord(environment: Environment, chain: RpcChain): void 
 }
 
 /**
+ * KEY_VAULT_MASTER_KEY_FILE becomes KEY_VAULT_MASTER_KEY; with remote ledgers one of the two is
+ * required, so the data directory alone never opens the key vault.
+ */
+function applyMasterKey(environment: Environment): void {
+  const file = environment.KEY_VAULT_MASTER_KEY_FILE;
+  if (file) {
+    if (environment.KEY_VAULT_MASTER_KEY !== undefined) {
+      throw new Error('Invalid configuration:\n  set KEY_VAULT_MASTER_KEY or KEY_VAULT_MASTER_KEY_FILE, not both');
+    }
+    const fromDataDir = relative(resolve(environment.DATA_DIR), resolve(file));
+    if (!fromDataDir.startsWith('..') && !isAbsolute(fromDataDir)) {
+      throw new Error('Invalid configuration:\n  KEY_VAULT_MASTER_KEY_FILE must be outside DATA_DIR');
+    }
+    let key: string;
+    try {
+      key = readFileSync(file, 'utf8').trim();
+    } catch {
+      throw new Error(`Invalid configuration:\n  KEY_VAULT_MASTER_KEY_FILE: ${file} is not readable`);
+    }
+    if (!HEX_32_BYTES.test(key)) {
+      throw new Error('Invalid configuration:\n  KEY_VAULT_MASTER_KEY_FILE must hold 64 hex characters');
+    }
+    environment.KEY_VAULT_MASTER_KEY = key;
+  }
+  if (environment.LEDGER_BACKEND === 'rpc' && environment.KEY_VAULT_MASTER_KEY === undefined) {
+    throw new Error(
+      'Invalid configuration:\n  LEDGER_BACKEND=rpc needs KEY_VAULT_MASTER_KEY (or KEY_VAULT_MASTER_KEY_FILE), kept ' +
+        'outside DATA_DIR (an earlier version generated it into DATA_DIR/secrets/deployment.json, keyVaultMasterKey)',
+    );
+  }
+}
+
+/**
  * `ConfigModule.forRoot({ validate })` hook: a bad value stops startup with a message
  * naming the variable (never its value, which may be a secret).
  */
@@ -249,5 +290,6 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       );
     }
   }
+  applyMasterKey(environment);
   return environment;
 }

@@ -1,6 +1,5 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessTokens, AdminCredential } from '../domain/access-tokens';
 import { AccessLogJournal } from '../domain/ports/access-log-journal.port';
@@ -10,14 +9,14 @@ import { RandomSource } from '../domain/ports/random.port';
 import type { Environment } from '../config/environment';
 import { FileAccessLogJournal } from './journal/file-access-log.journal';
 import { InMemoryAccessLogJournal } from './memory/in-memory-access-log.journal';
-import { FilePrincipalRepository } from './principals/file-principal.repository';
-
-const ADMIN_TOKEN_FILE = 'admin-token';
+import { FilePrincipalRepository, PrincipalStoreKey } from './principals/file-principal.repository';
+import { loadOrCreateAdminTokenHash } from './secrets/admin-token';
 
 /**
  * Principals, the operator's credential and the access-log journal. The admin token comes
- * from ADMIN_TOKEN, or is generated once into DATA_DIR/secrets/admin-token (0600); only that
- * file's location is ever logged, never the token. The access-log journal lives under
+ * from ADMIN_TOKEN, or is generated on first start: only its hash is stored
+ * (DATA_DIR/secrets/admin-token.sha256) and the token is printed once to the console, never
+ * through the logger. The access-log journal lives under
  * DATA_DIR/access-log, except with LEDGER_BACKEND=memory, whose ledgers die with the process.
  */
 @Global()
@@ -25,9 +24,17 @@ const ADMIN_TOKEN_FILE = 'admin-token';
   providers: [
     {
       provide: PrincipalRepository,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) =>
-        new FilePrincipalRepository(join(config.get('DATA_DIR', { infer: true }), 'principals.json')),
+      inject: [ConfigService, PrincipalStoreKey],
+      useFactory: (config: ConfigService<Environment, true>, key: PrincipalStoreKey) => {
+        const path = join(config.get('DATA_DIR', { infer: true }), 'principals.json');
+        const repository = new FilePrincipalRepository(path, key);
+        if (repository.migrated > 0) {
+          new Logger('Access').log(
+            `${path}: ${repository.migrated} principal(s) rewritten under pseudonyms, names sealed.`,
+          );
+        }
+        return repository;
+      },
     },
     {
       provide: AccessLogJournal,
@@ -50,18 +57,21 @@ const ADMIN_TOKEN_FILE = 'admin-token';
       inject: [ConfigService, AccessTokens],
       useFactory: (config: ConfigService<Environment, true>, tokens: AccessTokens) => {
         const logger = new Logger('Access');
-        const configured = config.get('ADMIN_TOKEN', { infer: true });
-        if (configured) return new AdminCredential(tokens.hash(configured));
-        const dir = join(config.get('DATA_DIR', { infer: true }), 'secrets');
-        const path = join(dir, ADMIN_TOKEN_FILE);
-        if (!existsSync(path)) {
-          mkdirSync(dir, { recursive: true, mode: 0o700 });
-          writeFileSync(path, `${tokens.issue().token}\n`, { mode: 0o600, flag: 'wx' });
-          logger.log(`Generated the admin token into ${path} (mode 0600). Use it to create providers.`);
-        } else {
-          logger.log(`Admin token: see ${path}`);
-        }
-        return new AdminCredential(tokens.hash(readFileSync(path, 'utf8').trim()));
+        const hash = loadOrCreateAdminTokenHash(
+          config.get('DATA_DIR', { infer: true }),
+          config.get('ADMIN_TOKEN', { infer: true }),
+          tokens,
+          {
+            // Straight to the console, once: a logger line may be shipped and kept elsewhere.
+            showOnce: (token, hashPath) =>
+              process.stdout.write(
+                `\nThe operator's (admin) token, shown this once (only its hash is kept, in ${hashPath}):\n\n` +
+                  `  ${token}\n\nUse it to create providers. Lost? Delete that file and restart for a new one.\n\n`,
+              ),
+            log: (message) => logger.log(message),
+          },
+        );
+        return new AdminCredential(hash);
       },
     },
   ],

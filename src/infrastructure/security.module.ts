@@ -15,6 +15,7 @@ import { HpkeP256Cipher } from './crypto/hpke-p256.cipher';
 import { NodeHasher } from './crypto/node-crypto.hasher';
 import { NodeRandomSource } from './crypto/node-crypto.random';
 import { DeploymentSecrets, loadOrCreateDeploymentSecrets, p256PublicKey } from './secrets/deployment-secrets';
+import { PrincipalStoreKey } from './principals/file-principal.repository';
 import { SystemClock } from './system/system.clock';
 import { FileKeyVault } from './vault/file.key-vault';
 
@@ -29,14 +30,21 @@ export class DeploymentSecretsToken {}
       provide: DeploymentSecretsToken,
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>): DeploymentSecrets => {
-        const { secrets, path, created } = loadOrCreateDeploymentSecrets(config.get('DATA_DIR', { infer: true }), {
-          pseudonymSecret: config.get('PSEUDONYM_SECRET', { infer: true }),
-          signingPrivateKey: config.get('SIGNING_PRIVATE_KEY', { infer: true }),
-          keyVaultMasterKey: config.get('KEY_VAULT_MASTER_KEY', { infer: true }),
-        });
+        const { secrets, path, created, masterKeySource, notes } = loadOrCreateDeploymentSecrets(
+          config.get('DATA_DIR', { infer: true }),
+          {
+            pseudonymSecret: config.get('PSEUDONYM_SECRET', { infer: true }),
+            signingPrivateKey: config.get('SIGNING_PRIVATE_KEY', { infer: true }),
+            keyVaultMasterKey: config.get('KEY_VAULT_MASTER_KEY', { infer: true }),
+          },
+          // Remote ledgers: the master key must come from outside the data directory (checked at boot too).
+          { masterKeyInDataDir: config.get('LEDGER_BACKEND', { infer: true }) !== 'rpc' },
+        );
         const logger = new Logger('Secrets');
         if (created) logger.log(`Generated deployment secrets at ${path} (mode 0600); back this file up.`);
         else logger.log(`Using deployment secrets from ${path}`);
+        for (const note of notes) logger.warn(`Deployment secrets: ${note}`);
+        logger.log(`The key-vault master key comes from the ${masterKeySource}.`);
         return secrets;
       },
     },
@@ -71,10 +79,15 @@ export class DeploymentSecretsToken {}
       useFactory: (secrets: DeploymentSecrets, cipher: Cipher, config: ConfigService<Environment, true>) =>
         new FileKeyVault(join(config.get('DATA_DIR', { infer: true }), 'keys'), secrets.keyVaultMasterKey, cipher),
     },
+    {
+      provide: PrincipalStoreKey,
+      inject: [DeploymentSecretsToken],
+      useFactory: (secrets: DeploymentSecrets) => PrincipalStoreKey.fromMasterKey(secrets.keyVaultMasterKey),
+    },
     { provide: Hasher, useClass: NodeHasher },
     { provide: RandomSource, useClass: NodeRandomSource },
     { provide: Clock, useClass: SystemClock },
   ],
-  exports: [Cipher, RecordSigner, Pseudonymizer, KeyVault, Hasher, RandomSource, Clock],
+  exports: [Cipher, RecordSigner, Pseudonymizer, KeyVault, PrincipalStoreKey, Hasher, RandomSource, Clock],
 })
 export class SecurityModule {}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ export class LedgerPair {
   private readonly ports = new Map<ChainName, number>();
   private readonly deployments = new Map<ChainName, RegistryDeployment>();
   readonly dir = mkdtempSync(join(tmpdir(), 'emr-ledger-pair-'));
+  /** Remote ledgers need the key-vault master key from outside DATA_DIR: one per pair, so restarts reuse it. */
+  private readonly keyVaultMasterKey = randomBytes(32).toString('hex');
 
   async start(): Promise<void> {
     for (const chain of ['supchain', 'medchain'] as const) {
@@ -53,7 +56,7 @@ export class LedgerPair {
 
   /** The service's settings for LEDGER_BACKEND=rpc. */
   env(): Record<string, string> {
-    const env: Record<string, string> = { LEDGER_BACKEND: 'rpc' };
+    const env: Record<string, string> = { LEDGER_BACKEND: 'rpc', KEY_VAULT_MASTER_KEY: this.keyVaultMasterKey };
     for (const chain of ['supchain', 'medchain'] as const) {
       const prefix = chain.toUpperCase();
       const deployment = this.deployments.get(chain)!;

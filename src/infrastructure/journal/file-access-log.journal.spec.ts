@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { AccessLogWriter } from '../../application/access-log-writer';
 import { LedgerAccessEntry } from '../../domain/access-log';
 import { bytesToHex } from '../../domain/bytes';
@@ -12,6 +12,7 @@ import { RecordId } from '../../domain/record-id';
 import { HmacPseudonymizer } from '../crypto/hmac.pseudonymizer';
 import { HpkeP256Cipher } from '../crypto/hpke-p256.cipher';
 import { InMemoryAccessLedger } from '../memory/in-memory-access.ledger';
+import { AsyncRemoveSteps, NODE_ASYNC_REMOVE_STEPS } from './durable-file';
 import { FileAccessLogJournal } from './file-access-log.journal';
 
 const entry = (): LedgerAccessEntry => ({
@@ -50,6 +51,35 @@ describe('FileAccessLogJournal', () => {
     const after = await new FileAccessLogJournal(dir).pending();
     expect(after.map((item) => [item.id, item.chain])).toEqual([[kept.id, 'medchain']]);
     expect(Buffer.from(after[0].entry.sealedNote).equals(Buffer.from(kept.entry.sealedNote))).toBe(true);
+  });
+
+  it('#11.12 removes confirmed entries durably: every unlink, then the directory fsync, before remove resolves', async () => {
+    const steps: string[] = [];
+    const recording: AsyncRemoveSteps = {
+      unlink: async (path) => {
+        await NODE_ASYNC_REMOVE_STEPS.unlink(path);
+        steps.push(`unlink ${basename(path)}`);
+      },
+      open: async (path, flags) => {
+        const handle = await NODE_ASYNC_REMOVE_STEPS.open(path, flags);
+        return {
+          writeFile: (bytes) => handle.writeFile(bytes),
+          sync: async () => {
+            await handle.sync();
+            steps.push(`fsync ${path === pendingDir() ? 'directory' : path}`);
+          },
+          close: () => handle.close(),
+        };
+      },
+    };
+    const journal = new FileAccessLogJournal(dir, () => undefined, recording);
+    const first = await journal.add('supchain', entry());
+    const second = await journal.add('medchain', entry());
+    const kept = await journal.add('medchain', entry());
+
+    await journal.remove([first.id, second.id]);
+    expect(steps).toEqual([`unlink ${first.id}.json`, `unlink ${second.id}.json`, 'fsync directory']);
+    expect(readdirSync(pendingDir())).toEqual([`${kept.id}.json`]);
   });
 
   it('writes one 0600 file per entry, named by a random id, with no temporary file left', async () => {

@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessKind, LedgerAccessEntry } from '../../domain/access-log';
 import { bytesToHex, hexToBytes } from '../../domain/bytes';
 import { ChainName, isChainName } from '../../domain/chain-name';
 import { AccessLogJournal, JournaledAccessEntry } from '../../domain/ports/access-log-journal.port';
 import { RecordId } from '../../domain/record-id';
-import { writeFileDurablyAsync } from './durable-file';
+import {
+  AsyncRemoveSteps,
+  NODE_ASYNC_REMOVE_STEPS,
+  removeFilesDurablyAsync,
+  writeFileDurablyAsync,
+} from './durable-file';
 
 /** 128 random bits name an entry's file: the name says nothing about the read. */
 const ENTRY_ID_BYTES = 16;
@@ -30,8 +35,9 @@ interface PendingFile {
 /**
  * The access-log journal on disk under `<dir>`: one fsync'd file per entry a ledger has not
  * confirmed yet (`pending/<random id>.json`, written to a temporary file, fsync'd, renamed,
- * directory fsync'd: writeFileDurablyAsync, off the event loop). Files that do not parse are left in place for an
- * operator and reported by count only.
+ * directory fsync'd: writeFileDurablyAsync, off the event loop); a confirmed entry's removal is
+ * made durable the same way (unlink, directory fsync). Files that do not parse are left in place
+ * for an operator and reported by count only.
  */
 export class FileAccessLogJournal extends AccessLogJournal {
   private readonly pendingDir: string;
@@ -39,6 +45,7 @@ export class FileAccessLogJournal extends AccessLogJournal {
   constructor(
     dir: string,
     private readonly onUnreadable: (message: string) => void = () => undefined,
+    private readonly removeSteps: AsyncRemoveSteps = NODE_ASYNC_REMOVE_STEPS,
   ) {
     super();
     this.pendingDir = join(dir, 'pending');
@@ -85,10 +92,12 @@ export class FileAccessLogJournal extends AccessLogJournal {
   async remove(ids: readonly string[]): Promise<void> {
     const known = ids.filter((id) => ENTRY_ID.test(id));
     if (known.length === 0 || !existsSync(this.pendingDir)) return;
-    // No directory fsync: a removal lost to a power cut only sends the entries to their
-    // ledger again (delivery is at least once, listings drop the copy), and it would stall
-    // the event loop for every batch.
-    for (const id of known) rmSync(this.pathOf(id), { force: true });
+    // Unlinks, then one directory fsync for the batch, on the thread pool: a removal lost to a power
+    // cut would send entries to their ledger again, and the event loop never waits for the disk.
+    await removeFilesDurablyAsync(
+      known.map((id) => this.pathOf(id)),
+      this.removeSteps,
+    );
   }
 
   private pathOf(id: string): string {

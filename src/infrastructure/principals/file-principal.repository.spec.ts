@@ -1,25 +1,107 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FilePrincipalRepository } from './file-principal.repository';
+import { NODE_SYNC_FILE_STEPS, SyncFileSteps } from '../journal/durable-file';
+import { FilePrincipalRepository, PrincipalStoreKey } from './file-principal.repository';
 
 describe('FilePrincipalRepository', () => {
   const hash = (n: number) => new Uint8Array(32).fill(n);
+  const newPath = () => join(mkdtempSync(join(tmpdir(), 'principals-')), 'principals.json');
 
   it('adds principals once, finds them by token hash and by role+id, and survives a restart', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'principals-')), 'principals.json');
-    const repository = new FilePrincipalRepository(path);
+    const path = newPath();
+    const key = PrincipalStoreKey.fromMasterKey(randomBytes(32));
+    const repository = new FilePrincipalRepository(path, key);
     const createdAt = new Date('2026-01-02T03:04:05.000Z');
     expect(await repository.add({ role: 'provider', id: 'dr-a', name: 'Dr A', createdAt }, hash(1))).toBe(true);
     expect(await repository.add({ role: 'provider', id: 'dr-a', createdAt }, hash(2))).toBe(false);
     expect(await repository.add({ role: 'patient', id: 'dr-a', createdAt }, hash(3))).toBe(true);
 
-    const reopened = new FilePrincipalRepository(path);
+    const reopened = new FilePrincipalRepository(path, key);
     expect(await reopened.findByTokenHash(hash(1))).toEqual({ role: 'provider', id: 'dr-a', name: 'Dr A', createdAt });
     expect(await reopened.findByTokenHash(hash(2))).toBeNull();
     expect((await reopened.find('patient', 'dr-a'))?.role).toBe('patient');
     expect(await reopened.find('patient', 'nobody')).toBeNull();
+    expect((await reopened.list('provider')).map((principal) => principal.id)).toEqual(['dr-a']);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readFileSync(path, 'utf8')).not.toMatch(/token"/);
+  });
+
+  it('#11.11 files principals under pseudonyms with ids and names sealed, readable only with its key', async () => {
+    const path = newPath();
+    const key = PrincipalStoreKey.fromMasterKey(randomBytes(32));
+    const repository = new FilePrincipalRepository(path, key);
+    await repository.add({ role: 'patient', id: 'P-CLEAR-1001', createdAt: new Date() }, hash(4));
+    await repository.add(
+      { role: 'provider', id: 'st-clear', name: 'St Clear Radiology', createdAt: new Date() },
+      hash(5),
+    );
+    const text = readFileSync(path, 'utf8');
+    for (const secret of ['P-CLEAR-1001', 'st-clear', 'St Clear Radiology']) {
+      expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
+      expect(text).not.toContain(Buffer.from(secret).toString('hex'));
+    }
+    expect(() => new FilePrincipalRepository(path, PrincipalStoreKey.fromMasterKey(randomBytes(32)))).toThrow(
+      /KEY_VAULT_MASTER_KEY/,
+    );
+  });
+
+  it('#11.11 rewrites a file in the earlier clear form on load, keeping every token', async () => {
+    const path = newPath();
+    const createdAt = '2026-01-02T03:04:05.000Z';
+    writeFileSync(
+      path,
+      JSON.stringify({
+        principals: [
+          {
+            role: 'provider',
+            id: 'old-clinic',
+            name: 'Old Clinic',
+            createdAt,
+            tokenHash: Buffer.from(hash(6)).toString('hex'),
+          },
+          { role: 'patient', id: 'P-OLD', createdAt, tokenHash: Buffer.from(hash(7)).toString('hex') },
+        ],
+      }),
+    );
+    const key = PrincipalStoreKey.fromMasterKey(randomBytes(32));
+    const migrated = new FilePrincipalRepository(path, key);
+    expect(migrated.migrated).toBe(2);
+    expect(readFileSync(path, 'utf8')).not.toMatch(/old-clinic|Old Clinic|P-OLD/);
+    const reopened = new FilePrincipalRepository(path, key);
+    expect(reopened.migrated).toBe(0);
+    expect(await reopened.findByTokenHash(hash(6))).toEqual({
+      role: 'provider',
+      id: 'old-clinic',
+      name: 'Old Clinic',
+      createdAt: new Date(createdAt),
+    });
+    expect((await reopened.find('patient', 'P-OLD'))?.id).toBe('P-OLD');
+  });
+
+  it('#11.12 writes principals.json durably: file fsync before the rename, directory fsync after, before add returns', async () => {
+    const path = newPath();
+    const steps: string[] = [];
+    const paths = new Map<number, string>();
+    const recording: SyncFileSteps = {
+      ...NODE_SYNC_FILE_STEPS,
+      open: (target, flags) => {
+        const fd = NODE_SYNC_FILE_STEPS.open(target, flags);
+        paths.set(fd, target);
+        return fd;
+      },
+      fsync: (fd) => {
+        steps.push(`fsync ${paths.get(fd) === join(path, '..') ? 'directory' : 'file'}`);
+        NODE_SYNC_FILE_STEPS.fsync(fd);
+      },
+      rename: (from, to) => {
+        steps.push(`rename to ${to === path ? 'target' : to}`);
+        NODE_SYNC_FILE_STEPS.rename(from, to);
+      },
+    };
+    const repository = new FilePrincipalRepository(path, PrincipalStoreKey.fromMasterKey(randomBytes(32)), recording);
+    await repository.add({ role: 'patient', id: 'P-DURABLE', createdAt: new Date() }, hash(8));
+    expect(steps).toEqual(['fsync file', 'rename to target', 'fsync directory']);
   });
 });

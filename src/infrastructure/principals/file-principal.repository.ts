@@ -1,54 +1,99 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { bytesToHex } from '../../domain/bytes';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { bytesToHex, fromUtf8, hexToBytes, utf8 } from '../../domain/bytes';
 import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
-import { Principal, principalRef, Role } from '../../domain/principal';
+import { Principal, principalRef, Role, ROLES } from '../../domain/principal';
+import { NODE_SYNC_FILE_STEPS, SyncFileSteps, writeFileDurably } from '../journal/durable-file';
 
+export const PRINCIPAL_STORE_KEY_BYTES = 32;
+const STORE_KEY_INFO = 'patient-centric-emr/principals/v2';
+
+/** The key principals.json is protected with; also the Nest token SecurityModule provides it under. */
+export class PrincipalStoreKey {
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** Derived from the key-vault master key, so the data directory alone cannot open principals.json either. */
+  static fromMasterKey(masterKey: Uint8Array): PrincipalStoreKey {
+    return new PrincipalStoreKey(derive(masterKey, STORE_KEY_INFO));
+  }
+}
+
+const GCM_NONCE_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+const INDEX_KEY_INFO = 'patient-centric-emr/principals/index-key';
+const SEAL_KEY_INFO = 'patient-centric-emr/principals/seal-key';
+const AAD_DOMAIN = 'patient-centric-emr/principals/v2:';
+
+/** One principal on disk: nothing in it names the patient or provider. */
 interface StoredPrincipal {
+  /** hex HMAC-SHA256(index key, role:id): the principal's pseudonym, unique per role and id. */
+  readonly key: string;
   readonly role: Role;
-  readonly id: string;
-  readonly name?: string;
+  /** hex( nonce (12) || AES-256-GCM ciphertext of JSON {id, name?} || tag (16) ), aad = domain || key. */
+  readonly sealed: string;
   readonly createdAt: string;
   /** hex SHA-256 of the bearer token; the token itself is never stored. */
   readonly tokenHash: string;
 }
 
-const FILE_MODE = 0o600;
-const DIR_MODE = 0o700;
+interface PrincipalsFile {
+  readonly version: 2;
+  readonly principals: StoredPrincipal[];
+}
+
+/** What earlier versions wrote: ids and names in clear. Migrated on load. */
+interface LegacyPrincipal {
+  readonly role: Role;
+  readonly id: string;
+  readonly name?: string;
+  readonly createdAt: string;
+  readonly tokenHash: string;
+}
+
+interface Entry {
+  readonly principal: Principal;
+  readonly stored: StoredPrincipal;
+}
 
 /**
- * Principals in one JSON file under the data directory (mode 0600), rewritten
- * atomically on every change. Small by nature (one entry per provider and patient);
- * reads are served from memory.
+ * Principals in one JSON file under the data directory (mode 0600), rewritten durably (temporary
+ * file, fsync, rename, directory fsync) on every change. Each is filed under a pseudonym (an HMAC
+ * of role and id) with its id and name sealed (AES-256-GCM), both under keys derived from the
+ * key-vault master key, so the file names nobody. A file in the earlier clear form is rewritten
+ * in this form on load. Small by nature (one entry per provider and patient); reads are served
+ * from memory.
  */
 export class FilePrincipalRepository extends PrincipalRepository {
-  private readonly byRef = new Map<string, StoredPrincipal>();
-  private readonly byTokenHash = new Map<string, StoredPrincipal>();
+  private readonly byKey = new Map<string, Entry>();
+  private readonly byTokenHash = new Map<string, Entry>();
+  private readonly indexKey: Uint8Array;
+  private readonly sealKey: Uint8Array;
+  /** How many principals were migrated from the earlier clear form at construction. */
+  migrated = 0;
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly path: string,
+    storeKey: PrincipalStoreKey,
+    private readonly steps: SyncFileSteps = NODE_SYNC_FILE_STEPS,
+  ) {
     super();
-    mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE });
-    if (existsSync(path)) {
-      const stored = JSON.parse(readFileSync(path, 'utf8')) as { principals: StoredPrincipal[] };
-      for (const principal of stored.principals) this.index(principal);
+    if (storeKey.bytes.length !== PRINCIPAL_STORE_KEY_BYTES) {
+      throw new Error(`The principal store key must be ${PRINCIPAL_STORE_KEY_BYTES} bytes.`);
     }
+    this.indexKey = derive(storeKey.bytes, INDEX_KEY_INFO);
+    this.sealKey = derive(storeKey.bytes, SEAL_KEY_INFO);
+    if (existsSync(path)) this.load(JSON.parse(readFileSync(path, 'utf8')) as Partial<PrincipalsFile>);
   }
 
   async add(principal: Principal, tokenHash: Uint8Array): Promise<boolean> {
-    const ref = principalRef(principal.role, principal.id);
-    if (this.byRef.has(ref)) return false;
-    const stored: StoredPrincipal = {
-      role: principal.role,
-      id: principal.id,
-      ...(principal.name !== undefined ? { name: principal.name } : {}),
-      createdAt: principal.createdAt.toISOString(),
-      tokenHash: bytesToHex(tokenHash),
-    };
-    this.index(stored);
+    const key = this.keyOf(principal.role, principal.id);
+    if (this.byKey.has(key)) return false;
+    const stored = this.seal(principal, tokenHash);
+    this.index({ principal, stored });
     try {
       this.persist();
     } catch (error) {
-      this.byRef.delete(ref);
+      this.byKey.delete(key);
       this.byTokenHash.delete(stored.tokenHash);
       throw error;
     }
@@ -56,36 +101,97 @@ export class FilePrincipalRepository extends PrincipalRepository {
   }
 
   async findByTokenHash(tokenHash: Uint8Array): Promise<Principal | null> {
-    const stored = this.byTokenHash.get(bytesToHex(tokenHash));
-    return stored ? toPrincipal(stored) : null;
+    return this.byTokenHash.get(bytesToHex(tokenHash))?.principal ?? null;
   }
 
   async find(role: Role, id: string): Promise<Principal | null> {
-    const stored = this.byRef.get(principalRef(role, id));
-    return stored ? toPrincipal(stored) : null;
+    return this.byKey.get(this.keyOf(role, id))?.principal ?? null;
   }
 
   async list(role: Role): Promise<Principal[]> {
-    return [...this.byRef.values()].filter((stored) => stored.role === role).map(toPrincipal);
+    return [...this.byKey.values()].filter(({ principal }) => principal.role === role).map((entry) => entry.principal);
   }
 
-  private index(stored: StoredPrincipal): void {
-    this.byRef.set(principalRef(stored.role, stored.id), stored);
-    this.byTokenHash.set(stored.tokenHash, stored);
+  private load(file: Partial<PrincipalsFile> | { principals: LegacyPrincipal[] }): void {
+    if ((file as Partial<PrincipalsFile>).version === 2) {
+      for (const stored of (file as PrincipalsFile).principals) this.index({ principal: this.open(stored), stored });
+      return;
+    }
+    for (const legacy of (file as { principals: LegacyPrincipal[] }).principals) {
+      const principal: Principal = {
+        role: legacy.role,
+        id: legacy.id,
+        ...(legacy.name !== undefined ? { name: legacy.name } : {}),
+        createdAt: new Date(legacy.createdAt),
+      };
+      this.index({ principal, stored: this.seal(principal, hexToBytes(legacy.tokenHash)) });
+    }
+    this.persist();
+    this.migrated = this.byKey.size;
+  }
+
+  private index(entry: Entry): void {
+    this.byKey.set(entry.stored.key, entry);
+    this.byTokenHash.set(entry.stored.tokenHash, entry);
+  }
+
+  private keyOf(role: Role, id: string): string {
+    return createHmac('sha256', this.indexKey).update(principalRef(role, id)).digest('hex');
+  }
+
+  private seal(principal: Principal, tokenHash: Uint8Array): StoredPrincipal {
+    const key = this.keyOf(principal.role, principal.id);
+    const body = { id: principal.id, ...(principal.name !== undefined ? { name: principal.name } : {}) };
+    const nonce = randomBytes(GCM_NONCE_BYTES);
+    const aes = createCipheriv('aes-256-gcm', this.sealKey, nonce);
+    aes.setAAD(utf8(AAD_DOMAIN + key));
+    const sealed = Buffer.concat([nonce, aes.update(utf8(JSON.stringify(body))), aes.final(), aes.getAuthTag()]);
+    return {
+      key,
+      role: principal.role,
+      sealed: sealed.toString('hex'),
+      createdAt: principal.createdAt.toISOString(),
+      tokenHash: bytesToHex(tokenHash),
+    };
+  }
+
+  private open(stored: StoredPrincipal): Principal {
+    // Layout: nonce (12) || ciphertext || tag (16), see seal().
+    const sealed = hexToBytes(stored.sealed);
+    let body: { id: string; name?: string };
+    try {
+      const aes = createDecipheriv('aes-256-gcm', this.sealKey, sealed.subarray(0, GCM_NONCE_BYTES));
+      aes.setAAD(utf8(AAD_DOMAIN + stored.key));
+      aes.setAuthTag(sealed.subarray(sealed.length - GCM_TAG_BYTES));
+      const plain = Buffer.concat([
+        aes.update(sealed.subarray(GCM_NONCE_BYTES, sealed.length - GCM_TAG_BYTES)),
+        aes.final(),
+      ]);
+      body = JSON.parse(fromUtf8(plain)) as { id: string; name?: string };
+    } catch {
+      throw new Error(
+        `${this.path} cannot be opened with the configured key-vault master key (KEY_VAULT_MASTER_KEY): ` +
+          'it was written under another one.',
+      );
+    }
+    if (!ROLES.includes(stored.role) || this.keyOf(stored.role, body.id) !== stored.key) {
+      throw new Error(`${this.path} holds an entry whose pseudonym does not match its sealed id.`);
+    }
+    return {
+      role: stored.role,
+      id: body.id,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      createdAt: new Date(stored.createdAt),
+    };
   }
 
   private persist(): void {
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ principals: [...this.byRef.values()] }), { mode: FILE_MODE });
-    renameSync(temporary, this.path);
+    const file: PrincipalsFile = { version: 2, principals: [...this.byKey.values()].map((entry) => entry.stored) };
+    writeFileDurably(this.path, JSON.stringify(file), this.steps);
   }
 }
 
-function toPrincipal(stored: StoredPrincipal): Principal {
-  return {
-    role: stored.role,
-    id: stored.id,
-    ...(stored.name !== undefined ? { name: stored.name } : {}),
-    createdAt: new Date(stored.createdAt),
-  };
+function derive(key: Uint8Array, info: string): Uint8Array {
+  // RFC 5869 HKDF-SHA256, no salt: the input is already a uniformly random key.
+  return new Uint8Array(hkdfSync('sha256', key, new Uint8Array(0), info, PRINCIPAL_STORE_KEY_BYTES));
 }

@@ -27,6 +27,27 @@ describe('loadOrCreateDeploymentSecrets', () => {
     expect(readFileSync(path, 'utf8')).not.toContain(override);
   });
 
+  it('#11.11 never writes a configured master key; removes the same key an earlier version stored', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'emr-secrets-'));
+    const configured = 'cd'.repeat(32);
+    const remote = { masterKeyInDataDir: false };
+    const first = loadOrCreateDeploymentSecrets(dataDir, { keyVaultMasterKey: configured }, remote);
+    expect(bytesToHex(first.secrets.keyVaultMasterKey)).toBe(configured);
+    expect(first.masterKeySource).toBe('configuration');
+    expect(readFileSync(first.path, 'utf8')).not.toMatch(/keyVaultMasterKey|cdcdcdcd/);
+    expect(() => loadOrCreateDeploymentSecrets(dataDir, {}, remote)).toThrow(/KEY_VAULT_MASTER_KEY/);
+
+    const earlier = mkdtempSync(join(tmpdir(), 'emr-secrets-'));
+    const stored = loadOrCreateDeploymentSecrets(earlier);
+    expect(stored.masterKeySource).toBe('data directory');
+    const storedKey = bytesToHex(stored.secrets.keyVaultMasterKey);
+    expect(readFileSync(stored.path, 'utf8')).toContain(storedKey);
+    const moved = loadOrCreateDeploymentSecrets(earlier, { keyVaultMasterKey: storedKey }, remote);
+    expect(moved.notes.join('\n')).toMatch(/removed the key-vault master key/);
+    expect(readFileSync(stored.path, 'utf8')).not.toContain(storedKey);
+    expect(moved.secrets.pseudonymSecret).toEqual(stored.secrets.pseudonymSecret);
+  });
+
   it('derives a 65-byte uncompressed public key', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'emr-secrets-'));
     const { secrets } = loadOrCreateDeploymentSecrets(dataDir);

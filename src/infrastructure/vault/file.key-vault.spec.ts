@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { bytesToHex } from '../../domain/bytes';
 import { InvalidKeyError } from '../../domain/errors';
 import { HpkeP256Cipher } from '../crypto/hpke-p256.cipher';
+import { NODE_SYNC_FILE_STEPS, SyncFileSteps } from '../journal/durable-file';
 import { FileKeyVault } from './file.key-vault';
 
 describe('FileKeyVault', () => {
@@ -63,5 +64,29 @@ describe('FileKeyVault', () => {
     writeFileSync(pathOf('patient:B'), readFileSync(pathOf('patient:A')));
     const { vault: fresh } = await vaultIn(dir, masterKey);
     await expect(fresh.keyPair('patient:B')).rejects.toThrow(InvalidKeyError);
+  });
+
+  it('#11.12 writes a key file durably: file fsync before the rename, directory fsync after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vault-'));
+    const steps: string[] = [];
+    const paths = new Map<number, string>();
+    const recording: SyncFileSteps = {
+      ...NODE_SYNC_FILE_STEPS,
+      open: (target, flags) => {
+        const fd = NODE_SYNC_FILE_STEPS.open(target, flags);
+        paths.set(fd, target);
+        return fd;
+      },
+      fsync: (fd) => {
+        steps.push(`fsync ${paths.get(fd) === dir ? 'directory' : 'file'}`);
+        NODE_SYNC_FILE_STEPS.fsync(fd);
+      },
+      rename: (from, to) => {
+        steps.push('rename');
+        NODE_SYNC_FILE_STEPS.rename(from, to);
+      },
+    };
+    await new FileKeyVault(dir, randomBytes(32), cipher, recording).createKeyPair('patient:P-DURABLE');
+    expect(steps).toEqual(['fsync file', 'rename', 'fsync directory']);
   });
 });

@@ -1,15 +1,15 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes, utf8 } from '../../domain/bytes';
 import { InvalidKeyError } from '../../domain/errors';
 import { Cipher, KeyPair } from '../../domain/ports/cipher.port';
 import { KeyVault } from '../../domain/ports/key-vault.port';
+import { NODE_SYNC_FILE_STEPS, SyncFileSteps, writeFileDurably } from '../journal/durable-file';
 
 export const MASTER_KEY_BYTES = 32;
 const GCM_NONCE_BYTES = 12;
 const GCM_TAG_BYTES = 16;
-const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 const FILE_NAME_DOMAIN = 'patient-centric-emr/key-vault/file-name';
 const AAD_DOMAIN = 'patient-centric-emr/key-vault/v1:';
@@ -25,7 +25,8 @@ interface VaultFile {
  * Private keys on disk, one file per principal under `<dir>`, each AES-256-GCM-sealed
  * under the master key and bound (aad) to its principal. File names are an HMAC of
  * the principal ref under the master key, so a directory listing reveals no patient id.
- * Files are 0600 in a 0700 directory and written atomically (temp file + rename).
+ * Files are 0600 in a 0700 directory and written durably (temporary file, fsync, rename,
+ * directory fsync).
  */
 export class FileKeyVault extends KeyVault {
   private readonly cache = new Map<string, KeyPair>();
@@ -34,6 +35,7 @@ export class FileKeyVault extends KeyVault {
     private readonly dir: string,
     private readonly masterKey: Uint8Array,
     private readonly cipher: Cipher,
+    private readonly steps: SyncFileSteps = NODE_SYNC_FILE_STEPS,
   ) {
     super();
     if (masterKey.length !== MASTER_KEY_BYTES) {
@@ -55,10 +57,7 @@ export class FileKeyVault extends KeyVault {
       publicKey: bytesToHex(keyPair.publicKey),
       sealedPrivateKey: sealed.toString('hex'),
     };
-    const path = this.pathOf(ref);
-    const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(temporary, JSON.stringify(file), { mode: FILE_MODE, flag: 'wx' });
-    renameSync(temporary, path);
+    writeFileDurably(this.pathOf(ref), JSON.stringify(file), this.steps);
     this.cache.set(ref, keyPair);
     return keyPair;
   }
