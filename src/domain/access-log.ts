@@ -29,6 +29,8 @@ export interface AccessNote {
   readonly accessorId: string;
   readonly accessorRole: string;
   readonly reason: string | null;
+  /** Reads this entry stands for (own-record reads collapsed within a window); absent: 1. */
+  readonly count?: number;
 }
 
 /** What the patient sees. */
@@ -40,5 +42,8 @@ export interface AccessLogEntry {
   readonly kind: AccessKind;
   readonly emergency: boolean;
   readonly reason: string | null;
+  /** When the (first) read happened. */
   readonly at: string;
+  /** How many reads this entry stands for: repeated own-record reads are collapsed, others are 1. */
+  readonly count: number;
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -14,10 +14,12 @@ import { GrantConsentUseCase } from '../../application/grant-consent.use-case';
 import { ListAccessLogUseCase } from '../../application/list-access-log.use-case';
 import { ListConsentsUseCase } from '../../application/list-consents.use-case';
 import { RevokeConsentUseCase } from '../../application/revoke-consent.use-case';
+import type { Response } from 'express';
 import { AccessLogEntry } from '../../domain/access-log';
 import { Principal } from '../../domain/principal';
 import {
   AccessLogEntryDto,
+  AccessLogQuery,
   ConsentDto,
   CreateProviderBody,
   EnrollPatientBody,
@@ -102,10 +104,35 @@ export class AccessController {
   }
 
   @Get('patients/:patientId/access-log')
-  @ApiOperation({ summary: 'Who read your records, when and why (patient)' })
-  @ApiOkResponse({ type: [AccessLogEntryDto] })
+  @ApiOperation({
+    summary: 'Who read your records, when and why (patient), newest first, a page at a time',
+    description:
+      'The body stays a plain array of entries. X-Next-Cursor (absent on the last page) continues the listing; ' +
+      'X-Emergency-Count counts every emergency read on every page; kind=emergency lists only those.',
+  })
+  @ApiOkResponse({
+    type: [AccessLogEntryDto],
+    headers: {
+      'X-Next-Cursor': {
+        description: 'Cursor of the next (older) page; absent on the last page',
+        schema: { type: 'string' },
+      },
+      'X-Emergency-Count': {
+        description: 'Emergency reads of the patient in all, across ledgers',
+        schema: { type: 'integer' },
+      },
+    },
+  })
   @ApiProblems(400, 403, 404, 503)
-  accessLog(@Actor() actor: Principal, @Param('patientId') patientId: string): Promise<AccessLogEntry[]> {
-    return this.listAccessLog.execute({ actor, patientId });
+  async accessLog(
+    @Actor() actor: Principal,
+    @Param('patientId') patientId: string,
+    @Query() query: AccessLogQuery,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<AccessLogEntry[]> {
+    const page = await this.listAccessLog.execute({ actor, patientId, ...query });
+    response.setHeader('X-Emergency-Count', String(page.emergencyCount));
+    if (page.nextCursor) response.setHeader('X-Next-Cursor', page.nextCursor);
+    return page.entries;
   }
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CHAIN_NAMES } from '../../domain/chain-name';
 
 export class CreateProviderBody {
@@ -73,5 +74,35 @@ export class AccessLogEntryDto {
   @ApiProperty({ enum: ['own-upload', 'consent', 'emergency'] }) kind!: string;
   @ApiProperty() emergency!: boolean;
   @ApiProperty({ nullable: true, type: String }) reason!: string | null;
-  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the (first) read happened' }) at!: string;
+  @ApiProperty({
+    minimum: 1,
+    description: "Reads this entry stands for: a reader's repeated reads of its own upload within 60 s are one entry",
+  })
+  count!: number;
+}
+
+const LIMIT_MESSAGE = { message: 'limit must be an integer from 1 to 100' };
+const CURSOR_MESSAGE = { message: 'cursor is not one this service issued' };
+
+export class AccessLogQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt(LIMIT_MESSAGE)
+  @Min(1, LIMIT_MESSAGE)
+  @Max(100, LIMIT_MESSAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Opaque cursor from the X-Next-Cursor header of a previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200, CURSOR_MESSAGE)
+  @Matches(/^[A-Za-z0-9_-]+$/, CURSOR_MESSAGE)
+  cursor?: string;
+
+  @ApiPropertyOptional({ enum: ['emergency'], description: 'Only emergency (break-glass) reads' })
+  @IsOptional()
+  @IsIn(['emergency'], { message: 'kind must be emergency (or omitted for every read)' })
+  kind?: string;
 }
