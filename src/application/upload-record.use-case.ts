@@ -9,6 +9,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationFailedError,
 } from '../domain/errors';
+import { cleanFileName } from '../domain/file-name';
 import { Ledgers } from '../domain/ledgers';
 import { claimAgrees, refusalReason, sniffMediaType } from '../domain/media-type';
 import { PatientId } from '../domain/patient-id';
@@ -52,8 +53,6 @@ export interface UploadResult {
   readonly metadata: RecordMetadata;
   readonly replicas: Partial<Record<ChainName, ReplicaStatus>>;
 }
-
-const MAX_FILE_NAME_CHARS = 255;
 
 /**
  * Encrypts a file once under a fresh data key sealed to the patient's key and the
@@ -323,15 +322,4 @@ function committedStatus(record: LedgerRecord): ReplicaStatus {
 function firstError(outcomes: PromiseSettledResult<unknown>[]): unknown {
   const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
   return reasons.find((reason) => !(reason instanceof ChainUnavailableError)) ?? reasons[0];
-}
-
-/** Keeps the base name only, without control characters or path separators. */
-export function cleanFileName(raw: string | undefined, extension: string): string {
-  const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  const cleaned = base
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-    .replace(/[\u0000-\u001f\u007f"]/g, '')
-    .trim()
-    .slice(0, MAX_FILE_NAME_CHARS);
-  return cleaned.length > 0 && cleaned !== '.' && cleaned !== '..' ? cleaned : `record.${extension}`;
 }

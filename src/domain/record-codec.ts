@@ -1,6 +1,7 @@
 import { bytesToHex, concatBytes, fromUtf8, lengthPrefixed, utf8 } from './bytes';
 import { ChainName } from './chain-name';
 import { IntegrityCheckFailedError } from './errors';
+import { displayFileName } from './file-name';
 import { LedgerRecord, RecordHeader, RecordMetadata } from './emr-record';
 import { PatientId } from './patient-id';
 import { RecordId } from './record-id';
@@ -86,7 +87,8 @@ export function toMetadata(patientId: PatientId, record: MetadataSource, header:
     chain: record.chain,
     version: record.version,
     contentType: header.contentType,
-    fileName: header.fileName,
+    // Cleaned again on the way out: a ledger may hold a name older code stored unclean.
+    fileName: displayFileName(header.fileName, header.contentType),
     size: header.size,
     ciphertextSha256: `0x${bytesToHex(record.contentSha256)}`,
     createdAt: record.createdAt.toISOString(),

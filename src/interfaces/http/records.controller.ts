@@ -35,6 +35,7 @@ import { ReplicationStatus, ReplicationStatusUseCase } from '../../application/r
 import { UploadRecordUseCase, UploadResult } from '../../application/upload-record.use-case';
 import { RecordMetadata } from '../../domain/emr-record';
 import { ValidationFailedError } from '../../domain/errors';
+import { genericFileName } from '../../domain/file-name';
 import { Principal } from '../../domain/principal';
 import { Actor } from './actor.decorator';
 import { ApiProblems } from './api-problems.decorator';
@@ -238,10 +239,19 @@ function sendContent(response: Response, record: RecordContent): StreamableFile 
   return new StreamableFile(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
     type: metadata.contentType,
     length: bytes.byteLength,
-    // ASCII fallback plus RFC 5987 filename* so no raw non-ASCII byte reaches a header.
-    disposition: contentDisposition(metadata.fileName, {
-      type: 'inline',
-      fallback: metadata.fileName.replace(/[^\x20-\x7e]/g, '_'),
-    }),
+    disposition: inlineDisposition(metadata.fileName, metadata.contentType),
   });
+}
+
+/**
+ * ASCII fallback plus RFC 5987 filename* so no raw non-ASCII byte reaches a header. Metadata
+ * names are already cleaned (displayFileName); should one still be unencodable, the read is
+ * answered under a generic name rather than failing.
+ */
+function inlineDisposition(fileName: string, contentType: string): string {
+  try {
+    return contentDisposition(fileName, { type: 'inline', fallback: fileName.replace(/[^\x20-\x7e]/g, '_') });
+  } catch {
+    return contentDisposition(genericFileName(contentType), { type: 'inline' });
+  }
 }
