@@ -42,29 +42,40 @@ describe('Rotating the record-signing key', () => {
       headers: { Authorization: `Bearer ${token}` },
     });
 
-  it('keeps old records readable only while the old public key is trusted', async () => {
+  it('#11.17 keeps old records readable only while the old public key is trusted, and signs new ones with the new key', async () => {
     let running = await run({ SIGNING_PRIVATE_KEY: oldKey.privateKey });
     expect(running.logs()).toContain(`Records are signed with public key 0x${oldKey.publicKey}`);
     const token = await running.providerWithPatient(adminToken, 'rotate-clinic', 'P-ROTATE');
-    const file = makePng(10, 10, 3);
-    const created = await running.upload('P-ROTATE', token, 'supchain', file, 'old.png');
+    const oldFile = makePng(10, 10, 3);
+    const created = await running.upload('P-ROTATE', token, 'supchain', oldFile, 'old.png');
     expect(created.status).toBe(201);
-    const { recordId } = (await created.json()) as { recordId: string };
+    const { recordId: oldRecord } = (await created.json()) as { recordId: string };
+    expect((await read(running, token, oldRecord)).status).toBe(200);
 
-    running = await run({ SIGNING_PRIVATE_KEY: newKey.privateKey });
-    const refused = await read(running, token, recordId);
-    expect(refused.status).toBe(422);
-    expect(((await refused.json()) as { code: string }).code).toBe('INTEGRITY_CHECK_FAILED');
-
+    // Rotated, the old key still trusted: old records read, new ones are signed with the new key.
     running = await run({
       SIGNING_PRIVATE_KEY: newKey.privateKey,
       TRUSTED_SIGNING_PUBLIC_KEYS: `0x${oldKey.publicKey}`,
     });
-    expect(running.logs()).toContain('1 earlier key(s) trusted');
-    const served = await read(running, token, recordId);
+    expect(running.logs()).toContain(
+      `Records are signed with public key 0x${newKey.publicKey}; 1 earlier key(s) trusted`,
+    );
+    const served = await read(running, token, oldRecord);
     expect(served.status).toBe(200);
-    expect(Buffer.from(await served.arrayBuffer()).equals(file)).toBe(true);
-    const fresh = await running.upload('P-ROTATE', token, 'supchain', makePng(10, 10, 4), 'new.png');
+    expect(Buffer.from(await served.arrayBuffer()).equals(oldFile)).toBe(true);
+    const newFile = makePng(10, 10, 4);
+    const fresh = await running.upload('P-ROTATE', token, 'supchain', newFile, 'new.png');
     expect(fresh.status).toBe(201);
+    const { recordId: newRecord } = (await fresh.json()) as { recordId: string };
+    expect((await read(running, token, newRecord)).status).toBe(200);
+
+    // Only the new key trusted: the new record verifies under it alone (so it signed it); the old one does not.
+    running = await run({ SIGNING_PRIVATE_KEY: newKey.privateKey });
+    const refused = await read(running, token, oldRecord);
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { code: string }).code).toBe('INTEGRITY_CHECK_FAILED');
+    const verified = await read(running, token, newRecord);
+    expect(verified.status).toBe(200);
+    expect(Buffer.from(await verified.arrayBuffer()).equals(newFile)).toBe(true);
   }, 240_000);
 });
