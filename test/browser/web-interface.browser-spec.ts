@@ -24,6 +24,7 @@ import {
   visibleCardTitles,
   watch,
 } from './support/page';
+import { makeDicom } from '../support/files';
 import { letterPdf, scanPng } from './support/png';
 import { RunningServer, startServer, TEST_LEDGER_TIMEOUT_MS } from './support/server';
 
@@ -345,8 +346,8 @@ describeWithChromium('web interface in a real browser', () => {
   });
 
   it('offers a DICOM record as a download with its metadata, byte for byte', async () => {
-    // DICOM Part 10: 128-byte preamble, "DICM", then data elements (here a few arbitrary bytes).
-    const dicom = Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), randomBytes(2048)]);
+    // DICOM Part 10: 128-byte preamble, "DICM", the file meta group, then a small dataset.
+    const dicom = makeDicom();
     const upload = page.locator('#upload-card');
     await upload.getByLabel('Patient ID').fill(patientId);
     await upload.getByRole('radio', { name: 'MEDchain' }).check();
