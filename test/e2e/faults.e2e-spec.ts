@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
+import { rpc } from '../support/chain-scan';
 import { makePng } from '../support/files';
 import { LedgerPair } from '../support/ledger-pair';
 import { ServiceProcess } from '../support/service-process';
@@ -143,7 +144,7 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
   });
 
   describe('graceful shutdown', () => {
-    it('finishes an in-flight upload on SIGTERM before exiting', async () => {
+    it('#11.17 finishes an upload still in flight when SIGTERM arrives, before exiting', async () => {
       const adminToken = `admin-${randomBytes(24).toString('hex')}`;
       const dataDir = mkdtempSync(join(tmpdir(), 'emr-sigterm-'));
       const service = new ServiceProcess({
@@ -157,10 +158,27 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
         const token = await service.providerWithPatient(adminToken, 'calm-clinic', 'P-CALM');
         const provider = { token };
 
+        // SUPchain stops mining: once the upload's first transaction waits in the pool, the
+        // upload is provably in flight (reached the ledger, not answered) when the signal goes out.
+        const supchain = ledgers.rpcUrl('supchain');
+        const pooled = async () => Number(BigInt((await rpc<{ pending: string }>(supchain, 'txpool_status')).pending));
+        await rpc(supchain, 'evm_setAutomine', [false]);
         const file = Buffer.concat([makePng(4, 4, 5), randomBytes(3 * 1024 * 1024)]);
-        const inFlight = service.upload('P-CALM', token, 'supchain', file, 'calm.png');
-        await new Promise((resolve) => setTimeout(resolve, 400));
+        let answered = false;
+        const inFlight = service.upload('P-CALM', token, 'supchain', file, 'calm.png').finally(() => (answered = true));
+        const deadline = Date.now() + 30_000;
+        while ((await pooled()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await pooled()).toBeGreaterThan(0);
+        expect(answered).toBe(false);
+
         const stopping = service.stop();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(answered).toBe(false);
+        await rpc(supchain, 'evm_setAutomine', [true]);
+        while (!answered) {
+          if ((await pooled()) > 0) await rpc(supchain, 'evm_mine');
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         const response = await inFlight;
         await stopping;
         expect(response.status).toBe(201);
@@ -173,6 +191,7 @@ describe('Faults lose nothing acknowledged (real local chains)', () => {
         expect(copy.status).toBe(200);
         expect(Buffer.from(await copy.arrayBuffer()).equals(file)).toBe(true);
       } finally {
+        await rpc(ledgers.rpcUrl('supchain'), 'evm_setAutomine', [true]);
         await service.stop();
         rmSync(dataDir, { recursive: true, force: true });
       }

@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 
-async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+/** One JSON-RPC call to an anvil chain; throws the node's error message. */
+export async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
