@@ -1,0 +1,150 @@
+// @ts-check
+/** Patient: who read their records, when and why, newest first; emergency reads flagged in words. */
+
+import { accessPath, api, asApiError, recordsPath } from '../api.js';
+import { $, el, fromTemplate, timeElement } from '../dom.js';
+import { ledgerLabel, shortId } from '../format.js';
+import { identity } from '../identity.js';
+import { describeError } from '../problem-text.js';
+
+/** Resolving file names for the access log: at most this many metadata look-ups per refresh. */
+const MAX_LOG_NAME_LOOKUPS = 30;
+
+/** @type {Record<string, string>} */
+const ACCESS_KIND_LABELS = {
+  'own-upload': 'A record they uploaded themselves',
+  consent: 'With your consent',
+  emergency: 'Emergency, without your consent',
+};
+
+/**
+ * GET …/access-log, one entry.
+ * @typedef {{ at?: string, accessorId?: string, accessorRole?: string, kind?: string, chain?: string,
+ *   recordId?: string, reason?: string, emergency?: boolean }} LogEntry
+ */
+
+const state = {
+  /** @type {LogEntry[]} newest first */
+  entries: [],
+  /** "chain:recordId" → "scan.png (version 2)": the patient's own metadata reads are not logged. */
+  /** @type {Map<string, string | null>} */
+  recordNames: new Map(),
+};
+
+export function mountAccessLogCard() {
+  $('log-refresh').addEventListener('click', () => loadAccessLog({ announce: true }));
+}
+
+/** @param {{ announce?: boolean }} [options] */
+export async function loadAccessLog({ announce = false } = {}) {
+  const patientId = identity.me?.id;
+  if (!patientId) return;
+  $('log-error').hidden = true;
+  $('log-status').textContent = 'Loading the access log…';
+  try {
+    const { data } = await api(accessPath(patientId, 'access-log'));
+    /** @type {LogEntry[]} */
+    const entries = Array.isArray(data) ? data.slice() : [];
+    state.entries = entries.sort((a, b) => String(b.at).localeCompare(String(a.at)));
+    await resolveRecordNames(patientId, state.entries);
+    render();
+    const emergencies = state.entries.filter(isEmergency).length;
+    const count = state.entries.length;
+    $('log-status').textContent = announce
+      ? `Access log updated: ${count} ${count === 1 ? 'read' : 'reads'}${emergencies ? `, ${emergencies} in an emergency` : ''}.`
+      : '';
+  } catch (error) {
+    $('log-status').textContent = '';
+    $('log-error').textContent = describeError(asApiError(error), { action: 'log' }).text;
+    $('log-error').hidden = false;
+  }
+}
+
+/** @param {LogEntry} entry */
+function isEmergency(entry) {
+  return entry.emergency === true || entry.kind === 'emergency';
+}
+
+/** @param {string} patientId @param {LogEntry[]} entries */
+async function resolveRecordNames(patientId, entries) {
+  /** @type {{ key: string, entry: LogEntry }[]} */
+  const wanted = [];
+  for (const entry of entries) {
+    const key = `${entry.chain}:${entry.recordId}`;
+    if (entry.recordId && !state.recordNames.has(key) && !wanted.some((w) => w.key === key))
+      wanted.push({ key, entry });
+  }
+  await Promise.all(
+    wanted.slice(0, MAX_LOG_NAME_LOOKUPS).map(async ({ key, entry }) => {
+      try {
+        const { data } = await api(recordsPath(patientId, `/${encodeURIComponent(entry.recordId ?? '')}/metadata`), {
+          query: { chain: entry.chain },
+        });
+        state.recordNames.set(
+          key,
+          `${data.fileName ?? 'a record'}${data.version !== undefined ? ` (version ${data.version})` : ''}`,
+        );
+      } catch {
+        state.recordNames.set(key, null);
+      }
+    }),
+  );
+}
+
+function render() {
+  const entries = state.entries;
+  $('log-list').replaceChildren(...entries.map(logEntry));
+  $('log-list').hidden = entries.length === 0;
+  $('log-empty').hidden = entries.length > 0;
+  const emergencies = entries.filter(isEmergency).length;
+  const summary = $('log-summary');
+  summary.hidden = emergencies === 0;
+  summary.replaceChildren(
+    emergencyFlag(),
+    ` ${emergencies} ${emergencies === 1 ? 'read was' : 'reads were'} made in an emergency, without your consent. Each shows the reason given.`,
+  );
+}
+
+function emergencyFlag() {
+  return fromTemplate('emergency-flag-template').root;
+}
+
+/** @param {LogEntry} entry */
+function logEntry(entry) {
+  const emergency = isEmergency(entry);
+  const name = entry.recordId ? state.recordNames.get(`${entry.chain}:${entry.recordId}`) : null;
+  const what = entry.recordId
+    ? el(
+        'span',
+        {},
+        'opened ',
+        name
+          ? el('span', { class: 'log-entry__record', text: name })
+          : el('span', { class: 'mono', title: entry.recordId, text: `a record (${shortId(entry.recordId)})` }),
+      )
+    : 'listed your records';
+  const role = entry.accessorRole && entry.accessorRole !== 'unknown' ? ` (${entry.accessorRole})` : '';
+
+  const { root, part } = fromTemplate('log-entry-template');
+  if (emergency) root.classList.add('log-entry--emergency');
+  root.dataset.kind = entry.kind ?? '';
+  root.dataset.emergency = String(emergency);
+  if (emergency) part('flag').append(emergencyFlag());
+  else part('flag').remove();
+  part('what').append(
+    el('strong', { text: entry.accessorId ?? 'Someone' }),
+    `${role} `,
+    what,
+    ` on ${ledgerLabel(entry.chain)}`,
+  );
+  if (entry.reason) part('quote').textContent = `“${entry.reason}”`;
+  else part('reason').remove();
+  part('meta').append(
+    ...[
+      entry.at ? timeElement(entry.at, { seconds: true }) : null,
+      ' · ',
+      ACCESS_KIND_LABELS[entry.kind ?? ''] ?? String(entry.kind ?? ''),
+    ].filter((child) => child !== null),
+  );
+  return root;
+}

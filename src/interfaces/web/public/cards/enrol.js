@@ -1,0 +1,70 @@
+// @ts-check
+/** Provider: enrol a patient, and show the patient's token once. */
+
+import { api, asApiError } from '../api.js';
+import { $, $input, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
+import { describeError } from '../problem-text.js';
+import { validatePatientId } from '../validation.js';
+import { tokenReveal } from './token-reveal.js';
+
+const state = {
+  busy: false,
+  /** @type {string | null} the patient just enrolled */
+  patientId: null,
+};
+
+/** @type {ReturnType<typeof tokenReveal>} */
+let reveal;
+const errors = fieldErrors({ patient: { control: '#enrol-patient', error: 'enrol-patient-error' } }, 'enrol-error');
+
+/** @param {{ uploadFor(patientId: string): void }} upload the upload card */
+export function mountEnrolCard(upload) {
+  reveal = tokenReveal('enrol');
+  $('enrol-form').addEventListener('submit', onSubmit);
+  $('enrol-copy').addEventListener('click', () => reveal.copy());
+  $('enrol-done').addEventListener('click', () => {
+    reveal.hide();
+    $('enrol-status').textContent = 'The token is no longer shown.';
+    $('enrol-patient').focus();
+  });
+  $('enrol-upload').addEventListener('click', () => {
+    if (state.patientId) upload.uploadFor(state.patientId);
+  });
+  clearWhenValid('enrol-patient', validatePatientId);
+}
+
+/** @param {boolean} busy */
+function render(busy) {
+  state.busy = busy;
+  setBusy('enrol-submit', busy, 'Enrolling…', 'Enrol patient');
+}
+
+/** @param {SubmitEvent} event */
+async function onSubmit(event) {
+  event.preventDefault();
+  if (state.busy) return;
+  errors.clear();
+  reveal.hide();
+  const patientId = $input('enrol-patient').value.trim();
+  const problem = validatePatientId(patientId);
+  if (problem) {
+    errors.show('patient', problem);
+    $('enrol-status').textContent = 'Not enrolled: please correct the highlighted field.';
+    return;
+  }
+  render(true);
+  $('enrol-status').textContent = `Enrolling ${patientId}…`;
+  try {
+    const { data } = await api('/patients', { method: 'POST', json: { patientId } });
+    state.patientId = data.patientId;
+    $input('enrol-patient').value = '';
+    $('enrol-status').textContent = `${data.patientId} is enrolled. Their token is shown below, once.`;
+    reveal.show(`${data.patientId} is enrolled`, data.token);
+  } catch (error) {
+    const { field, text } = describeError(asApiError(error), { action: 'enrol', patientId });
+    errors.show(field, text);
+    $('enrol-status').textContent = 'Not enrolled.';
+  } finally {
+    render(false);
+  }
+}

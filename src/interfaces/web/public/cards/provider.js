@@ -1,0 +1,76 @@
+// @ts-check
+/** Admin: create a provider (the operator reads nothing medical). */
+
+import { api, asApiError } from '../api.js';
+import { $, $input, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
+import { describeError } from '../problem-text.js';
+import { MAX_PROVIDER_NAME_CHARS, validateProviderId } from '../validation.js';
+import { tokenReveal } from './token-reveal.js';
+
+const state = { busy: false };
+
+/** @type {ReturnType<typeof tokenReveal>} */
+let reveal;
+const errors = fieldErrors(
+  {
+    provider: { control: '#provider-id', error: 'provider-id-error' },
+    name: { control: '#provider-name', error: 'provider-name-error' },
+  },
+  'provider-error',
+);
+
+export function mountProviderCard() {
+  reveal = tokenReveal('provider');
+  $('provider-form').addEventListener('submit', onSubmit);
+  $('provider-copy').addEventListener('click', () => reveal.copy());
+  $('provider-done').addEventListener('click', () => {
+    reveal.hide();
+    $('provider-status').textContent = 'The token is no longer shown.';
+    $('provider-id').focus();
+  });
+  clearWhenValid('provider-id', validateProviderId);
+}
+
+/** @param {boolean} busy */
+function render(busy) {
+  state.busy = busy;
+  setBusy('provider-submit', busy, 'Creating…', 'Create provider');
+}
+
+/** @param {SubmitEvent} event */
+async function onSubmit(event) {
+  event.preventDefault();
+  if (state.busy) return;
+  errors.clear();
+  reveal.hide();
+  const providerId = $input('provider-id').value.trim();
+  const name = $input('provider-name').value.trim();
+  /** @type {[string, string][]} */
+  const problems = [];
+  const idProblem = validateProviderId(providerId);
+  if (idProblem) problems.push(['provider', idProblem]);
+  if (!name) problems.push(['name', 'Enter the provider’s name.']);
+  else if (name.length > MAX_PROVIDER_NAME_CHARS)
+    problems.push(['name', `Shorten the name to ${MAX_PROVIDER_NAME_CHARS} characters or fewer.`]);
+  if (problems.length > 0) {
+    problems.forEach(([field, text], index) => errors.show(field, text, { focus: index === 0 }));
+    $('provider-status').textContent = 'Not created: please correct the highlighted field.';
+    return;
+  }
+
+  render(true);
+  $('provider-status').textContent = `Creating ${providerId}…`;
+  try {
+    const { data } = await api('/providers', { method: 'POST', json: { providerId, name } });
+    $input('provider-id').value = '';
+    $input('provider-name').value = '';
+    $('provider-status').textContent = `Provider ${data.providerId} created. Its token is shown below, once.`;
+    reveal.show(`${name} (${data.providerId}) can now sign in`, data.token);
+  } catch (error) {
+    const { field, text } = describeError(asApiError(error), { action: 'create-provider', providerId });
+    errors.show(field, text);
+    $('provider-status').textContent = 'Not created.';
+  } finally {
+    render(false);
+  }
+}

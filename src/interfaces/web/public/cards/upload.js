@@ -1,0 +1,207 @@
+// @ts-check
+/** Upload a record (providers, and patients to their own record): form, drop zone, progress. */
+
+import { api, ApiError, asApiError, isAbort, recordsPath } from '../api.js';
+import { $, $input, checkedValue, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
+import { formatBytes, ledgerLabel, randomKey } from '../format.js';
+import { describeError } from '../problem-text.js';
+import { ID_HINT, validatePatientId } from '../validation.js';
+import { recheckReplicas, showUploadResult } from './upload-result.js';
+
+const PROGRESS_ANNOUNCE_STEP_PERCENT = 25;
+
+const state = {
+  /** @type {File | null} */
+  file: null,
+  /** One key per file and destination, so a retried upload is not stored twice. @type {string | null} */
+  idempotencyKey: null,
+  /** @type {{ patientId: string, chain: string, meta: import('./record-meta.js').RecordMeta } | null} */
+  lastResult: null,
+  busy: false,
+  lastAnnounced: -1,
+};
+
+const errors = fieldErrors(
+  {
+    patient: { control: '#upload-patient', error: 'upload-patient-error' },
+    chain: { control: 'input[name="upload-chain"]', error: 'upload-chain-error' },
+    file: { control: '#upload-file', error: 'upload-file-error' },
+  },
+  'upload-error',
+);
+
+/** @param {{ view(patientId: string, chain: string): void }} retrieve the retrieve card */
+export function mountUploadCard(retrieve) {
+  wireDropzone();
+  $('upload-form').addEventListener('submit', onSubmit);
+  $('upload-view').addEventListener('click', () => {
+    const result = state.lastResult;
+    if (result) retrieve.view(result.patientId, String(result.meta.chain ?? result.chain).toLowerCase());
+  });
+  $('upload-recheck').addEventListener('click', recheckReplicas);
+  clearWhenValid('upload-patient', validatePatientId);
+  document.querySelectorAll('input[name="upload-chain"], #upload-patient').forEach((input) =>
+    input.addEventListener('change', () => {
+      state.idempotencyKey = null;
+    }),
+  );
+}
+
+/** A patient uploads to their own record only: the patient ID is filled in and locked. @param {string | null} patientId */
+export function setOwnPatient(patientId) {
+  const input = $input('upload-patient');
+  const wasLocked = input.readOnly;
+  input.readOnly = Boolean(patientId);
+  if (patientId) input.value = patientId;
+  else if (wasLocked) input.value = '';
+  $('upload-patient-hint').textContent = patientId ? 'Your own patient ID.' : ID_HINT;
+  $('upload-title').textContent = patientId ? 'Upload to my record' : 'Upload a record';
+  $('upload-intro').textContent = patientId
+    ? 'Add a scan, photo or letter to your own record. Only you, and providers you give consent to, can read it.'
+    : 'The file is encrypted on the server before it is written to the ledger you choose.';
+}
+
+/** "Upload a record for this patient", from the enrol card. @param {string} patientId */
+export function uploadFor(patientId) {
+  $input('upload-patient').value = patientId;
+  state.idempotencyKey = null;
+  $('upload-card').scrollIntoView({ block: 'start', behavior: 'smooth' });
+  $('upload-file').focus({ preventScroll: true });
+}
+
+/** @param {File | null | undefined} file */
+function setFile(file) {
+  state.file = file ?? null;
+  state.idempotencyKey = null;
+  $('upload-file-chosen').textContent = file ? `Selected: ${file.name} (${formatBytes(file.size)})` : '';
+  $('upload-dropzone').classList.toggle('dropzone--chosen', Boolean(file));
+}
+
+function wireDropzone() {
+  const zone = $('upload-dropzone');
+  const input = $input('upload-file');
+  input.addEventListener('change', () => {
+    errors.clear();
+    setFile(input.files?.[0]);
+  });
+  /** @param {DragEvent} event */
+  const hasFiles = (event) => Array.from(event.dataTransfer?.types ?? []).includes('Files');
+  zone.addEventListener('dragenter', (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    zone.classList.add('dropzone--over');
+  });
+  zone.addEventListener('dragover', (event) => {
+    if (!hasFiles(event) || !event.dataTransfer) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    zone.classList.add('dropzone--over');
+  });
+  zone.addEventListener('dragleave', (event) => {
+    if (!(event.relatedTarget instanceof Node && zone.contains(event.relatedTarget))) {
+      zone.classList.remove('dropzone--over');
+    }
+  });
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dropzone--over');
+    const file = event.dataTransfer?.files?.[0];
+    if (!file) return;
+    try {
+      // Keep the native input in step so keyboard and screen-reader users see the same file.
+      const transfer = new DataTransfer();
+      transfer.items.add(file);
+      input.files = transfer.files;
+    } catch {
+      /* older browsers: the page still uploads state.file */
+    }
+    errors.clear();
+    setFile(file);
+  });
+}
+
+/** @param {number} loaded @param {number} total */
+function showProgress(loaded, total) {
+  const percent = total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0;
+  /** @type {HTMLProgressElement} */ ($('upload-progress')).value = percent;
+  $('upload-progress-text').textContent = `${percent}% · ${formatBytes(loaded)} of ${formatBytes(total)}`;
+  const step = Math.floor(percent / PROGRESS_ANNOUNCE_STEP_PERCENT) * PROGRESS_ANNOUNCE_STEP_PERCENT;
+  if (step > 0 && step < 100 && step !== state.lastAnnounced) {
+    state.lastAnnounced = step;
+    $('upload-status').textContent = `Uploading ${state.file?.name ?? 'file'}: ${step}% sent.`;
+  }
+}
+
+/** @param {number} percent */
+function setProgress(percent) {
+  /** @type {HTMLProgressElement} */ ($('upload-progress')).value = percent;
+}
+
+/** @param {boolean} busy */
+function setUploadBusy(busy) {
+  state.busy = busy;
+  setBusy('upload-submit', busy, 'Uploading…', 'Upload');
+}
+
+/** @param {SubmitEvent} event */
+async function onSubmit(event) {
+  event.preventDefault();
+  if (state.busy) return;
+  errors.clear();
+  const patientId = $input('upload-patient').value.trim();
+  const chain = checkedValue('upload-chain');
+  const file = state.file;
+
+  /** @type {[string, string][]} */
+  const problems = [];
+  const patientProblem = validatePatientId(patientId);
+  if (patientProblem) problems.push(['patient', patientProblem]);
+  if (!chain) problems.push(['chain', 'Choose SUPchain, MEDchain or both ledgers.']);
+  if (!file) problems.push(['file', 'Choose a file to upload.']);
+  else if (file.size === 0) problems.push(['file', 'This file is empty. Choose another file.']);
+  if (problems.length > 0 || !file) {
+    problems.forEach(([field, text], index) => errors.show(field, text, { focus: index === 0 }));
+    $('upload-status').textContent = 'Not uploaded: please correct the highlighted field.';
+    return;
+  }
+
+  state.idempotencyKey ??= randomKey();
+  const body = new FormData();
+  body.append('chain', chain);
+  body.append('file', file, file.name);
+
+  setUploadBusy(true);
+  state.lastAnnounced = -1;
+  $('upload-result').hidden = true;
+  $('upload-progress-block').hidden = false;
+  setProgress(0);
+  $('upload-progress-text').textContent = '';
+  $('upload-status').textContent = `Uploading ${file.name} (${formatBytes(file.size)}) to ${ledgerLabel(chain)}…`;
+
+  try {
+    const { status, data } = await api(recordsPath(patientId), {
+      method: 'POST',
+      body,
+      headers: { 'Idempotency-Key': state.idempotencyKey },
+      onUploadProgress: showProgress,
+      onUploaded: () => {
+        setProgress(100);
+        $('upload-status').textContent = `File sent. Encrypting and writing to ${ledgerLabel(chain)}…`;
+      },
+    });
+    state.idempotencyKey = null;
+    setProgress(100);
+    state.lastResult = { patientId, chain, meta: data ?? {} };
+    showUploadResult(data ?? {}, chain, status);
+  } catch (error) {
+    if (isAbort(error)) return;
+    $('upload-progress-block').hidden = true;
+    const { field, text } = describeError(asApiError(error), { action: 'upload', chain, file, patientId });
+    // No answer: the same key lets a retry find the upload if it did arrive.
+    if (!(error instanceof ApiError && error.code === 'NETWORK_ERROR')) state.idempotencyKey = null;
+    errors.show(field, text);
+    $('upload-status').textContent = 'Not uploaded.';
+  } finally {
+    setUploadBusy(false);
+  }
+}

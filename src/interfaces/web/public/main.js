@@ -1,0 +1,40 @@
+// @ts-check
+/**
+ * Patient-Centric EMR web page: mounts the cards and starts the session. No framework, no build
+ * step. Never uses inline styles or inline scripts, and shows records through blob: URLs, so the
+ * page runs under a strict CSP: default-src 'self'; img-src 'self' blob:; object-src blob:; frame-src blob:.
+ */
+
+import { mountAccessLogCard, loadAccessLog } from './cards/access-log.js';
+import { loadConsents, mountConsentsCard } from './cards/consents.js';
+import { mountEnrolCard } from './cards/enrol.js';
+import { mountProviderCard } from './cards/provider.js';
+import * as retrieve from './cards/retrieve.js';
+import * as upload from './cards/upload.js';
+import { identity } from './identity.js';
+import { mountSession } from './session.js';
+
+upload.mountUploadCard(retrieve);
+retrieve.mountRetrieveCard();
+mountProviderCard();
+mountEnrolCard(upload);
+mountConsentsCard();
+mountAccessLogCard();
+
+// Dropping a file anywhere but the drop zone must not navigate away from the page.
+window.addEventListener('dragover', (event) => event.preventDefault());
+window.addEventListener('drop', (event) => event.preventDefault());
+
+mountSession({
+  roleChanged(role) {
+    // A patient works on their own record only: the patient ID is filled in and locked.
+    const ownRecord = role === 'patient' ? (identity.me?.id ?? null) : null;
+    upload.setOwnPatient(ownRecord);
+    retrieve.setOwnPatient(ownRecord);
+  },
+  signedIn(me) {
+    if (me.role !== 'patient') return;
+    loadConsents();
+    loadAccessLog();
+  },
+});
