@@ -1,5 +1,5 @@
-import { parseReadTarget } from '../domain/chain-name';
-import { RecordMetadata } from '../domain/emr-record';
+import { ChainName, parseReadTarget } from '../domain/chain-name';
+import { LedgerRecord, RecordMetadata } from '../domain/emr-record';
 import { ValidationFailedError } from '../domain/errors';
 import { Ledgers } from '../domain/ledgers';
 import { PatientId } from '../domain/patient-id';
@@ -7,7 +7,7 @@ import { Clock } from '../domain/ports/clock.port';
 import { Principal } from '../domain/principal';
 import { toMetadata } from '../domain/record-codec';
 import { AccessLogWriter } from './access-log-writer';
-import { PatientAccess } from './patient-access';
+import { PatientAccess, ReadScope, RecordAccess } from './patient-access';
 import { logRead } from './read-logging';
 import { LedgerFailover } from './ledger-failover';
 import { decodeCursor, encodeCursor } from './record-cursor';
@@ -62,11 +62,7 @@ export class ListRecordsUseCase {
     return this.failover.read(cursor ? cursor.chain : target, async (chain) => {
       const scope = await this.access.readScope(input.actor, patientId, chain, input.breakGlassReason);
 
-      const records = await this.ledgers.get(chain).list(scope.patientKey, { limit, beforeVersion });
-      const readable = records.flatMap((record) => {
-        const granted = this.access.recordAccess(scope, record);
-        return granted ? [{ record, granted }] : [];
-      });
+      const { readable, nextBefore } = await this.readablePage(scope, chain, limit, beforeVersion);
       const items = await Promise.all(
         readable.map(async ({ record, granted }) => {
           const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
@@ -77,10 +73,43 @@ export class ListRecordsUseCase {
       const kind = scope.wholeRecordKind === 'patient' ? null : (scope.wholeRecordKind ?? 'own-upload');
       if (kind !== 'own-upload' || items.length > 0)
         await logRead(this.accessLog, this.clock, chain, scope, null, kind);
-      const oldest = records[records.length - 1];
-      const nextCursor =
-        records.length === limit && oldest.version > 1 ? encodeCursor({ beforeVersion: oldest.version, chain }) : null;
+      const nextCursor = nextBefore === null ? null : encodeCursor({ beforeVersion: nextBefore, chain });
       return { items, nextCursor };
     });
+  }
+
+  /**
+   * Up to `limit` records the reader may open, newest first, and the version the next page
+   * starts below (null: none older). A reader who may see only its own uploads gets a cursor
+   * only from a version it may read: the ledger is scanned past other records, so neither an
+   * empty page nor a cursor tells how long the patient's history is.
+   */
+  private async readablePage(
+    scope: ReadScope,
+    chain: ChainName,
+    limit: number,
+    beforeVersion: number | undefined,
+  ): Promise<{ readable: { record: LedgerRecord; granted: RecordAccess }[]; nextBefore: number | null }> {
+    const ledger = this.ledgers.get(chain);
+    const readable: { record: LedgerRecord; granted: RecordAccess }[] = [];
+    if (scope.wholeRecordKind !== null) {
+      const records = await ledger.list(scope.patientKey, { limit, beforeVersion });
+      for (const record of records) readable.push({ record, granted: this.access.requireRecordAccess(scope, record) });
+      const oldest = records[records.length - 1];
+      return { readable, nextBefore: records.length === limit && oldest.version > 1 ? oldest.version : null };
+    }
+    let before = beforeVersion;
+    for (;;) {
+      const records = await ledger.list(scope.patientKey, { limit: MAX_PAGE_SIZE, beforeVersion: before });
+      for (const record of records) {
+        const granted = this.access.recordAccess(scope, record);
+        if (!granted) continue;
+        readable.push({ record, granted });
+        if (readable.length === limit) return { readable, nextBefore: record.version > 1 ? record.version : null };
+      }
+      const oldest = records[records.length - 1];
+      if (records.length < MAX_PAGE_SIZE || oldest.version <= 1) return { readable, nextBefore: null };
+      before = oldest.version;
+    }
   }
 }

@@ -176,7 +176,7 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
     useCase(LedgerFailover, [Ledgers]),
     useCase(Idempotency, [IdempotencyStore, Hasher, Clock]),
     useCase(RepairReplicasUseCase, [Ledgers, ReplicationJournal, ReplicationWorker, RecordSigner, Hasher]),
-    useCase(ReplicationStatusUseCase, [Ledgers, PatientAccess, ReplicationWorker]),
+    useCase(ReplicationStatusUseCase, [Ledgers, PatientAccess, ReplicationJournal]),
     useCase(RecordOpener, [Cipher, RecordSigner, Hasher]),
     useCase(PatientAccess, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Cipher, Clock]),
     useCase(Enrolment, [PrincipalRepository, KeyVault, Ledgers, AccessTokens, Clock]),

@@ -114,7 +114,9 @@ export class RecordsController {
     response.status(result.complete ? 201 : 202);
     response.setHeader('Location', recordLocation(result));
     if (result.target !== 'both') return result.metadata;
-    return { ...result.metadata, chain: 'both', replicas: result.replicas, statusUrl: statusUrl(result) };
+    // Each copy has its own version, transactions and block: stated per ledger, never one for both.
+    const { version: _version, transactions: _transactions, blockNumber: _blockNumber, ...shared } = result.metadata;
+    return { ...shared, chain: 'both', replicas: result.replicas, statusUrl: statusUrl(result) };
   }
 
   @Get()
@@ -212,7 +214,7 @@ export class RecordsController {
   }
 }
 
-type ReplicatedUpload = Omit<RecordMetadata, 'chain'> & {
+type ReplicatedUpload = Omit<RecordMetadata, 'chain' | 'version' | 'transactions' | 'blockNumber'> & {
   chain: 'both';
   replicas: UploadResult['replicas'];
   statusUrl: string;

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CHAIN_NAMES } from '../../domain/chain-name';
@@ -62,7 +62,11 @@ export class RecordMetadataDto {
   @ApiProperty({ description: 'SHA-256 of the stored ciphertext' }) ciphertextSha256!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty() uploader!: string;
-  @ApiProperty({ type: [String] }) transactions!: string[];
+  @ApiProperty({
+    type: [String],
+    description: 'Hashes of the transactions that wrote this copy (chunks, then the commit); empty for in-memory',
+  })
+  transactions!: string[];
   @ApiProperty({ type: Number, nullable: true }) blockNumber!: number | null;
 }
 
@@ -87,7 +91,8 @@ export class ReplicaStatusDto {
   @ApiPropertyOptional({ type: Number, nullable: true }) blockNumber?: number | null;
 }
 
-export class ReplicatedUploadDto extends RecordMetadataDto {
+/** A `both` upload: version, transactions and block differ per copy, so they are only in `replicas`. */
+export class ReplicatedUploadDto extends OmitType(RecordMetadataDto, ['version', 'transactions', 'blockNumber']) {
   @ApiProperty({ description: 'Per ledger: committed, or pending (written when the ledger returns)' })
   replicas!: Record<string, ReplicaStatusDto>;
   @ApiProperty({ description: 'Where to follow the copies' }) statusUrl!: string;
