@@ -31,7 +31,9 @@ export class GetRecordMetadataUseCase {
       try {
         const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
         await logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
-        return toMetadata(scope.patientId, record, header);
+        // Transactions as the upload answer listed them (reads of the bytes skip this lookup).
+        const [withTransactions] = await this.ledgers.get(chain).withTransactions([record]);
+        return toMetadata(scope.patientId, withTransactions, header);
       } catch (error) {
         if (error instanceof IntegrityCheckFailedError) this.integrity.report(chain, record.recordId, this.clock.now());
         throw error;

@@ -62,7 +62,12 @@ export class ListRecordsUseCase {
     return this.failover.read(cursor ? cursor.chain : target, async (chain) => {
       const scope = await this.access.readScope(input.actor, patientId, chain, input.breakGlassReason);
 
-      const { readable, nextBefore } = await this.readablePage(scope, chain, limit, beforeVersion);
+      const page = await this.readablePage(scope, chain, limit, beforeVersion);
+      const withTransactions = await this.ledgers
+        .get(chain)
+        .withTransactions(page.readable.map(({ record }) => record));
+      const readable = page.readable.map((item, index) => ({ ...item, record: withTransactions[index] }));
+      const nextBefore = page.nextBefore;
       const items = await Promise.all(
         readable.map(async ({ record, granted }) => {
           const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);

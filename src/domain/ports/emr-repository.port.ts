@@ -36,6 +36,15 @@ export abstract class EmrRepository {
   /** The record, or null when it does not exist or belongs to another patient. */
   abstract findById(patientKey: Uint8Array, recordId: RecordId): Promise<LedgerRecord | null>;
 
+  /**
+   * The records with `transactions` filled in as `append` reported them (the ledger's own
+   * record of which transactions wrote each). Reads leave it out for speed; list and metadata
+   * ask for it. A ledger without transactions returns the records as they are.
+   */
+  async withTransactions(records: readonly LedgerRecord[]): Promise<LedgerRecord[]> {
+    return [...records];
+  }
+
   /** The content ciphertext, exactly as appended. */
   abstract readContent(record: LedgerRecord): Promise<Uint8Array>;
 

@@ -39,6 +39,7 @@ import { isRevert, readWithRetry, revertData, toChainUnavailable, unavailable, w
 import { EvmAccessLedger } from './evm-access.ledger';
 import { LedgerJsonRpcProvider } from './ledger-json-rpc.provider';
 import { encodeCommitRecord, encodeStoreChunks } from './registry-calldata';
+import { withTransactions } from './record-transactions';
 import { MinedReceipt, ReceiptLog, SendDeadlineExceededError, TransactionSender } from './transaction-sender';
 
 /** Chunk transactions of one upload in flight before waiting for the oldest receipt. */
@@ -435,6 +436,16 @@ export class EvmEmrRepository extends EmrRepository {
   async latest(patientKey: Uint8Array): Promise<LedgerRecord | null> {
     const [newest] = await this.list(patientKey, { limit: 1 });
     return newest ?? null;
+  }
+
+  override async withTransactions(records: readonly LedgerRecord[]): Promise<LedgerRecord[]> {
+    await this.ensureVerified();
+    const events = {
+      registryAddress: this.settings.registryAddress,
+      chunkStoredTopic: this.chunkStoredTopic,
+      recordStoredTopic: this.recordStoredTopic,
+    };
+    return this.rpc(() => withTransactions(this.provider, events, records));
   }
 
   async findById(patientKey: Uint8Array, recordId: RecordId): Promise<LedgerRecord | null> {
