@@ -1,8 +1,9 @@
-import { AccessKind, MAX_BREAK_GLASS_REASON_CHARS } from '../domain/access-log';
+import { AccessKind } from '../domain/access-log';
+import { parseBreakGlassReason } from '../domain/break-glass-reason';
 import { ChainName } from '../domain/chain-name';
 import { consentInForce } from '../domain/consent';
 import { LedgerRecord } from '../domain/emr-record';
-import { ConsentRequiredError, ForbiddenError, PatientNotFoundError, ValidationFailedError } from '../domain/errors';
+import { ConsentRequiredError, ForbiddenError, PatientNotFoundError } from '../domain/errors';
 import { Ledgers } from '../domain/ledgers';
 import { PatientId } from '../domain/patient-id';
 import { Cipher, KeyPair } from '../domain/ports/cipher.port';
@@ -11,6 +12,7 @@ import { KeyVault } from '../domain/ports/key-vault.port';
 import { PrincipalRepository } from '../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../domain/ports/pseudonymizer.port';
 import { Principal, principalRef } from '../domain/principal';
+import { BreakGlassBudget } from './break-glass-budget';
 
 /** Who is reading a patient's records, resolved once per request. */
 export interface ReadScope {
@@ -37,7 +39,8 @@ export interface RecordAccess {
  * - a patient reads and uploads only their own records;
  * - a provider uploads for enrolled patients, reads records sealed to its own key (its
  *   uploads), and any record of the patient while the patient's consent for it is in
- *   force on that ledger — or with a break-glass reason, which is logged as an emergency;
+ *   force on that ledger — or with a break-glass reason, which is logged as an emergency
+ *   and spends one of the provider's emergency reads for the hour (BreakGlassBudget);
  * - the operator (admin) reads nothing medical.
  * Consent is read from the ledger on every request, so a revoke takes effect on the next read.
  */
@@ -49,6 +52,7 @@ export class PatientAccess {
     private readonly keyVault: KeyVault,
     private readonly cipher: Cipher,
     private readonly clock: Clock,
+    private readonly breakGlassBudget: BreakGlassBudget,
   ) {}
 
   /** For uploads: the actor may write for this patient; returns the keys to seal to. */
@@ -65,7 +69,7 @@ export class PatientAccess {
     chain: ChainName,
     reason: string | undefined,
   ): Promise<ReadScope> {
-    const breakGlass = parseReason(reason);
+    const breakGlass = parseBreakGlassReason(reason);
     const patientKeys = await this.enrolledPatientKeys(actor, patientId);
     const patientKey = this.pseudonymizer.patientKey(patientId);
     if (actor.role === 'patient') {
@@ -85,6 +89,7 @@ export class PatientAccess {
     const consent = await this.ledgers.access(chain).consentFor(patientKey, providerKey);
     const consented = consent !== null && consentInForce(consent, this.clock.now());
     const wholeRecordKind = consented ? 'consent' : breakGlass ? 'emergency' : null;
+    if (wholeRecordKind === 'emergency') this.breakGlassBudget.spend(actor.id);
     return {
       actor,
       patientId,
@@ -135,16 +140,4 @@ export class PatientAccess {
     if (!keys) throw new ForbiddenError('This provider has no keys; ask the operator to re-create it.');
     return keys;
   }
-}
-
-function parseReason(raw: string | undefined): string | null {
-  if (raw === undefined) return null;
-  const reason = raw.trim();
-  if (reason.length === 0 || reason.length > MAX_BREAK_GLASS_REASON_CHARS) {
-    throw new ValidationFailedError(
-      `X-Break-Glass-Reason must be 1-${MAX_BREAK_GLASS_REASON_CHARS} characters.`,
-      'X-Break-Glass-Reason',
-    );
-  }
-  return reason;
 }

@@ -29,6 +29,25 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment(raw)).toThrow(new RegExp(`\\b${name}\\b`));
   });
 
+  it('#11.6 has server timeouts by default (headers 20 s, request 5 min, keep-alive 5 s) and refuses unworkable ones', () => {
+    const env = validateEnvironment({});
+    expect(env.HTTP_HEADERS_TIMEOUT_MS).toBe(20_000);
+    expect(env.HTTP_REQUEST_TIMEOUT_MS).toBe(300_000);
+    expect(env.HTTP_KEEP_ALIVE_TIMEOUT_MS).toBe(5_000);
+    expect(validateEnvironment({ HTTP_HEADERS_TIMEOUT_MS: '1000' }).HTTP_HEADERS_TIMEOUT_MS).toBe(1000);
+    expect(() => validateEnvironment({ HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/\bHTTP_REQUEST_TIMEOUT_MS\b/);
+    expect(() => validateEnvironment({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' })).toThrow(/\bHTTP_KEEP_ALIVE_TIMEOUT_MS\b/);
+    expect(() => validateEnvironment({ HTTP_HEADERS_TIMEOUT_MS: '60000', HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS/,
+    );
+  });
+
+  it('#11.3 gives providers 10 break-glass reads an hour unless configured', () => {
+    expect(validateEnvironment({}).BREAK_GLASS_PER_HOUR).toBe(10);
+    expect(validateEnvironment({ BREAK_GLASS_PER_HOUR: '3' }).BREAK_GLASS_PER_HOUR).toBe(3);
+    expect(() => validateEnvironment({ BREAK_GLASS_PER_HOUR: '0' })).toThrow(/\bBREAK_GLASS_PER_HOUR\b/);
+  });
+
   it('names a bad secret without echoing its value', () => {
     const secret = 'not-hex-' + 'z'.repeat(56);
     let message = '';

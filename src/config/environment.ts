@@ -103,6 +103,38 @@ export class Environment {
   @Max(1_000_000)
   RATE_LIMIT_PER_MINUTE = 600;
 
+  /** Emergency (break-glass) reads one provider may make in any sliding hour, apart from the rate limit. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  BREAK_GLASS_PER_HOUR = 10;
+
+  /** How long a client may take to send a request's headers before the socket is closed (408). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 20_000;
+
+  /** How long a client may take to send a whole request, body included: a MAX_UPLOAD_BYTES upload must fit. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 300_000;
+
+  /** How long an idle keep-alive connection stays open. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
   @IsOptional()
   @Transform(toInt)
   @IsInt()
@@ -273,6 +305,11 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
       return `  ${error.property}: ${messages}`;
     });
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (environment.HTTP_HEADERS_TIMEOUT_MS > environment.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new Error(
+      'Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    );
   }
   if (environment.LEDGER_BACKEND === 'rpc') {
     const configured = RPC_CHAINS.filter((chain) => environment[`${chain}_RPC_URL`]);

@@ -68,6 +68,14 @@ export class PayloadTooLargeError extends DomainError {
 
 export class UnsupportedMediaTypeError extends DomainError {
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+
+  /** `field` names what carries the wrong type: the `file`, or the request's `Content-Type`. */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** A signature, digest or AEAD check failed: no bytes of the record may be served. */
@@ -77,6 +85,18 @@ export class IntegrityCheckFailedError extends DomainError {
 
 export class RateLimitedError extends DomainError {
   readonly code = 'RATE_LIMITED';
+}
+
+/** A provider has used its break-glass budget; emergency reads resume after `retryAfterSeconds`. */
+export class BreakGlassLimitedError extends DomainError {
+  readonly code = 'BREAK_GLASS_LIMITED';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
 
 /** The named ledger cannot be reached; the caller may retry after `retryAfterSeconds`. */

@@ -13,7 +13,7 @@ const CODES_BY_STATUS: Readonly<Record<number, readonly string[]>> = {
   413: ['PAYLOAD_TOO_LARGE'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
   422: ['INTEGRITY_CHECK_FAILED'],
-  429: ['RATE_LIMITED'],
+  429: ['RATE_LIMITED', 'BREAK_GLASS_LIMITED'],
   503: ['CHAIN_UNAVAILABLE'],
 };
 

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthenticateUseCase } from '../../application/authenticate.use-case';
+import { UnauthenticatedError } from '../../domain/errors';
 import { Principal } from '../../domain/principal';
 
 const PUBLIC_ROUTE = 'emr:public-route';
@@ -12,7 +13,13 @@ export interface AuthenticatedRequest extends Request {
   principal?: Principal;
 }
 
-/** Every route needs `Authorization: Bearer <token>` unless marked @Public(). */
+const EXPECTED_FORM = 'Authorization: Bearer <token>';
+
+/**
+ * Every route needs `Authorization: Bearer <token>` unless marked @Public(). A 401 says which
+ * of the three went wrong (no header, another form, a token that does not authenticate) and
+ * what to send instead; the filter adds the WWW-Authenticate challenge.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
@@ -25,7 +32,21 @@ export class AuthGuard implements CanActivate {
       return true;
     }
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.principal = await this.authenticate.execute(bearerToken(request));
+    if (request.headers.authorization === undefined) {
+      throw new UnauthenticatedError(`This endpoint needs a token: send "${EXPECTED_FORM}".`);
+    }
+    const token = bearerToken(request);
+    if (token === undefined) {
+      throw new UnauthenticatedError(`The Authorization header must have the form "${EXPECTED_FORM}".`);
+    }
+    try {
+      request.principal = await this.authenticate.execute(token);
+    } catch (error) {
+      if (!(error instanceof UnauthenticatedError)) throw error;
+      throw new UnauthenticatedError(
+        `The bearer token is not valid (mistyped, or its principal is gone); send a current one as "${EXPECTED_FORM}".`,
+      );
+    }
     return true;
   }
 }

@@ -5,8 +5,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Environment } from '../../config/environment';
+import { refuseDeepJson, requireJsonOrMultipart } from './validation';
 
 /** JSON bodies are small (consents, enrolments); files travel as multipart. */
 export const JSON_BODY_LIMIT = '64kb';
@@ -21,8 +23,12 @@ export function configureApp(app: INestApplication): void {
   const express = app as NestExpressApplication;
   const config = app.get(ConfigService<Environment, true>);
 
+  applyServerTimeouts(express.getHttpServer() as Server, config);
+  express.use('/api', requireJsonOrMultipart);
   express.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // Registered so Nest does not add its default extended (nested) form parser; /api refuses forms above.
   express.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
+  express.use(refuseDeepJson);
   if (config.get('TRUST_PROXY', { infer: true })) express.set('trust proxy', 1);
   express.disable('x-powered-by');
 
@@ -81,8 +87,30 @@ export function configureApp(app: INestApplication): void {
       .setTitle('patient-centric-emr')
       .setDescription('Encrypted, signed medical records on two EVM ledgers (SUPchain and MEDchain).')
       .setVersion('1')
-      .addBearerAuth()
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'opaque',
+        description: 'An opaque token: emr_… for patients and providers (shown once at enrolment), or the ADMIN_TOKEN.',
+      })
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/**
+ * Slow clients must not hold sockets: headers within HTTP_HEADERS_TIMEOUT_MS, the whole request
+ * within HTTP_REQUEST_TIMEOUT_MS (Node answers 408 and closes), idle keep-alive connections
+ * closed after HTTP_KEEP_ALIVE_TIMEOUT_MS. Node checks the first two every
+ * connectionsCheckingInterval (30 s by default, read when the server starts listening), so the
+ * check runs often enough for the configured headers timeout to hold.
+ */
+function applyServerTimeouts(server: Server, config: ConfigService<Environment, true>): void {
+  server.headersTimeout = config.get('HTTP_HEADERS_TIMEOUT_MS', { infer: true });
+  server.requestTimeout = config.get('HTTP_REQUEST_TIMEOUT_MS', { infer: true });
+  server.keepAliveTimeout = config.get('HTTP_KEEP_ALIVE_TIMEOUT_MS', { infer: true });
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(
+    100,
+    Math.min(30_000, Math.floor(server.headersTimeout / 4)),
+  );
 }

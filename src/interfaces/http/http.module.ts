@@ -7,6 +7,7 @@ import { memoryStorage } from 'multer';
 import { AccessLogWriter } from '../../application/access-log-writer';
 import { AccessTokens, AdminCredential } from '../../domain/access-tokens';
 import { AuthenticateUseCase } from '../../application/authenticate.use-case';
+import { BreakGlassBudget } from '../../application/break-glass-budget';
 import { CreateProviderUseCase } from '../../application/create-provider.use-case';
 import { Enrolment } from '../../application/enrolment';
 import { EnrollPatientUseCase } from '../../application/enroll-patient.use-case';
@@ -178,7 +179,13 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
     useCase(RepairReplicasUseCase, [Ledgers, ReplicationJournal, ReplicationWorker, RecordSigner, Hasher]),
     useCase(ReplicationStatusUseCase, [Ledgers, PatientAccess, ReplicationJournal]),
     useCase(RecordOpener, [Cipher, RecordSigner, Hasher]),
-    useCase(PatientAccess, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Cipher, Clock]),
+    {
+      provide: BreakGlassBudget,
+      inject: [ConfigService, Clock],
+      useFactory: (config: ConfigService<Environment, true>, clock: Clock) =>
+        new BreakGlassBudget(config.get('BREAK_GLASS_PER_HOUR', { infer: true }), clock),
+    },
+    useCase(PatientAccess, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Cipher, Clock, BreakGlassBudget]),
     useCase(Enrolment, [PrincipalRepository, KeyVault, Ledgers, AccessTokens, Clock]),
     useCase(AuthenticateUseCase, [PrincipalRepository, AccessTokens, AdminCredential]),
     useCase(UploadRecordUseCase, [

@@ -8,9 +8,17 @@ import {
   Logger,
   Optional,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { UploadPolicy } from '../../application/upload-policy';
-import { ChainUnavailableError, DomainError, PayloadTooLargeError, ValidationFailedError } from '../../domain/errors';
+import {
+  BreakGlassLimitedError,
+  ChainUnavailableError,
+  DomainError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationFailedError,
+} from '../../domain/errors';
+import { bearerToken } from './auth.guard';
 
 export const PROBLEM_JSON = 'application/problem+json';
 
@@ -30,6 +38,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   INTEGRITY_CHECK_FAILED: HttpStatus.UNPROCESSABLE_ENTITY,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  BREAK_GLASS_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   CHAIN_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
@@ -58,9 +67,10 @@ const TITLE_BY_CODE: Record<string, string> = {
   DUPLICATE_RECORD: 'Record already exists',
   ALREADY_EXISTS: 'Already enrolled',
   PAYLOAD_TOO_LARGE: 'The file is too large',
-  UNSUPPORTED_MEDIA_TYPE: 'Unsupported file type',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   INTEGRITY_CHECK_FAILED: 'The stored record failed its integrity check',
   RATE_LIMITED: 'Too many requests',
+  BREAK_GLASS_LIMITED: 'Too many emergency reads',
   CHAIN_UNAVAILABLE: 'The ledger is unavailable',
   INTERNAL_ERROR: 'Internal server error',
 };
@@ -93,10 +103,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(@Optional() @Inject(UploadPolicy) private readonly uploads?: UploadPolicy) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
     const problem = this.toProblem(exception);
-    if (exception instanceof ChainUnavailableError) {
+    if (exception instanceof ChainUnavailableError || exception instanceof BreakGlassLimitedError) {
       response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
+    if (problem.status === HttpStatus.UNAUTHORIZED) {
+      response.setHeader('WWW-Authenticate', bearerChallenge(http.getRequest<Request>()));
     }
     if (response.headersSent) {
       response.end();
@@ -111,6 +125,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (status !== undefined) {
         const problem = this.problem(status, exception.code, exception.message);
         if (exception instanceof ValidationFailedError && exception.field) problem.field = exception.field;
+        if (exception instanceof UnsupportedMediaTypeError && exception.field) problem.field = exception.field;
         if (exception instanceof PayloadTooLargeError) problem.maxBytes = exception.maxBytes;
         return problem;
       }
@@ -118,14 +133,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = CODE_BY_STATUS[status];
-      if (code) return this.withLimit(this.problem(status, code, frameworkDetail(status, exception)), exception);
+      if (code) {
+        const { detail, field } = frameworkDetail(status, exception);
+        const problem = this.problem(status, code, detail);
+        return this.withLimit(field ? { ...problem, field } : problem, exception);
+      }
     }
     const clientStatus = httpErrorStatus(exception);
     if (clientStatus !== null && CODE_BY_STATUS[clientStatus]) {
       return this.problem(
         clientStatus,
         CODE_BY_STATUS[clientStatus],
-        frameworkDetail(clientStatus, new HttpException('', clientStatus)),
+        frameworkDetail(clientStatus, new HttpException('', clientStatus)).detail,
       );
     }
     const name = exception instanceof Error ? exception.name : typeof exception;
@@ -157,24 +176,42 @@ function httpErrorStatus(exception: unknown): number | null {
   return expose === true && typeof status === 'number' && status >= 400 && status < 500 ? status : null;
 }
 
+/**
+ * RFC 6750 §3: every 401 names the scheme; `error` says whether the header was malformed
+ * (invalid_request) or carried a token that did not authenticate (invalid_token).
+ */
+function bearerChallenge(request: Request): string {
+  const challenge = 'Bearer realm="patient-centric-emr"';
+  const header = request.headers?.authorization;
+  if (header === undefined) return challenge;
+  return `${challenge}, error="${bearerToken(request) === undefined ? 'invalid_request' : 'invalid_token'}"`;
+}
+
 /** Framework messages can echo request input; only a few known-safe ones pass through. */
-function frameworkDetail(status: number, exception: HttpException): string {
+function frameworkDetail(status: number, exception: HttpException): { detail: string; field?: string } {
   switch (status) {
     case 404:
-      return 'No such endpoint.';
+      return { detail: 'No such endpoint.' };
     case 413:
-      return 'The request or file exceeds the configured maximum size.';
+      return { detail: 'The request or file exceeds the configured maximum size.' };
     case 429:
-      return 'Too many requests; slow down and retry later.';
+      return { detail: 'Too many requests; slow down and retry later.' };
     case 400: {
       const message = exception.message;
       if (/multipart|boundary|unexpected end of form|malformed part/i.test(message)) {
-        return 'The multipart body is malformed.';
+        return { detail: 'The multipart body is malformed.' };
       }
-      if (/unexpected field/i.test(message)) return 'Upload the file in a form field named "file".';
-      return 'The request is malformed.';
+      // multer: a file in a form field the route does not take.
+      if (/unexpected (file )?field/i.test(message)) {
+        return { detail: 'Upload the file in a multipart form field named "file".', field: 'file' };
+      }
+      // body-parser's SyntaxError, turned into a BadRequestException by Nest.
+      if (/json/i.test(message)) return { detail: 'The body is not valid JSON.' };
+      return { detail: 'The request is malformed.' };
     }
     default:
-      return exception.message && status < 500 ? 'The request cannot be served.' : 'An unexpected error occurred.';
+      return {
+        detail: exception.message && status < 500 ? 'The request cannot be served.' : 'An unexpected error occurred.',
+      };
   }
 }

@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpCode,
   Param,
   Post,
@@ -39,6 +38,7 @@ import { genericFileName } from '../../domain/file-name';
 import { Principal } from '../../domain/principal';
 import { Actor } from './actor.decorator';
 import { ApiProblems } from './api-problems.decorator';
+import { BreakGlassReason, IdempotencyKey } from './request-headers.decorator';
 import {
   ChainQuery,
   ListRecordsQuery,
@@ -50,11 +50,12 @@ import {
   UploadRecordBody,
 } from './records.dto';
 
-const BREAK_GLASS_HEADER = 'x-break-glass-reason';
 const BREAK_GLASS_DOC = {
   name: 'X-Break-Glass-Reason',
   required: false,
-  description: 'Emergency read without consent (provider): the reason, logged and shown to the patient',
+  description:
+    'Emergency read without consent (provider): the reason, logged and shown to the patient. UTF-8, ' +
+    'at least 10 characters of text; each provider has an hourly budget of emergency reads (429 BREAK_GLASS_LIMITED)',
 };
 
 const PATIENT_PARAM = { name: 'patientId', example: 'P-1001', description: '1-64 chars: letters, digits, . _ -' };
@@ -99,7 +100,7 @@ export class RecordsController {
     @Body() body: UploadRecordBody,
     @UploadedFile() file: Express.Multer.File | undefined,
     @Res({ passthrough: true }) response: Response,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @IdempotencyKey() idempotencyKey?: string,
   ): Promise<RecordMetadata | ReplicatedUpload> {
     if (!file) throw new ValidationFailedError('file is required (a multipart field named "file").', 'file');
     const result = await this.uploadRecord.execute({
@@ -128,7 +129,7 @@ export class RecordsController {
     @Actor() actor: Principal,
     @Param('patientId') patientId: string,
     @Query() query: ListRecordsQuery,
-    @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
+    @BreakGlassReason() breakGlassReason?: string,
   ): Promise<RecordPage> {
     return this.listRecords.execute({
       actor,
@@ -151,7 +152,7 @@ export class RecordsController {
     @Param('patientId') patientId: string,
     @Query() query: ChainQuery,
     @Res({ passthrough: true }) response: Response,
-    @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
+    @BreakGlassReason() breakGlassReason?: string,
   ): Promise<StreamableFile> {
     const record = await this.getRecord.execute({
       actor,
@@ -176,7 +177,7 @@ export class RecordsController {
     @Param('recordId') recordId: string,
     @Query() query: ChainQuery,
     @Res({ passthrough: true }) response: Response,
-    @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
+    @BreakGlassReason() breakGlassReason?: string,
   ): Promise<StreamableFile> {
     return sendContent(
       response,
@@ -208,7 +209,7 @@ export class RecordsController {
     @Param('patientId') patientId: string,
     @Param('recordId') recordId: string,
     @Query() query: ChainQuery,
-    @Headers(BREAK_GLASS_HEADER) breakGlassReason?: string,
+    @BreakGlassReason() breakGlassReason?: string,
   ): Promise<RecordMetadata> {
     return this.getRecordMetadata.execute({ actor, patientId, chain: query.chain, recordId, breakGlassReason });
   }
