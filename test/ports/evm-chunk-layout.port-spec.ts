@@ -5,11 +5,7 @@ import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { IntegrityCheckFailedError } from '../../src/domain/errors';
 import { MAX_CHUNK_BYTES } from '../../src/infrastructure/evm/chunk-plan';
-import {
-  ANVIL_DEV_PRIVATE_KEY,
-  EmbeddedLedgers,
-  startEmbeddedLedgers,
-} from '../../src/infrastructure/evm/embedded-ledgers';
+import { EmbeddedLedgers, startEmbeddedLedgers } from '../../src/infrastructure/evm/embedded-ledgers';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
 import { EmrRegistry, EmrRegistry__factory } from '../../typechain-types';
 import { newRecord } from './emr-repository.port-suite';
@@ -17,7 +13,7 @@ import { newRecord } from './emr-repository.port-suite';
 /**
  * EvmEmrRepository.readContent decodes each chunk straight into its place in one buffer, which
  * assumes the writer's layout (full chunks, then the rest). The registry accepts any split: records
- * written another way (here by hand, with the dev account that deployed the registry) read back too.
+ * written another way (here by hand, with the chain's writer account) read back too.
  */
 describe('EvmEmrRepository reads chunks of any layout (anvil)', () => {
   let dataDir: string;
@@ -34,7 +30,7 @@ describe('EvmEmrRepository reads chunks of any layout (anvil)', () => {
       staticNetwork: true,
       cacheTimeout: -1,
     });
-    registry = EmrRegistry__factory.connect(settings.registryAddress, new Wallet(ANVIL_DEV_PRIVATE_KEY, provider));
+    registry = EmrRegistry__factory.connect(settings.registryAddress, new Wallet(settings.signerPrivateKey, provider));
     // Reads only: it never sends a transaction, so it cannot race the hand-written ones for nonces.
     repository = await EvmEmrRepository.connect(settings);
   });

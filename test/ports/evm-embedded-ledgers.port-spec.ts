@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Wallet } from 'ethers';
 import {
   ANVIL_DEV_PRIVATE_KEY,
   EMBEDDED_CHAIN_IDS,
@@ -101,9 +102,12 @@ describe('startEmbeddedLedgers', () => {
           chainId: settings.expectedChainId,
           registryAddress: settings.registryAddress,
           accessRegistryAddress: settings.accessRegistryAddress,
-          writers: [deployment.deployer],
+          // The chain's own accounts: the admin deploys, the service's signer writes; no anvil dev account.
+          writers: [new Wallet(settings.signerPrivateKey).address],
           admin: deployment.deployer,
         });
+        expect(deployment.admin).not.toBe(deployment.writers[0]);
+        expect(deployment.admin).not.toBe(new Wallet(ANVIL_DEV_PRIVATE_KEY).address);
         expect(deployment.registryCodeHash).toMatch(/^0x[0-9a-f]{64}$/);
         const repository = await EvmEmrRepository.connect(settings);
         expect((await repository.health()).status).toBe('up');

@@ -19,6 +19,7 @@ import {
   EmbeddedLedgers,
   startEmbeddedLedgers,
 } from '../../src/infrastructure/evm/embedded-ledgers';
+import { loadOrCreateEmbeddedAccounts } from '../../src/infrastructure/evm/embedded-accounts';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
 import { EvmLedgerSettings, LedgerMisconfiguredError } from '../../src/infrastructure/evm/evm-ledger-settings';
 import { EmrRegistry__factory } from '../../typechain-types';
@@ -30,14 +31,19 @@ const MIB = 1_024 * 1_024;
 const GCM_TAG_BYTES = 16;
 
 /** One embedded chain in a throwaway data dir. */
-async function startLedger(
-  chain: ChainName,
-): Promise<{ ledgers: EmbeddedLedgers; settings: EvmLedgerSettings; teardown(): Promise<void> }> {
+async function startLedger(chain: ChainName): Promise<{
+  ledgers: EmbeddedLedgers;
+  settings: EvmLedgerSettings;
+  adminPrivateKey: string;
+  teardown(): Promise<void>;
+}> {
   const dataDir = await mkdtemp(join(tmpdir(), `emr-evm-${chain}-`));
   const ledgers = await startEmbeddedLedgers({ dataDir, chains: [chain], handleProcessSignals: false });
   return {
     ledgers,
     settings: ledgers.settings[0],
+    // The chain's own admin (DEFAULT_ADMIN_ROLE), generated with the chain; anvil's dev accounts hold no role.
+    adminPrivateKey: loadOrCreateEmbeddedAccounts(join(dataDir, 'chains', chain)).adminPrivateKey,
     teardown: async () => {
       await ledgers.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -266,13 +272,13 @@ describe('EvmEmrRepository on anvil', () => {
     });
 
     it('names a revoked WRITER_ROLE: before any chunk is paid for, and from a reverted commit', async () => {
-      // The registry's admin (the dev account, also `repository`'s signer), on a provider without
-      // a response cache so its nonces are read fresh.
+      // The registry's admin (the chain's own admin account), on a provider without a response
+      // cache so its nonces are read fresh.
       const adminProvider = new JsonRpcProvider(ledger.settings.rpcUrl, ledger.settings.expectedChainId, {
         staticNetwork: true,
         cacheTimeout: -1,
       });
-      const admin = new Wallet(ANVIL_DEV_PRIVATE_KEY, adminProvider);
+      const admin = new Wallet(ledger.adminPrivateKey, adminProvider);
       const registry = EmrRegistry__factory.connect(repository.registryAddress, admin);
       const writer = new Wallet(ANVIL_SECOND_DEV_PRIVATE_KEY);
       const role = await registry.WRITER_ROLE();

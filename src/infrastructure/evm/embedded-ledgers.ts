@@ -1,16 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FetchRequest, JsonRpcProvider, keccak256, Network } from 'ethers';
+import { JsonRpcProvider, keccak256, Wallet } from 'ethers';
 import { ChainName, CHAIN_NAMES } from '../../domain/chain-name';
+import { writeFileDurablyAsync } from '../journal/durable-file';
 import { AnvilProcess, startAnvil } from './anvil-process';
+import {
+  EmbeddedAccounts,
+  embeddedProvider,
+  fundEmbeddedAccounts,
+  loadOrCreateEmbeddedAccounts,
+  settleEmbeddedRoles,
+} from './embedded-accounts';
 import { EvmLedgerSettings, EvmLogger, SILENT_LOGGER } from './evm-ledger-settings';
 import { deployRegistry, RegistryDeployment } from './registry-deployment';
 
 /**
  * Local ledgers for development and demos: one anvil process per chain, state persisted under
- * `<dataDir>/chains/<chain>/`. Not for production: a real deployment points the adapter at real
- * nodes (see scripts/deploy.ts).
+ * `<dataDir>/chains/<chain>/`. Each chain has its own writer and admin accounts, generated into
+ * `<chainDir>/accounts.json` and funded once by anvil's dev account, which holds no role. Not for
+ * production: a real deployment points the adapter at real nodes (see scripts/deploy.ts).
  */
 
 /** Distinct ids, so a transaction signed for one embedded chain is invalid on the other (EIP-155). */
@@ -19,12 +28,7 @@ export const EMBEDDED_CHAIN_IDS: Readonly<Record<ChainName, number>> = {
   medchain: 1_337_102,
 };
 
-/**
- * Anvil's first dev account (mnemonic "test test test test test test test test test test test junk",
- * m/44'/60'/0'/0/0). PUBLIC KEY MATERIAL, known to everyone: it deploys and writes to the embedded
- * local chains only, and must never hold value or be configured for a remote network.
- */
-export const ANVIL_DEV_PRIVATE_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+export { ANVIL_DEV_PRIVATE_KEY } from './embedded-accounts';
 
 const DEFAULT_STATE_INTERVAL_SECONDS = 10;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -130,7 +134,17 @@ async function startChain(
   try {
     // "<anvil pid> <service pid>": a later start tells a live sibling from an orphan (see claimPidFile).
     await writeFile(pidFile, `${anvil.pid} ${process.pid}\n`);
-    const deployment = await ensureRegistry(chain, anvil.rpcUrl, chainId, dir, timeoutMs, logger);
+    const accounts = loadOrCreateEmbeddedAccounts(dir);
+    const provider = embeddedProvider(anvil.rpcUrl, chainId, timeoutMs);
+    let deployment: RegistryDeployment;
+    try {
+      if (await fundEmbeddedAccounts(provider, accounts)) {
+        logger.log(`Embedded ${chain}: funded this data directory's writer and admin accounts.`);
+      }
+      deployment = await ensureRegistry(chain, provider, anvil.rpcUrl, chainId, dir, accounts, timeoutMs, logger);
+    } finally {
+      provider.destroy();
+    }
     return {
       anvil,
       pidFile,
@@ -139,7 +153,7 @@ async function startChain(
         rpcUrl: anvil.rpcUrl,
         registryAddress: deployment.registryAddress,
         accessRegistryAddress: deployment.accessRegistryAddress,
-        signerPrivateKey: ANVIL_DEV_PRIVATE_KEY,
+        signerPrivateKey: accounts.writerPrivateKey,
         expectedChainId: chainId,
         // Anvil mines a block as transactions arrive and none otherwise: waiting for more would hang.
         confirmations: 1,
@@ -210,24 +224,25 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Reuses the registry recorded in deployment.json if its code is still on the chain, otherwise
- * (first start, or the state file was lost) deploys one and records it.
+ * Reuses the registry recorded in deployment.json if its code is still on the chain (its roles
+ * settled on this chain's own accounts), otherwise (first start, or the state file was lost)
+ * deploys one from the admin account, the writer holding WRITER_ROLE, and records it.
  */
 async function ensureRegistry(
   chain: ChainName,
+  provider: JsonRpcProvider,
   rpcUrl: string,
   chainId: number,
   dir: string,
+  accounts: EmbeddedAccounts,
   timeoutMs: number,
   logger: EvmLogger,
 ): Promise<RegistryDeployment> {
   const path = join(dir, 'deployment.json');
   const recorded = await readDeployment(path);
   if (recorded) {
-    const code = await codeAt(rpcUrl, chainId, recorded.registryAddress, timeoutMs);
-    const accessCode = recorded.accessRegistryAddress
-      ? await codeAt(rpcUrl, chainId, recorded.accessRegistryAddress, timeoutMs)
-      : '0x';
+    const code = await provider.getCode(recorded.registryAddress);
+    const accessCode = recorded.accessRegistryAddress ? await provider.getCode(recorded.accessRegistryAddress) : '0x';
     if (
       recorded.chainId === chainId &&
       code !== '0x' &&
@@ -235,8 +250,10 @@ async function ensureRegistry(
       accessCode !== '0x' &&
       keccak256(accessCode) === recorded.accessRegistryCodeHash
     ) {
+      const settled = await settleEmbeddedRoles(provider, recorded, accounts, logger);
+      if (settled !== recorded) await writeFileDurablyAsync(path, `${JSON.stringify(settled, null, 2)}\n`);
       logger.log(`Embedded ${chain}: reusing registry ${recorded.registryAddress}.`);
-      return recorded;
+      return settled;
     }
     logger.warn(
       `Embedded ${chain}: registry ${recorded.registryAddress} from ${path} is not on the chain ` +
@@ -247,12 +264,12 @@ async function ensureRegistry(
     network: chain,
     rpcUrl,
     chainId,
-    deployerPrivateKey: ANVIL_DEV_PRIVATE_KEY,
+    deployerPrivateKey: accounts.adminPrivateKey,
+    writer: new Wallet(accounts.writerPrivateKey).address,
     timeoutMs,
   });
-  // Write-then-rename: a crash mid-write never leaves a truncated deployment.json.
-  await writeFile(`${path}.tmp`, `${JSON.stringify(deployment, null, 2)}\n`);
-  await rename(`${path}.tmp`, path);
+  // Temporary file, fsync, rename, directory fsync: a crash never leaves a truncated deployment.json.
+  await writeFileDurablyAsync(path, `${JSON.stringify(deployment, null, 2)}\n`);
   logger.log(`Embedded ${chain}: deployed registry ${deployment.registryAddress} (recorded in ${path}).`);
   return deployment;
 }
@@ -266,17 +283,5 @@ async function readDeployment(path: string): Promise<RegistryDeployment | null> 
     return null;
   } catch {
     return null;
-  }
-}
-
-async function codeAt(rpcUrl: string, chainId: number, address: string, timeoutMs: number): Promise<string> {
-  const request = new FetchRequest(rpcUrl);
-  request.timeout = timeoutMs;
-  const network = Network.from(chainId);
-  const provider = new JsonRpcProvider(request, network, { staticNetwork: network });
-  try {
-    return await provider.getCode(address);
-  } finally {
-    provider.destroy();
   }
 }
