@@ -1,10 +1,25 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import request from 'supertest';
 import { createTestApp, TestApp } from '../support/app';
+
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+}
+interface Operation {
+  parameters?: Parameter[];
+  responses: Record<string, { content?: object }>;
+}
+interface OpenApiDocument {
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, { type: string; scheme?: string; bearerFormat?: string }> };
+}
 
 /** /docs-json is generated from the code; API clients read their error handling off it. */
 describe('OpenAPI document', () => {
   let testApp: TestApp;
-  let document: { paths: Record<string, Record<string, { responses: Record<string, { content?: object }> }>> };
+  let document: OpenApiDocument;
 
   beforeAll(async () => {
     testApp = await createTestApp();
@@ -42,5 +57,37 @@ describe('OpenAPI document', () => {
   ])('lists the errors of %s %s', (method, path, statuses) => {
     const responses = document.paths[path][method].responses;
     expect(Object.keys(responses)).toEqual(expect.arrayContaining(statuses));
+  });
+
+  it('#11.18 is a valid OpenAPI document', async () => {
+    // validate() dereferences in place: give it a copy.
+    await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeDefined();
+  });
+
+  it('#11.18 lists each header once per operation, and the optional ones as optional', () => {
+    const headers = operations().flatMap(({ method, path, operation }) =>
+      (operation.parameters ?? [])
+        .filter((parameter) => parameter.in === 'header')
+        .map((parameter) => ({ at: `${method.toUpperCase()} ${path}`, ...parameter })),
+    );
+    const seen = headers.map(({ at, name }) => `${at} ${name.toLowerCase()}`);
+    expect(seen.filter((key, index) => seen.indexOf(key) !== index)).toEqual([]);
+    const breakGlass = headers.filter(({ name }) => name.toLowerCase() === 'x-break-glass-reason');
+    const idempotency = headers.filter(({ name }) => name.toLowerCase() === 'idempotency-key');
+    expect(breakGlass.map(({ at }) => at).sort()).toEqual(
+      [
+        'GET /api/v1/patients/{patientId}/records',
+        'GET /api/v1/patients/{patientId}/records/latest',
+        'GET /api/v1/patients/{patientId}/records/{recordId}',
+        'GET /api/v1/patients/{patientId}/records/{recordId}/metadata',
+      ].sort(),
+    );
+    expect(idempotency.map(({ at }) => at)).toEqual(['POST /api/v1/patients/{patientId}/records']);
+    expect([...breakGlass, ...idempotency].filter(({ required }) => required === true)).toEqual([]);
+  });
+
+  it('#11.18 describes bearer tokens as opaque, not JWT', () => {
+    const schemes = Object.values(document.components.securitySchemes);
+    expect(schemes).toEqual([expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque' })]);
   });
 });
