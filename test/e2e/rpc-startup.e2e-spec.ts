@@ -30,6 +30,8 @@ describe('Starting on remote ledgers (real local chains)', () => {
       DEPLOYMENTS_DIR: deploymentsDir,
       DATA_DIR: dataDir,
       ADMIN_TOKEN: adminToken,
+      // Remote ledgers take the key-vault master key from outside DATA_DIR.
+      KEY_VAULT_MASTER_KEY: env.KEY_VAULT_MASTER_KEY,
       LEDGER_TIMEOUT_MS: '4000',
     };
     for (const chain of ['SUPCHAIN', 'MEDCHAIN']) {
