@@ -26,8 +26,10 @@ const ACCESS_KIND_LABELS = {
 const state = {
   /** @type {LogEntry[]} newest first */
   entries: [],
-  /** "chain:recordId" → "scan.png (version 2)": the patient's own metadata reads are not logged. */
-  /** @type {Map<string, string | null>} */
+  /**
+   * "chain:recordId" → "scan.png (version 2)": the patient's own metadata reads are not logged.
+   * @type {Map<string, string | null>}
+   */
   recordNames: new Map(),
 };
 
