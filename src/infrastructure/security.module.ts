@@ -44,7 +44,11 @@ export class DeploymentSecretsToken {}
         if (created) logger.log(`Generated deployment secrets at ${path} (mode 0600); back this file up.`);
         else logger.log(`Using deployment secrets from ${path}`);
         for (const note of notes) logger.warn(`Deployment secrets: ${note}`);
-        logger.log(`The key-vault master key comes from the ${masterKeySource}.`);
+        logger.log(
+          masterKeySource === 'configuration'
+            ? 'The key-vault master key comes from configuration.'
+            : 'The key-vault master key is kept in the data directory (set KEY_VAULT_MASTER_KEY to keep it elsewhere).',
+        );
         return secrets;
       },
     },

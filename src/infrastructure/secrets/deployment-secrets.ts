@@ -104,7 +104,6 @@ export function loadOrCreateDeploymentSecrets(
     keyVaultMasterKey = bytesToHex(randomBytes(KEY_VAULT_MASTER_KEY_BYTES));
     stored = { ...stored, keyVaultMasterKey };
     changed = true;
-    notes.push(`generated a key-vault master key into ${path}.`);
   } else {
     throw new Error('KEY_VAULT_MASTER_KEY (or KEY_VAULT_MASTER_KEY_FILE) must be configured for these ledgers.');
   }
