@@ -119,6 +119,8 @@ export class AccessLogWriter {
    */
   async flush(): Promise<void> {
     for (const key of [...this.windows.keys()]) this.closeWindow(key);
+    // A drain already under way may have passed a ledger before the latest entries were queued for it.
+    if (this.flushing) await this.flushing;
     return this.flushDue();
   }
 

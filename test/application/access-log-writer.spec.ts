@@ -25,10 +25,13 @@ import {
 class FlakyAccessLedger extends InMemoryAccessLedger {
   reachable = true;
   hang = false;
+  /** While set, writes wait for it: a ledger that is slow to confirm. */
+  gate: Promise<void> | null = null;
   readonly batches: number[] = [];
 
   override async appendAccessLog(entries: readonly LedgerAccessEntry[]): Promise<void> {
     if (this.hang) return new Promise(() => undefined);
+    if (this.gate) await this.gate;
     if (!this.reachable) throw new ChainUnavailableError('Ledger supchain is unreachable.');
     this.batches.push(entries.length);
     return super.appendAccessLog(entries);
@@ -118,6 +121,24 @@ describe('AccessLogWriter', () => {
     expect(await onLedger()).toEqual([]);
     expect(writer.pendingFor('supchain', patientKey)).toEqual([journaled.entry]);
     expect(writer.pendingFor('supchain', randomBytes(32))).toEqual([]);
+  });
+
+  it('flush() also writes what was queued while a drain already under way had passed that ledger', async () => {
+    const writer = writerOver(new InMemoryAccessLogJournal());
+    await writer.record(emergency());
+    let open!: () => void;
+    otherLedger.gate = new Promise((resolve) => (open = resolve));
+    await writer.record(emergency({ chain: 'medchain' }));
+    // The scheduled drain writes SUPchain's entry, then waits on MEDchain.
+    await until(async () => (await onLedger()).length === 1);
+    const late = emergency();
+    await writer.record(late);
+    const flushed = writer.flush();
+    open();
+    await flushed;
+
+    expect((await onLedger()).map((entry) => entry.recordId?.hex)).toContain(late.recordId?.hex);
+    expect(writer.pendingFor('supchain', patientKey)).toEqual([]);
   });
 
   it('drains the journal to the ledger, and forgets an entry only once the ledger has it', async () => {
