@@ -67,10 +67,12 @@ export class FileIdempotencyStore extends IdempotencyStore {
   async sweep(cutoff: Date): Promise<number> {
     if (!existsSync(this.dir)) return 0;
     let removed = 0;
+    let swept = false;
     for (const name of readdirSync(this.dir)) {
       const path = join(this.dir, name);
       if (name.endsWith('.tmp')) {
         rmSync(path, { force: true });
+        swept = true;
         continue;
       }
       if (!ENTRY_FILE.test(name)) continue;
@@ -83,7 +85,7 @@ export class FileIdempotencyStore extends IdempotencyStore {
         writeFileDurably(path, JSON.stringify(encode(entry)));
       }
     }
-    if (removed > 0) syncDirectory(this.dir);
+    if (removed > 0 || swept) syncDirectory(this.dir);
     return removed;
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '../../domain/bytes';
 import { CHAIN_NAMES, ChainName, isChainName } from '../../domain/chain-name';
@@ -10,7 +10,7 @@ import {
   ReplicationJournal,
 } from '../../domain/ports/replication-journal.port';
 import { RecordId } from '../../domain/record-id';
-import { appendLineDurably, syncDirectory, writeFileDurably } from './durable-file';
+import { appendLineDurably, removeFileDurably, writeFileDurably } from './durable-file';
 
 interface PendingFile {
   readonly version: 1;
@@ -97,8 +97,7 @@ export class FileReplicationJournal extends ReplicationJournal {
   async remove(chain: ChainName, recordId: RecordId): Promise<void> {
     const path = this.pathOf(chain, recordId);
     if (!existsSync(path)) return;
-    rmSync(path);
-    syncDirectory(this.pendingDir);
+    removeFileDurably(path);
   }
 
   async noteReplicated(ref: ReplicatedRecordRef): Promise<void> {
