@@ -73,7 +73,11 @@ describe('EvmEmrRepository on anvil', () => {
   beforeAll(async () => {
     ledger = await startLedger('supchain');
     repository = await EvmEmrRepository.connect(ledger.settings);
-    provider = new JsonRpcProvider(ledger.settings.rpcUrl, ledger.settings.expectedChainId, { staticNetwork: true });
+    // No response cache: a count read twice within ethers' default 250 ms would be answered from memory.
+    provider = new JsonRpcProvider(ledger.settings.rpcUrl, ledger.settings.expectedChainId, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+    });
   });
 
   afterAll(async () => {
