@@ -89,7 +89,7 @@ export class Environment {
   @IsString()
   KEY_VAULT_MASTER_KEY_FILE?: string;
 
-  /** The operator's bearer token (at least 32 characters). Generated into DATA_DIR/secrets/admin-token when absent. */
+  /** The operator's bearer token (32-200 characters). When absent, one is generated at first start and printed once; only its hash is kept. */
   @IsOptional()
   @IsString()
   @Matches(/^\S{32,200}$/, { message: 'ADMIN_TOKEN must be 32-200 characters without spaces' })
