@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetRecordUseCase } from '../src/application/get-record.use-case';
-import { UploadRecordUseCase } from '../src/application/upload-record.use-case';
+import { GetRecordUseCase } from '../src/application/records/get-record.use-case';
+import { UploadRecordUseCase } from '../src/application/records/upload-record.use-case';
 import { LedgerRecord, NewLedgerRecord } from '../src/domain/emr-record';
 import { Ledgers } from '../src/domain/ledgers';
 import { PatientId } from '../src/domain/patient-id';

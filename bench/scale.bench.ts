@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { UploadRecordUseCase } from '../src/application/upload-record.use-case';
+import { UploadRecordUseCase } from '../src/application/records/upload-record.use-case';
 import { LedgerRecord, NewLedgerRecord } from '../src/domain/emr-record';
 import { Ledgers } from '../src/domain/ledgers';
 import { PatientId } from '../src/domain/patient-id';

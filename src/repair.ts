@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
-import { RepairReplicasUseCase } from './application/repair-replicas.use-case';
+import { RepairReplicasUseCase } from './application/replication/repair-replicas.use-case';
 
 /**
  * `npm run repair`: compares the two ledgers for every record written with `chain=both`

@@ -6,7 +6,7 @@ import { FakeClock } from '../support/fake-clock';
 import { makePng } from '../support/files';
 import { dumpMemoryLedgers } from '../support/ledger-dump';
 import { LogCapture } from '../support/log-capture';
-import { AccessLogWriter } from '../../src/application/access-log-writer';
+import { AccessLogWriter } from '../../src/application/access/access-log-writer';
 import { Ledgers } from '../../src/domain/ledgers';
 import { PatientId } from '../../src/domain/patient-id';
 import { AccessLogJournal } from '../../src/domain/ports/access-log-journal.port';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { AccessLogWriter } from '../../src/application/access-log-writer';
+import { AccessLogWriter } from '../../src/application/access/access-log-writer';
 import { Ledgers } from '../../src/domain/ledgers';
 import { PatientId } from '../../src/domain/patient-id';
 import { Pseudonymizer } from '../../src/domain/ports/pseudonymizer.port';

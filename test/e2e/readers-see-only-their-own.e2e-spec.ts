@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { AccessLogWriter } from '../../src/application/access-log-writer';
+import { AccessLogWriter } from '../../src/application/access/access-log-writer';
 import { Ledgers } from '../../src/domain/ledgers';
 import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory-emr.repository';
 import { Actor, createProvider, enrollPatient } from '../support/actors';

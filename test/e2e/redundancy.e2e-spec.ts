@@ -3,8 +3,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
-import { RepairReplicasUseCase } from '../../src/application/repair-replicas.use-case';
-import { ReplicationWorker } from '../../src/application/replication-worker';
+import { RepairReplicasUseCase } from '../../src/application/replication/repair-replicas.use-case';
+import { ReplicationWorker } from '../../src/application/replication/replication-worker';
 import { NewLedgerRecord } from '../../src/domain/emr-record';
 import { ChainUnavailableError } from '../../src/domain/errors';
 import { Ledgers } from '../../src/domain/ledgers';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { AccessLogWriter } from '../../application/access-log-writer';
+import { AccessLogWriter } from '../../application/access/access-log-writer';
 import { LedgerAccessEntry } from '../../domain/access-log';
 import { bytesToHex } from '../../domain/bytes';
 import { ChainUnavailableError } from '../../domain/errors';

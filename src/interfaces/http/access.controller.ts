@@ -7,13 +7,13 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ConsentView } from '../../application/consent-view';
-import { CreateProviderUseCase } from '../../application/create-provider.use-case';
-import { EnrollPatientUseCase } from '../../application/enroll-patient.use-case';
-import { GrantConsentUseCase } from '../../application/grant-consent.use-case';
-import { ListAccessLogUseCase } from '../../application/list-access-log.use-case';
-import { ListConsentsUseCase } from '../../application/list-consents.use-case';
-import { RevokeConsentUseCase } from '../../application/revoke-consent.use-case';
+import { ConsentView } from '../../application/access/consent-view';
+import { CreateProviderUseCase } from '../../application/enrolment/create-provider.use-case';
+import { EnrollPatientUseCase } from '../../application/enrolment/enroll-patient.use-case';
+import { GrantConsentUseCase } from '../../application/access/grant-consent.use-case';
+import { ListAccessLogUseCase } from '../../application/access/list-access-log.use-case';
+import { ListConsentsUseCase } from '../../application/access/list-consents.use-case';
+import { RevokeConsentUseCase } from '../../application/access/revoke-consent.use-case';
 import type { Response } from 'express';
 import { AccessLogEntry } from '../../domain/access-log';
 import { Principal } from '../../domain/principal';

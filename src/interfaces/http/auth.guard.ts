@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AuthenticateUseCase } from '../../application/authenticate.use-case';
+import { AuthenticateUseCase } from '../../application/enrolment/authenticate.use-case';
 import { UnauthenticatedError } from '../../domain/errors';
 import { Principal } from '../../domain/principal';
 

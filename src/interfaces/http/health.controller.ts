@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { IntegrityMonitor, IntegrityReport } from '../../application/integrity-monitor';
+import { IntegrityMonitor, IntegrityReport } from '../../application/shared/integrity-monitor';
 import { ReplicationJournal } from '../../domain/ports/replication-journal.port';
 import { Ledgers } from '../../domain/ledgers';
 import { Public } from './auth.guard';

@@ -9,7 +9,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { UploadPolicy } from '../../application/upload-policy';
+import { UploadPolicy } from '../../application/records/upload-policy';
 import {
   BreakGlassLimitedError,
   ChainUnavailableError,

@@ -2,7 +2,7 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import { AuthenticateUseCase } from '../../application/authenticate.use-case';
+import { AuthenticateUseCase } from '../../application/enrolment/authenticate.use-case';
 import { bearerToken } from './auth.guard';
 
 /**

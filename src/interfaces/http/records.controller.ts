@@ -27,11 +27,11 @@ import {
 } from '@nestjs/swagger';
 import contentDisposition from 'content-disposition';
 import type { Response } from 'express';
-import { GetRecordMetadataUseCase } from '../../application/get-record-metadata.use-case';
-import { GetRecordUseCase, RecordContent } from '../../application/get-record.use-case';
-import { ListRecordsUseCase, RecordPage } from '../../application/list-records.use-case';
-import { ReplicationStatus, ReplicationStatusUseCase } from '../../application/replication-status.use-case';
-import { UploadRecordUseCase, UploadResult } from '../../application/upload-record.use-case';
+import { GetRecordMetadataUseCase } from '../../application/records/get-record-metadata.use-case';
+import { GetRecordUseCase, RecordContent } from '../../application/records/get-record.use-case';
+import { ListRecordsUseCase, RecordPage } from '../../application/records/list-records.use-case';
+import { ReplicationStatus, ReplicationStatusUseCase } from '../../application/replication/replication-status.use-case';
+import { UploadRecordUseCase, UploadResult } from '../../application/records/upload-record.use-case';
 import { RecordMetadata } from '../../domain/emr-record';
 import { ValidationFailedError } from '../../domain/errors';
 import { genericFileName } from '../../domain/file-name';
