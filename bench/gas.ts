@@ -20,11 +20,11 @@ import { RecordId } from '../src/domain/record-id';
 import { EcdsaP256RecordSigner } from '../src/infrastructure/crypto/ecdsa-p256.signer';
 import { HpkeP256Cipher } from '../src/infrastructure/crypto/hpke-p256.cipher';
 import { NodeHasher } from '../src/infrastructure/crypto/node-crypto.hasher';
-import { startAnvil } from '../src/infrastructure/evm/anvil-process';
-import { EIP7825_TX_GAS_CAP } from '../src/infrastructure/evm/chunk-plan';
-import { ANVIL_DEV_PRIVATE_KEY } from '../src/infrastructure/evm/embedded-ledgers';
+import { startAnvil } from '../src/infrastructure/evm/anvil/anvil-process';
+import { EIP7825_TX_GAS_CAP } from '../src/infrastructure/evm/registry/chunk-plan';
+import { ANVIL_DEV_PRIVATE_KEY } from '../src/infrastructure/evm/anvil/embedded-ledgers';
 import { EvmEmrRepository } from '../src/infrastructure/evm/evm-emr.repository';
-import { deployRegistry } from '../src/infrastructure/evm/registry-deployment';
+import { deployRegistry } from '../src/infrastructure/evm/anvil/registry-deployment';
 import { EmrRegistry__factory } from '../typechain-types';
 
 const KIB = 1_024;

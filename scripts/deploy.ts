@@ -8,7 +8,7 @@
  * (default: the deployer, i.e. the account of <NETWORK>_PRIVATE_KEY, which the service signs with)
  * gets WRITER_ROLE. Writes DEPLOYMENTS_DIR/<network>.json (default ./deployments, the directory the
  * service reads with LEDGER_BACKEND=rpc; format: RegistryDeployment in
- * src/infrastructure/evm/registry-deployment.ts) and refuses to replace an existing one unless
+ * src/infrastructure/evm/anvil/registry-deployment.ts) and refuses to replace an existing one unless
  * EMR_REGISTRY_REDEPLOY=1: a new registry starts empty, the old one keeps its records.
  */
 import { existsSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { ethers, network } from 'hardhat';
 import type { HttpNetworkConfig } from 'hardhat/types';
 import { UNSET_RPC_URL } from '../hardhat.config';
-import type { RegistryDeployment } from '../src/infrastructure/evm/registry-deployment';
+import type { RegistryDeployment } from '../src/infrastructure/evm/anvil/registry-deployment';
 import { writeFileDurably } from '../src/infrastructure/journal/durable-file';
 
 /** Same variable and default as the service (src/config/environment.ts), relative to the working directory. */

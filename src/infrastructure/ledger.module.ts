@@ -4,9 +4,9 @@ import type { Environment } from '../config/environment';
 import { ChainName, CHAIN_NAMES } from '../domain/chain-name';
 import { Ledgers } from '../domain/ledgers';
 import { Clock } from '../domain/ports/clock.port';
-import { startEmbeddedLedgers } from './evm/embedded-ledgers';
+import { startEmbeddedLedgers } from './evm/anvil/embedded-ledgers';
 import { EvmEmrRepository } from './evm/evm-emr.repository';
-import { EvmLedgerSettings } from './evm/evm-ledger-settings';
+import { EvmLedgerSettings } from './evm/connection/evm-ledger-settings';
 import { InMemoryAccessLedger } from './memory/in-memory-access.ledger';
 import { InMemoryEmrRepository } from './memory/in-memory-emr.repository';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { ethers } from 'hardhat';
 import { loadFixture } from '@nomicfoundation/hardhat-network-helpers';
-import { EIP7825_TX_GAS_CAP, MAX_CHUNK_BYTES } from '../../src/infrastructure/evm/chunk-plan';
+import { EIP7825_TX_GAS_CAP, MAX_CHUNK_BYTES } from '../../src/infrastructure/evm/registry/chunk-plan';
 import { chunkAddressesFrom, randomHex32, readContent } from './upload-helpers';
 
 describe('EmrRegistry: code-backed chunks', () => {

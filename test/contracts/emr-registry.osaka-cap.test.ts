@@ -7,7 +7,7 @@ import {
   MAX_CHUNK_BYTES,
   maxContentBytes,
   planUpload,
-} from '../../src/infrastructure/evm/chunk-plan';
+} from '../../src/infrastructure/evm/registry/chunk-plan';
 import { makeRecord, readContent, sealedFieldsBytes, uploadRecord, UploadResult } from './upload-helpers';
 
 const KIB = 1_024;

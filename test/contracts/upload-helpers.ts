@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ethers } from 'hardhat';
 import type { TransactionReceipt } from 'ethers';
 import type { EmrRegistry } from '../../typechain-types';
-import { planUpload } from '../../src/infrastructure/evm/chunk-plan';
+import { planUpload } from '../../src/infrastructure/evm/registry/chunk-plan';
 
 export interface TestRecord {
   readonly patientKey: string;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { AnvilProcess, startAnvil } from '../../src/infrastructure/evm/anvil-process';
+import { AnvilProcess, startAnvil } from '../../src/infrastructure/evm/anvil/anvil-process';
 
 const run = promisify(execFile);
 const REPO_ROOT = resolve(__dirname, '..', '..');

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HDNodeWallet, Interface, JsonRpcProvider, Mnemonic, Wallet } from 'ethers';
 import { EmrRegistry__factory, PatientAccessRegistry__factory } from '../../typechain-types';
-import { startAnvil } from '../../src/infrastructure/evm/anvil-process';
+import { startAnvil } from '../../src/infrastructure/evm/anvil/anvil-process';
 import {
   ANVIL_DEV_PRIVATE_KEY,
   EMBEDDED_CHAIN_IDS,
   startEmbeddedLedgers,
-} from '../../src/infrastructure/evm/embedded-ledgers';
-import { EvmLedgerSettings } from '../../src/infrastructure/evm/evm-ledger-settings';
+} from '../../src/infrastructure/evm/anvil/embedded-ledgers';
+import { EvmLedgerSettings } from '../../src/infrastructure/evm/connection/evm-ledger-settings';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
-import { deployRegistry } from '../../src/infrastructure/evm/registry-deployment';
+import { deployRegistry } from '../../src/infrastructure/evm/anvil/registry-deployment';
 import { newRecord } from './emr-repository.port-suite';
 
 /** Anvil's default dev accounts: ten keys from a mnemonic everyone knows (m/44'/60'/0'/0/0..9). */

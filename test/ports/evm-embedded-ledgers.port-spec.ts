@@ -9,10 +9,10 @@ import {
   ANVIL_DEV_PRIVATE_KEY,
   EMBEDDED_CHAIN_IDS,
   startEmbeddedLedgers,
-} from '../../src/infrastructure/evm/embedded-ledgers';
+} from '../../src/infrastructure/evm/anvil/embedded-ledgers';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
-import { EvmLogger } from '../../src/infrastructure/evm/evm-ledger-settings';
-import { RegistryDeployment } from '../../src/infrastructure/evm/registry-deployment';
+import { EvmLogger } from '../../src/infrastructure/evm/connection/evm-ledger-settings';
+import { RegistryDeployment } from '../../src/infrastructure/evm/anvil/registry-deployment';
 import { newRecord } from './emr-repository.port-suite';
 
 function capturingLogger(): EvmLogger & { lines: string[] } {
@@ -50,7 +50,7 @@ function anvilPid(pidFile: string): number {
 async function chainsInChildProcess(dataDir: string) {
   const script = `
       require('ts-node/register/transpile-only');
-      const { startEmbeddedLedgers } = require(${JSON.stringify(resolve('src/infrastructure/evm/embedded-ledgers'))});
+      const { startEmbeddedLedgers } = require(${JSON.stringify(resolve('src/infrastructure/evm/anvil/embedded-ledgers'))});
       startEmbeddedLedgers({ dataDir: ${JSON.stringify(dataDir)} }).then(() => console.log('READY'));
       setInterval(() => undefined, 1000);
     `;

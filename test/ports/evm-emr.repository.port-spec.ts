@@ -13,15 +13,18 @@ import {
   PayloadTooLargeError,
 } from '../../src/domain/errors';
 import { RecordId } from '../../src/domain/record-id';
-import { EIP7825_TX_GAS_CAP, maxContentBytes, planUpload } from '../../src/infrastructure/evm/chunk-plan';
+import { EIP7825_TX_GAS_CAP, maxContentBytes, planUpload } from '../../src/infrastructure/evm/registry/chunk-plan';
 import {
   ANVIL_DEV_PRIVATE_KEY,
   EmbeddedLedgers,
   startEmbeddedLedgers,
-} from '../../src/infrastructure/evm/embedded-ledgers';
-import { loadOrCreateEmbeddedAccounts } from '../../src/infrastructure/evm/embedded-accounts';
+} from '../../src/infrastructure/evm/anvil/embedded-ledgers';
+import { loadOrCreateEmbeddedAccounts } from '../../src/infrastructure/evm/anvil/embedded-accounts';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
-import { EvmLedgerSettings, LedgerMisconfiguredError } from '../../src/infrastructure/evm/evm-ledger-settings';
+import {
+  EvmLedgerSettings,
+  LedgerMisconfiguredError,
+} from '../../src/infrastructure/evm/connection/evm-ledger-settings';
 import { EmrRegistry__factory } from '../../typechain-types';
 import { describeEmrRepositoryPort, newRecord } from './emr-repository.port-suite';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedLedgers } from '../../src/infrastructure/evm/embedded-ledgers';
+import { startEmbeddedLedgers } from '../../src/infrastructure/evm/anvil/embedded-ledgers';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
 import { newRecord } from './emr-repository.port-suite';
 

@@ -4,9 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChainName } from '../../src/domain/chain-name';
-import { AnvilProcess, startAnvil } from '../../src/infrastructure/evm/anvil-process';
-import { ANVIL_DEV_PRIVATE_KEY } from '../../src/infrastructure/evm/embedded-ledgers';
-import { deployRegistry, RegistryDeployment } from '../../src/infrastructure/evm/registry-deployment';
+import { AnvilProcess, startAnvil } from '../../src/infrastructure/evm/anvil/anvil-process';
+import { ANVIL_DEV_PRIVATE_KEY } from '../../src/infrastructure/evm/anvil/embedded-ledgers';
+import { deployRegistry, RegistryDeployment } from '../../src/infrastructure/evm/anvil/registry-deployment';
 
 const CHAIN_IDS: Record<ChainName, number> = { supchain: 1_337_201, medchain: 1_337_202 };
 

@@ -6,9 +6,9 @@ import { LedgerConsent } from '../../domain/consent';
 import { ChainUnavailableError, ValidationFailedError } from '../../domain/errors';
 import { AccessLedger, AccessLogQuery, PositionedAccessEntry } from '../../domain/ports/access-ledger.port';
 import { RecordId } from '../../domain/record-id';
-import { EvmLedgerSettings, EvmLogger, LedgerMisconfiguredError } from './evm-ledger-settings';
-import { isRevert, readWithRetry, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
-import { MinedReceipt, SendDeadlineExceededError, TransactionSender } from './transaction-sender';
+import { EvmLedgerSettings, EvmLogger, LedgerMisconfiguredError } from './connection/evm-ledger-settings';
+import { isRevert, readWithRetry, toChainUnavailable, unavailable, withDeadline } from './connection/rpc-failures';
+import { MinedReceipt, SendDeadlineExceededError, TransactionSender } from './tx/transaction-sender';
 
 /** On-chain encoding of an access's kind (PatientAccessRegistry.MAX_ACCESS_KIND = 2). */
 const KIND_CODES: Record<AccessKind, number> = { 'own-upload': 0, consent: 1, emergency: 2 };

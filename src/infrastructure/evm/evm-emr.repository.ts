@@ -26,21 +26,28 @@ import {
 import { EmrRepository, LedgerHealth, ListQuery } from '../../domain/ports/emr-repository.port';
 import { RecordId } from '../../domain/record-id';
 import { EmrRegistry, EmrRegistry__factory } from '../../../typechain-types';
-import { MAX_CHUNK_BYTES, maxContentBytes, PlannedChunk, planUpload, UploadPlan } from './chunk-plan';
-import { ChunkAssembler, fetchCode } from './chunk-reader';
+import { MAX_CHUNK_BYTES, maxContentBytes, PlannedChunk, planUpload, UploadPlan } from './registry/chunk-plan';
+import { ChunkAssembler, fetchCode } from './registry/chunk-reader';
 import {
   assertValidSettings,
   EvmLedgerSettings,
   EvmLogger,
   LedgerMisconfiguredError,
   SILENT_LOGGER,
-} from './evm-ledger-settings';
-import { isRevert, readWithRetry, revertData, toChainUnavailable, unavailable, withDeadline } from './rpc-failures';
+} from './connection/evm-ledger-settings';
+import {
+  isRevert,
+  readWithRetry,
+  revertData,
+  toChainUnavailable,
+  unavailable,
+  withDeadline,
+} from './connection/rpc-failures';
 import { EvmAccessLedger } from './evm-access.ledger';
-import { LedgerJsonRpcProvider } from './ledger-json-rpc.provider';
-import { encodeCommitRecord, encodeStoreChunks } from './registry-calldata';
-import { withTransactions } from './record-transactions';
-import { MinedReceipt, ReceiptLog, SendDeadlineExceededError, TransactionSender } from './transaction-sender';
+import { LedgerJsonRpcProvider } from './connection/ledger-json-rpc.provider';
+import { encodeCommitRecord, encodeStoreChunks } from './registry/registry-calldata';
+import { withTransactions } from './registry/record-transactions';
+import { MinedReceipt, ReceiptLog, SendDeadlineExceededError, TransactionSender } from './tx/transaction-sender';
 
 /** Chunk transactions of one upload in flight before waiting for the oldest receipt. */
 const PIPELINE_DEPTH = 4;

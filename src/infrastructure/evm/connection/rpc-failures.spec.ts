@@ -1,5 +1,5 @@
 import { makeError } from 'ethers';
-import { ChainUnavailableError } from '../../domain/errors';
+import { ChainUnavailableError } from '../../../domain/errors';
 import { READ_ATTEMPTS, readWithRetry } from './rpc-failures';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8545'), { code: 'ECONNREFUSED' });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hexlify } from 'ethers';
-import { EmrRegistry__factory } from '../../../typechain-types';
+import { EmrRegistry__factory } from '../../../../typechain-types';
 import {
   COMMIT_RECORD_SIGNATURE,
   encodeCommitRecord,

@@ -1,5 +1,5 @@
 import { FetchRequest, JsonRpcProvider, keccak256, Network, Wallet } from 'ethers';
-import { EmrRegistry__factory, PatientAccessRegistry__factory } from '../../../typechain-types';
+import { EmrRegistry__factory, PatientAccessRegistry__factory } from '../../../../typechain-types';
 
 /**
  * Where and how an EmrRegistry was deployed. Written as JSON by scripts/deploy.ts

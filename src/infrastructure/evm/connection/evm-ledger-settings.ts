@@ -1,4 +1,4 @@
-import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
+import { ChainName, CHAIN_DISPLAY_NAMES } from '../../../domain/chain-name';
 
 /** Everything one EVM ledger adapter needs; one instance per chain. */
 export interface EvmLedgerSettings {

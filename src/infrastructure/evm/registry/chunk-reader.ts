@@ -1,7 +1,7 @@
 import { makeError } from 'ethers';
 import http from 'node:http';
 import https from 'node:https';
-import { IntegrityCheckFailedError } from '../../domain/errors';
+import { IntegrityCheckFailedError } from '../../../domain/errors';
 import { MAX_CHUNK_BYTES } from './chunk-plan';
 
 /** A chunk's code: 0x00 (STOP, so a call into it does nothing) then the data. */

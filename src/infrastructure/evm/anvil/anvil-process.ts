@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { EvmLogger, SILENT_LOGGER } from './evm-ledger-settings';
+import { EvmLogger, SILENT_LOGGER } from '../connection/evm-ledger-settings';
 
 /** Per-transaction gas cap of Osaka (EIP-7825), enforced with --enable-tx-gas-limit. */
 export const OSAKA_HARDFORK = 'osaka';

@@ -1,5 +1,5 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { utf8 } from '../../domain/bytes';
+import { utf8 } from '../../../domain/bytes';
 
 /**
  * Calldata of EmrRegistry's two write functions, encoded straight into one Uint8Array.

@@ -1,5 +1,5 @@
 import { getAddress, JsonRpcProvider, toQuantity } from 'ethers';
-import { LedgerRecord } from '../../domain/emr-record';
+import { LedgerRecord } from '../../../domain/emr-record';
 
 /** Blocks searched back from a record's commit first; doubled while chunks are missing. */
 const FIRST_LOOKBACK_BLOCKS = 1_024;

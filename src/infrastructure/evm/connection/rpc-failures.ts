@@ -1,6 +1,6 @@
 import { isError } from 'ethers';
-import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
-import { ChainUnavailableError } from '../../domain/errors';
+import { ChainName, CHAIN_DISPLAY_NAMES } from '../../../domain/chain-name';
+import { ChainUnavailableError } from '../../../domain/errors';
 
 /** Seconds a client should wait before retrying an unreachable ledger. */
 export const RETRY_AFTER_SECONDS = 5;

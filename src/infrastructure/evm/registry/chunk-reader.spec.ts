@@ -2,7 +2,7 @@ import { isError } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { IntegrityCheckFailedError } from '../../domain/errors';
+import { IntegrityCheckFailedError } from '../../../domain/errors';
 import { MAX_CHUNK_BYTES } from './chunk-plan';
 import { ChunkAssembler, decodeHexInto, fetchCode } from './chunk-reader';
 

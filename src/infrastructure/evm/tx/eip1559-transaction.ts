@@ -1,6 +1,6 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { getBytes, SigningKey } from 'ethers';
-import { concatBytes } from '../../domain/bytes';
+import { concatBytes } from '../../../domain/bytes';
 
 /**
  * Signs EIP-1559 (type 2) transactions over bytes, for the large calldata of chunk uploads.

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FetchRequest, HDNodeWallet, JsonRpcProvider, Mnemonic, Network, parseEther, Wallet } from 'ethers';
-import { EmrRegistry__factory } from '../../../typechain-types';
-import { writeFileDurably } from '../journal/durable-file';
-import { EvmLogger } from './evm-ledger-settings';
+import { EmrRegistry__factory } from '../../../../typechain-types';
+import { writeFileDurably } from '../../journal/durable-file';
+import { EvmLogger } from '../connection/evm-ledger-settings';
 import { RegistryDeployment } from './registry-deployment';
 
 /**

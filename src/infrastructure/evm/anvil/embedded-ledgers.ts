@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonRpcProvider, keccak256, Wallet } from 'ethers';
-import { ChainName, CHAIN_NAMES } from '../../domain/chain-name';
-import { writeFileDurablyAsync } from '../journal/durable-file';
+import { ChainName, CHAIN_NAMES } from '../../../domain/chain-name';
+import { writeFileDurablyAsync } from '../../journal/durable-file';
 import { AnvilProcess, startAnvil } from './anvil-process';
 import {
   EmbeddedAccounts,
@@ -12,7 +12,7 @@ import {
   loadOrCreateEmbeddedAccounts,
   settleEmbeddedRoles,
 } from './embedded-accounts';
-import { EvmLedgerSettings, EvmLogger, SILENT_LOGGER } from './evm-ledger-settings';
+import { EvmLedgerSettings, EvmLogger, SILENT_LOGGER } from '../connection/evm-ledger-settings';
 import { deployRegistry, RegistryDeployment } from './registry-deployment';
 
 /**
