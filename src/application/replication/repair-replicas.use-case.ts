@@ -5,8 +5,8 @@ import { Hasher } from '../../domain/ports/hasher.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
 import { ReplicationJournal } from '../../domain/ports/replication-journal.port';
 import { bytesEqual } from '../../domain/bytes';
-import { DuplicateRecordError } from '../../domain/errors';
 import { recordSigningPayload } from '../../domain/record-codec';
+import { ReplicaCopier } from './replica-copier';
 import { ReplicationWorker } from './replication-worker';
 
 export interface RepairReport {
@@ -23,13 +23,14 @@ export interface RepairReport {
 /**
  * Compares the two ledgers for every record written with `both` and re-replicates any
  * copy that is missing on one side: first by draining the journal, then by copying
- * the verified copy of the other ledger, re-signed for the target ledger.
+ * the verified copy of the other ledger, re-signed for the target ledger (ReplicaCopier).
  */
 export class RepairReplicasUseCase {
   constructor(
     private readonly ledgers: Ledgers,
     private readonly journal: ReplicationJournal,
     private readonly worker: ReplicationWorker,
+    private readonly copier: ReplicaCopier,
     private readonly signer: RecordSigner,
     private readonly hasher: Hasher,
   ) {}
@@ -74,7 +75,7 @@ export class RepairReplicasUseCase {
         continue;
       }
       for (const chain of missing) {
-        await this.copy(source, chain);
+        await this.copier.copy(chain, { ...source.record, content: source.content });
         repaired += 1;
       }
     }
@@ -99,32 +100,5 @@ export class RepairReplicasUseCase {
       if (bytesEqual(this.hasher.sha256(content), record.contentSha256)) return { record, content };
     }
     return null;
-  }
-
-  private async copy(source: { record: LedgerRecord; content: Uint8Array }, chain: ChainName): Promise<void> {
-    const { record, content } = source;
-    const signature = await this.signer.sign(
-      recordSigningPayload({
-        chain,
-        patientKey: record.patientKey,
-        recordId: record.recordId,
-        contentSha256: record.contentSha256,
-        sealedHeader: record.sealedHeader,
-      }),
-    );
-    const append = this.ledgers.get(chain).append({
-      recordId: record.recordId,
-      patientKey: record.patientKey,
-      content,
-      contentSha256: record.contentSha256,
-      sealedHeader: record.sealedHeader,
-      keyEnvelope: record.keyEnvelope,
-      signature,
-      signerKeyId: this.signer.keyId(),
-    });
-    // Another writer (a catch-up, a second repair) may have written it meanwhile: that is success.
-    await append.catch((error: unknown) => {
-      if (!(error instanceof DuplicateRecordError)) throw error;
-    });
   }
 }

@@ -17,6 +17,7 @@ import { LedgerFailover } from '../../application/shared/ledger-failover';
 import { RepairReplicasUseCase } from '../../application/replication/repair-replicas.use-case';
 import { ReplicationStatusUseCase } from '../../application/replication/replication-status.use-case';
 import { ReplicationWorker } from '../../application/replication/replication-worker';
+import { ReplicaCopier } from '../../application/replication/replica-copier';
 import { GetRecordMetadataUseCase } from '../../application/records/get-record-metadata.use-case';
 import { GetRecordUseCase } from '../../application/records/get-record.use-case';
 import { GrantConsentUseCase } from '../../application/access/grant-consent.use-case';
@@ -27,6 +28,7 @@ import { PatientAccess } from '../../application/access/patient-access';
 import { RecordOpener } from '../../application/records/record-opener';
 import { RevokeConsentUseCase } from '../../application/access/revoke-consent.use-case';
 import { UploadPolicy } from '../../application/records/upload-policy';
+import { UploadPreparation } from '../../application/records/upload-preparation';
 import { UploadRecordUseCase } from '../../application/records/upload-record.use-case';
 import type { Environment } from '../../config/environment';
 import { Ledgers } from '../../domain/ledgers';
@@ -176,7 +178,15 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
     },
     useCase(LedgerFailover, [Ledgers]),
     useCase(Idempotency, [IdempotencyStore, Hasher, Clock]),
-    useCase(RepairReplicasUseCase, [Ledgers, ReplicationJournal, ReplicationWorker, RecordSigner, Hasher]),
+    useCase(ReplicaCopier, [Ledgers, RecordSigner, ReplicationJournal, Clock]),
+    useCase(RepairReplicasUseCase, [
+      Ledgers,
+      ReplicationJournal,
+      ReplicationWorker,
+      ReplicaCopier,
+      RecordSigner,
+      Hasher,
+    ]),
     useCase(ReplicationStatusUseCase, [Ledgers, PatientAccess, ReplicationJournal]),
     useCase(RecordOpener, [Cipher, RecordSigner, Hasher]),
     {
@@ -188,18 +198,15 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
     useCase(PatientAccess, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Cipher, Clock, BreakGlassBudget]),
     useCase(Enrolment, [PrincipalRepository, KeyVault, Ledgers, AccessTokens, Clock]),
     useCase(AuthenticateUseCase, [PrincipalRepository, AccessTokens, AdminCredential]),
+    useCase(UploadPreparation, [UploadPolicy, PatientAccess, Pseudonymizer, Hasher, RandomSource, Idempotency]),
     useCase(UploadRecordUseCase, [
+      UploadPreparation,
       Ledgers,
       Cipher,
-      RecordSigner,
-      Pseudonymizer,
       Hasher,
-      RandomSource,
-      PatientAccess,
-      UploadPolicy,
+      ReplicaCopier,
       ReplicationJournal,
       Idempotency,
-      Clock,
     ]),
     useCase(ListRecordsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock, LedgerFailover]),
     useCase(GetRecordUseCase, [

@@ -31,7 +31,8 @@ import { GetRecordMetadataUseCase } from '../../application/records/get-record-m
 import { GetRecordUseCase, RecordContent } from '../../application/records/get-record.use-case';
 import { ListRecordsUseCase, RecordPage } from '../../application/records/list-records.use-case';
 import { ReplicationStatus, ReplicationStatusUseCase } from '../../application/replication/replication-status.use-case';
-import { UploadRecordUseCase, UploadResult } from '../../application/records/upload-record.use-case';
+import { UploadRecordUseCase } from '../../application/records/upload-record.use-case';
+import { UploadResult } from '../../application/records/upload-result';
 import { RecordMetadata } from '../../domain/emr-record';
 import { ValidationFailedError } from '../../domain/errors';
 import { genericFileName } from '../../domain/file-name';

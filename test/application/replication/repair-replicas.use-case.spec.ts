@@ -14,6 +14,7 @@ import { EcdsaP256RecordSigner } from '../../../src/infrastructure/crypto/ecdsa-
 import { NodeHasher } from '../../../src/infrastructure/crypto/node-crypto.hasher';
 import { InMemoryEmrRepository } from '../../../src/infrastructure/memory/in-memory-emr.repository';
 import { RepairReplicasUseCase } from '../../../src/application/replication/repair-replicas.use-case';
+import { ReplicaCopier } from '../../../src/application/replication/replica-copier';
 import { ReplicationWorker } from '../../../src/application/replication/replication-worker';
 
 class MemoryJournal extends ReplicationJournal {
@@ -100,7 +101,14 @@ describe('RepairReplicasUseCase', () => {
     medchain = new InMemoryEmrRepository('medchain', clock);
     journal = new MemoryJournal();
     const ledgers = new Ledgers([supchain, medchain]);
-    repair = new RepairReplicasUseCase(ledgers, journal, new ReplicationWorker(ledgers, journal), signer, hasher);
+    repair = new RepairReplicasUseCase(
+      ledgers,
+      journal,
+      new ReplicationWorker(ledgers, journal),
+      new ReplicaCopier(ledgers, signer, journal, clock),
+      signer,
+      hasher,
+    );
   });
 
   it('checks N complete records on metadata alone: no content is downloaded', async () => {
