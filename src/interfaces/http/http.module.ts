@@ -26,6 +26,7 @@ import { ListConsentsUseCase } from '../../application/access/list-consents.use-
 import { ListRecordsUseCase } from '../../application/records/list-records.use-case';
 import { PatientAccess } from '../../application/access/patient-access';
 import { RecordOpener } from '../../application/records/record-opener';
+import { RecordReader } from '../../application/records/record-reader';
 import { RevokeConsentUseCase } from '../../application/access/revoke-consent.use-case';
 import { UploadPolicy } from '../../application/records/upload-policy';
 import { UploadPreparation } from '../../application/records/upload-preparation';
@@ -209,7 +210,7 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
       Idempotency,
     ]),
     useCase(ListRecordsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock, LedgerFailover]),
-    useCase(GetRecordUseCase, [
+    useCase(RecordReader, [
       Ledgers,
       PatientAccess,
       RecordOpener,
@@ -218,15 +219,8 @@ function useCase<T>(type: new (...args: never[]) => T, inject: unknown[]) {
       LedgerFailover,
       IntegrityMonitor,
     ]),
-    useCase(GetRecordMetadataUseCase, [
-      Ledgers,
-      PatientAccess,
-      RecordOpener,
-      AccessLogWriter,
-      Clock,
-      LedgerFailover,
-      IntegrityMonitor,
-    ]),
+    useCase(GetRecordUseCase, [RecordReader, RecordOpener]),
+    useCase(GetRecordMetadataUseCase, [RecordReader]),
     useCase(CreateProviderUseCase, [Enrolment, Pseudonymizer]),
     useCase(EnrollPatientUseCase, [Enrolment, Pseudonymizer]),
     useCase(GrantConsentUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, Clock]),
