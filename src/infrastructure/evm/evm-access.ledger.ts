@@ -1,14 +1,16 @@
-import { getBytes, id, JsonRpcProvider, ZeroHash } from 'ethers';
+import { getBytes, id, ZeroHash } from 'ethers';
 import { PatientAccessRegistry, PatientAccessRegistry__factory } from '../../../typechain-types';
 import { AccessKind, LedgerAccessEntry } from '../../domain/access-log';
-import { ChainName, CHAIN_DISPLAY_NAMES } from '../../domain/chain-name';
+import { ChainName } from '../../domain/chain-name';
 import { LedgerConsent } from '../../domain/consent';
 import { ChainUnavailableError, ValidationFailedError } from '../../domain/errors';
 import { AccessLedger, AccessLogQuery, PositionedAccessEntry } from '../../domain/ports/access-ledger.port';
 import { RecordId } from '../../domain/record-id';
-import { EvmLedgerSettings, EvmLogger, LedgerMisconfiguredError } from './connection/evm-ledger-settings';
-import { isRevert, readWithRetry, toChainUnavailable, unavailable, withDeadline } from './connection/rpc-failures';
-import { MinedReceipt, SendDeadlineExceededError, TransactionSender } from './tx/transaction-sender';
+import { CheckedOnce } from './connection/checked-once';
+import { EvmConnection } from './connection/evm-connection';
+import { LedgerMisconfiguredError } from './connection/evm-ledger-settings';
+import { isRevert } from './connection/rpc-failures';
+import { MinedReceipt } from './tx/transaction-sender';
 
 /** On-chain encoding of an access's kind (PatientAccessRegistry.MAX_ACCESS_KIND = 2). */
 const KIND_CODES: Record<AccessKind, number> = { 'own-upload': 0, consent: 1, emergency: 2 };
@@ -22,25 +24,22 @@ const GAS_MARGIN_DENOMINATOR = 4n;
 const SECOND_MS = 1000;
 
 /**
- * The patient-centric registry of one chain (keys, consents, access log). It shares the
- * record repository's provider and signer queue, so the two never race for a nonce.
+ * The patient-centric registry of one chain (keys, consents, access log). It runs on the chain's
+ * EvmConnection, the one the record repository uses, so the two share one signer queue and never
+ * race for a nonce.
  */
 export class EvmAccessLedger extends AccessLedger {
   readonly chain: ChainName;
   private readonly registry: PatientAccessRegistry;
-  private readonly label: string;
-  private verified: Promise<void> | null = null;
+  private readonly verification = new CheckedOnce(() => this.verify());
 
-  constructor(
-    private readonly settings: EvmLedgerSettings & { readonly accessRegistryAddress: string },
-    private readonly provider: JsonRpcProvider,
-    private readonly sender: TransactionSender,
-    private readonly logger: EvmLogger,
-  ) {
+  constructor(private readonly connection: EvmConnection) {
     super();
-    this.chain = settings.chain;
-    this.label = `Ledger ${CHAIN_DISPLAY_NAMES[settings.chain]}`;
-    this.registry = PatientAccessRegistry__factory.connect(settings.accessRegistryAddress, provider);
+    this.chain = connection.chain;
+    this.registry = PatientAccessRegistry__factory.connect(
+      connection.settings.accessRegistryAddress,
+      connection.provider,
+    );
   }
 
   async publishPublicKey(subjectKey: Uint8Array, publicKey: Uint8Array): Promise<void> {
@@ -121,84 +120,54 @@ export class EvmAccessLedger extends AccessLedger {
     method: 'publishPublicKey' | 'grantConsent' | 'revokeConsent' | 'appendAccessLog',
     args: unknown[],
   ): Promise<MinedReceipt> {
-    await this.ensureVerified();
-    const to = this.settings.accessRegistryAddress;
+    await this.verification.run();
+    const { provider, settings, label } = this.connection;
+    const to = settings.accessRegistryAddress;
     const data = (
       this.registry.interface as { encodeFunctionData(name: string, values: unknown[]): string }
     ).encodeFunctionData(method, args);
-    const estimate = await this.rpc(() => this.provider.estimateGas({ from: this.sender.address, to, data })).catch(
-      (error: unknown) => {
-        if (isRevert(error)) throw new ValidationFailedError(`${this.label} refused the ${method} call.`);
+    const from = this.connection.signerAddress;
+    const estimate = await this.connection
+      .rpc(() => provider.estimateGas({ from, to, data }))
+      .catch((error: unknown) => {
+        if (isRevert(error)) throw new ValidationFailedError(`${label} refused the ${method} call.`);
         throw error;
-      },
-    );
+      });
     const gasLimit = Number((estimate * GAS_MARGIN_NUMERATOR) / GAS_MARGIN_DENOMINATOR);
-    const deadlineAt = Date.now() + this.settings.timeoutMs;
-    let hash: string;
-    try {
-      hash = await withDeadline(
-        this.sender.send({ to, data: getBytes(data), gasLimit }, deadlineAt),
-        this.settings.timeoutMs,
-        () => unavailable(this.chain, 'the transaction could not be sent in time'),
-      );
-    } catch (error) {
-      if (error instanceof SendDeadlineExceededError)
-        throw unavailable(this.chain, 'the transaction could not be sent in time');
-      throw toChainUnavailable(this.chain, error);
-    }
-    let receipt: MinedReceipt | null;
-    try {
-      receipt = await withDeadline(
-        this.sender.waitForReceipt(hash, this.settings.confirmations, deadlineAt),
-        this.settings.timeoutMs,
-        () => unavailable(this.chain, `transaction ${hash} was not confirmed in time`),
-      );
-    } catch (error) {
-      throw toChainUnavailable(this.chain, error);
-    }
-    if (!receipt) throw unavailable(this.chain, `transaction ${hash} was not confirmed in time`);
-    if (receipt.status !== 1) throw new Error(`${this.label}: ${method} transaction ${hash} reverted.`);
+    // The send and the wait for its receipt share one deadline.
+    const deadlineAt = Date.now() + settings.timeoutMs;
+    const hash = await this.connection.broadcast({ to, data: getBytes(data), gasLimit }, deadlineAt);
+    const receipt = await this.connection.mined(hash, settings.confirmations, deadlineAt);
+    if (receipt.status !== 1) throw new Error(`${label}: ${method} transaction ${hash} reverted.`);
     return receipt;
   }
 
   private async read<T>(call: () => Promise<T>): Promise<T> {
-    await this.ensureVerified();
-    return this.rpc(call);
+    await this.verification.run();
+    return this.connection.rpc(call);
   }
 
-  private ensureVerified(): Promise<void> {
-    if (!this.verified) {
-      this.verified = this.verify();
-      this.verified.catch(() => {
-        this.verified = null;
-      });
-    }
-    return this.verified;
-  }
-
-  /** The access registry must exist at the configured address and the signer must be a writer. */
+  /**
+   * The chain (EvmConnection.verifyChain), then the access registry: it must exist at the
+   * configured address and the signer must be a writer.
+   */
   private async verify(): Promise<void> {
-    const address = this.settings.accessRegistryAddress;
-    if ((await this.rpc(() => this.provider.getCode(address))) === '0x') {
-      throw new LedgerMisconfiguredError(this.chain, `no contract at access registry address ${address}.`);
+    await this.connection.verifyChain();
+    const { chain, label, signerAddress } = this.connection;
+    const address = this.connection.settings.accessRegistryAddress;
+    if ((await this.connection.rpc(() => this.connection.provider.getCode(address))) === '0x') {
+      throw new LedgerMisconfiguredError(chain, `no contract at access registry address ${address}.`);
     }
-    const isWriter = await this.rpc(() => this.registry.hasRole(WRITER_ROLE, this.sender.address)).catch(
-      (error: unknown) => {
+    const isWriter = await this.connection
+      .rpc(() => this.registry.hasRole(WRITER_ROLE, signerAddress))
+      .catch((error: unknown) => {
         if (error instanceof ChainUnavailableError) throw error;
-        throw new LedgerMisconfiguredError(this.chain, `the contract at ${address} is not a PatientAccessRegistry.`);
-      },
-    );
+        throw new LedgerMisconfiguredError(chain, `the contract at ${address} is not a PatientAccessRegistry.`);
+      });
     if (!isWriter) {
-      throw new LedgerMisconfiguredError(
-        this.chain,
-        `signer ${this.sender.address} lacks WRITER_ROLE on the access registry.`,
-      );
+      throw new LedgerMisconfiguredError(chain, `signer ${signerAddress} lacks WRITER_ROLE on the access registry.`);
     }
-    this.logger.log(`${this.label}: access registry ${address}.`);
-  }
-
-  private rpc<T>(call: () => Promise<T>): Promise<T> {
-    return readWithRetry(this.chain, this.settings.timeoutMs, call);
+    this.connection.logger.log(`${label}: access registry ${address}.`);
   }
 }
 
