@@ -45,7 +45,7 @@ export class LedgerMisconfiguredError extends Error {
 const PRIVATE_KEY_PATTERN = /^0x[0-9a-fA-F]{64}$/;
 const ADDRESS_PATTERN = /^0x[0-9a-fA-F]{40}$/;
 
-/** Checks shapes only (reachability and chain id are checked by `EvmEmrRepository.connect`). */
+/** Checks shapes only (reachability and chain id are checked by `EvmConnection.verifyChain` on first contact). */
 export function assertValidSettings(settings: EvmLedgerSettings): void {
   const fail = (message: string): never => {
     throw new LedgerMisconfiguredError(settings.chain, message);
