@@ -1,4 +1,4 @@
-import { FakeClock } from '../../test/support/fake-clock';
+import { FakeClock } from '../../test/fakes/fake-clock';
 import { consentInForce } from './consent';
 
 const SECOND_MS = 1000;

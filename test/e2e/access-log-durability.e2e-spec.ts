@@ -7,7 +7,7 @@ import { AccessLogJournal } from '../../src/domain/ports/access-log-journal.port
 import { createProvider, enrollPatient } from '../support/actors';
 import { createTestApp } from '../support/app';
 import { makePng } from '../support/files';
-import { wherePhi } from '../support/find-phi';
+import { wherePhi } from '../fakes/find-phi';
 import { LedgerPair } from '../support/ledger-pair';
 import { ServiceProcess } from '../support/service-process';
 

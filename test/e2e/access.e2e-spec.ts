@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
-import { FakeClock } from '../support/fake-clock';
+import { FakeClock } from '../fakes/fake-clock';
 import { makePng } from '../support/files';
 import { dumpMemoryLedgers } from '../support/ledger-dump';
 import { LogCapture } from '../support/log-capture';

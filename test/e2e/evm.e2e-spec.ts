@@ -10,7 +10,7 @@ import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repositor
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { asHex, dumpChain } from '../support/chain-scan';
-import { FakeClock } from '../support/fake-clock';
+import { FakeClock } from '../fakes/fake-clock';
 import { makePng, pngOfSize } from '../support/files';
 
 const MIB = 1024 * 1024;

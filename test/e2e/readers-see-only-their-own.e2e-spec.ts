@@ -5,7 +5,7 @@ import { Ledgers } from '../../src/domain/ledgers';
 import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory-emr.repository';
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
-import { FakeClock } from '../support/fake-clock';
+import { FakeClock } from '../fakes/fake-clock';
 import { makePng } from '../support/files';
 
 const PROBLEM_JSON = /^application\/problem\+json/;

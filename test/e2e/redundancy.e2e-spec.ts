@@ -13,7 +13,7 @@ import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { makePng } from '../support/files';
-import { wherePhi } from '../support/find-phi';
+import { wherePhi } from '../fakes/find-phi';
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wherePhi } from '../../../test/support/find-phi';
+import { wherePhi } from '../../../test/fakes/find-phi';
 import { IdempotencyEntry } from '../../domain/ports/idempotency-store.port';
 import { RecordId } from '../../domain/record-id';
 import { FileIdempotencyStore } from './file-idempotency.store';

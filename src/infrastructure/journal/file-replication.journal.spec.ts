@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wherePhi } from '../../../test/support/find-phi';
+import { wherePhi } from '../../../test/fakes/find-phi';
 import { ChainName } from '../../domain/chain-name';
 import { NewLedgerRecord } from '../../domain/emr-record';
 import { RecordId } from '../../domain/record-id';

@@ -1,7 +1,7 @@
 import { JsonRpcProvider, Wallet } from 'ethers';
-import { AnvilProcess, startAnvil } from '../../src/infrastructure/evm/anvil/anvil-process';
-import { ANVIL_DEV_PRIVATE_KEY } from '../../src/infrastructure/evm/anvil/embedded-ledgers';
-import { TransactionSender } from '../../src/infrastructure/evm/tx/transaction-sender';
+import { AnvilProcess, startAnvil } from '../../../src/infrastructure/evm/anvil/anvil-process';
+import { ANVIL_DEV_PRIVATE_KEY } from '../../../src/infrastructure/evm/anvil/embedded-ledgers';
+import { TransactionSender } from '../../../src/infrastructure/evm/tx/transaction-sender';
 
 const CHAIN_ID = 1_337_301;
 const STUCK_AFTER_MS = 300;

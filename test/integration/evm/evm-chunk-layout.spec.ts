@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
-import { IntegrityCheckFailedError } from '../../src/domain/errors';
-import { MAX_CHUNK_BYTES } from '../../src/infrastructure/evm/registry/chunk-plan';
-import { EmbeddedLedgers, startEmbeddedLedgers } from '../../src/infrastructure/evm/anvil/embedded-ledgers';
-import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
-import { EmrRegistry, EmrRegistry__factory } from '../../typechain-types';
-import { newRecord } from './emr-repository.port-suite';
+import { IntegrityCheckFailedError } from '../../../src/domain/errors';
+import { MAX_CHUNK_BYTES } from '../../../src/infrastructure/evm/registry/chunk-plan';
+import { EmbeddedLedgers, startEmbeddedLedgers } from '../../../src/infrastructure/evm/anvil/embedded-ledgers';
+import { EvmEmrRepository } from '../../../src/infrastructure/evm/evm-emr.repository';
+import { EmrRegistry, EmrRegistry__factory } from '../../../typechain-types';
+import { newRecord } from '../../ports/emr-repository.port-suite';
 
 /**
  * EvmEmrRepository.readContent decodes each chunk straight into its place in one buffer, which

@@ -9,11 +9,11 @@ import {
   ANVIL_DEV_PRIVATE_KEY,
   EMBEDDED_CHAIN_IDS,
   startEmbeddedLedgers,
-} from '../../src/infrastructure/evm/anvil/embedded-ledgers';
-import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
-import { EvmLogger } from '../../src/infrastructure/evm/connection/evm-ledger-settings';
-import { RegistryDeployment } from '../../src/infrastructure/evm/anvil/registry-deployment';
-import { newRecord } from './emr-repository.port-suite';
+} from '../../../src/infrastructure/evm/anvil/embedded-ledgers';
+import { EvmEmrRepository } from '../../../src/infrastructure/evm/evm-emr.repository';
+import { EvmLogger } from '../../../src/infrastructure/evm/connection/evm-ledger-settings';
+import { RegistryDeployment } from '../../../src/infrastructure/evm/anvil/registry-deployment';
+import { newRecord } from '../../ports/emr-repository.port-suite';
 
 function capturingLogger(): EvmLogger & { lines: string[] } {
   const lines: string[] = [];

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedLedgers } from '../../src/infrastructure/evm/anvil/embedded-ledgers';
-import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
-import { newRecord } from './emr-repository.port-suite';
+import { startEmbeddedLedgers } from '../../../src/infrastructure/evm/anvil/embedded-ledgers';
+import { EvmEmrRepository } from '../../../src/infrastructure/evm/evm-emr.repository';
+import { newRecord } from '../../ports/emr-repository.port-suite';
 
 describe('EvmEmrRepository.withTransactions', () => {
   it('#11.19 reads back exactly the transactions the upload answer listed (chunks, then the commit)', async () => {

@@ -2,18 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { AccessLogWriter } from '../../application/access/access-log-writer';
-import { LedgerAccessEntry } from '../../domain/access-log';
-import { bytesToHex } from '../../domain/bytes';
-import { ChainUnavailableError } from '../../domain/errors';
-import { Ledgers } from '../../domain/ledgers';
-import { PatientId } from '../../domain/patient-id';
-import { RecordId } from '../../domain/record-id';
-import { HmacPseudonymizer } from '../crypto/hmac.pseudonymizer';
-import { HpkeP256Cipher } from '../crypto/hpke-p256.cipher';
-import { InMemoryAccessLedger } from '../memory/in-memory-access.ledger';
-import { AsyncRemoveSteps, NODE_ASYNC_REMOVE_STEPS } from './durable-file';
-import { FileAccessLogJournal } from './file-access-log.journal';
+import { AccessLogWriter } from '../../../src/application/access/access-log-writer';
+import { LedgerAccessEntry } from '../../../src/domain/access-log';
+import { bytesToHex } from '../../../src/domain/bytes';
+import { ChainUnavailableError } from '../../../src/domain/errors';
+import { Ledgers } from '../../../src/domain/ledgers';
+import { PatientId } from '../../../src/domain/patient-id';
+import { RecordId } from '../../../src/domain/record-id';
+import { HmacPseudonymizer } from '../../../src/infrastructure/crypto/hmac.pseudonymizer';
+import { HpkeP256Cipher } from '../../../src/infrastructure/crypto/hpke-p256.cipher';
+import { InMemoryAccessLedger } from '../../../src/infrastructure/memory/in-memory-access.ledger';
+import { AsyncRemoveSteps, NODE_ASYNC_REMOVE_STEPS } from '../../../src/infrastructure/journal/durable-file';
+import { FileAccessLogJournal } from '../../../src/infrastructure/journal/file-access-log.journal';
 
 const entry = (): LedgerAccessEntry => ({
   patientKey: randomBytes(32),

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AccessTokens, base64url } from '../../src/../src/domain/access-tokens';
+import { AccessTokens, base64url } from './access-tokens';
 
 describe('AccessTokens', () => {
   const hasher = { sha256: (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest()) };

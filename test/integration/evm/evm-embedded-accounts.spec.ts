@@ -4,17 +4,17 @@ import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HDNodeWallet, Interface, JsonRpcProvider, Mnemonic, Wallet } from 'ethers';
-import { EmrRegistry__factory, PatientAccessRegistry__factory } from '../../typechain-types';
-import { startAnvil } from '../../src/infrastructure/evm/anvil/anvil-process';
+import { EmrRegistry__factory, PatientAccessRegistry__factory } from '../../../typechain-types';
+import { startAnvil } from '../../../src/infrastructure/evm/anvil/anvil-process';
 import {
   ANVIL_DEV_PRIVATE_KEY,
   EMBEDDED_CHAIN_IDS,
   startEmbeddedLedgers,
-} from '../../src/infrastructure/evm/anvil/embedded-ledgers';
-import { EvmLedgerSettings } from '../../src/infrastructure/evm/connection/evm-ledger-settings';
-import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
-import { deployRegistry } from '../../src/infrastructure/evm/anvil/registry-deployment';
-import { newRecord } from './emr-repository.port-suite';
+} from '../../../src/infrastructure/evm/anvil/embedded-ledgers';
+import { EvmLedgerSettings } from '../../../src/infrastructure/evm/connection/evm-ledger-settings';
+import { EvmEmrRepository } from '../../../src/infrastructure/evm/evm-emr.repository';
+import { deployRegistry } from '../../../src/infrastructure/evm/anvil/registry-deployment';
+import { newRecord } from '../../ports/emr-repository.port-suite';
 
 /** Anvil's default dev accounts: ten keys from a mnemonic everyone knows (m/44'/60'/0'/0/0..9). */
 const DEV_ACCOUNTS = Array.from({ length: 10 }, (_, index) =>
