@@ -1,22 +1,36 @@
 /**
  * The hexagon, checked mechanically: dependencies point inward.
  *   interfaces -> application -> domain <- infrastructure
+ * Specs are checked with the code they sit beside, and test/ and bench/ are checked too: a unit
+ * spec in src/ imports its own ring and test/fakes/ only, so `npm run test:unit` stays fast and a
+ * spec cannot lean on an outer ring to pass.
  */
+const SPEC = '\\.spec\\.ts$';
+/** Any file of this repository (npm packages and node: built-ins are not ours to police here). */
+const OURS = '^(src|test|bench|typechain-types)/';
+
 module.exports = {
   forbidden: [
     {
       name: 'domain-is-pure',
       comment: 'src/domain imports nothing outside itself: no framework, no I/O, no outer ring.',
       severity: 'error',
-      from: { path: '^src/domain/' },
+      from: { path: '^src/domain/', pathNot: SPEC },
       to: { pathNot: '^src/domain/' },
     },
     {
+      name: 'domain-specs-stay-in-the-domain',
+      comment: 'A domain spec imports the domain and the shared fakes (test/fakes/), nothing else of ours.',
+      severity: 'error',
+      from: { path: `^src/domain/.*${SPEC}` },
+      to: { path: OURS, pathNot: '^(src/domain|test/fakes)/' },
+    },
+    {
       name: 'application-only-domain',
-      comment: 'Use cases depend on the domain (and its ports) only.',
+      comment: 'Use cases (and their specs) depend on the domain and its ports only; specs may add test/fakes/.',
       severity: 'error',
       from: { path: '^src/application/' },
-      to: { pathNot: '^src/(domain|application)/' },
+      to: { path: OURS, pathNot: '^(src/(domain|application)|test/fakes)/' },
     },
     {
       name: 'interfaces-never-infrastructure',
@@ -27,10 +41,61 @@ module.exports = {
     },
     {
       name: 'infrastructure-not-interfaces',
-      comment: 'Adapters never depend on the HTTP layer or use cases.',
+      comment: 'Adapters (and their specs) never depend on the HTTP layer or use cases.',
       severity: 'error',
       from: { path: '^src/infrastructure/' },
       to: { path: '^src/(interfaces|application)/' },
+    },
+    {
+      name: 'src-specs-use-only-fakes',
+      comment:
+        'A unit spec beside the code may reach into test/ only for shared fakes (test/fakes/) and published ' +
+        'known-answer vectors (test/vectors/, data only); anything wiring real adapters lives in test/integration/.',
+      severity: 'error',
+      from: { path: `^src/.*${SPEC}` },
+      to: { path: '^(test|bench)/', pathNot: '^test/(fakes|vectors)/' },
+    },
+    {
+      name: 'src-never-imports-tests',
+      comment: 'Production code never depends on test/ or bench/.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: SPEC },
+      to: { path: '^(test|bench)/' },
+    },
+    {
+      name: 'fakes-are-domain-only',
+      comment: 'Fakes stand in for ports: they import the domain (and each other), so any unit spec may use them.',
+      severity: 'error',
+      from: { path: '^test/fakes/' },
+      to: { path: OURS, pathNot: '^(src/domain|test/fakes)/' },
+    },
+    {
+      name: 'port-suites-speak-domain',
+      comment: 'A port suite tests the port, not an adapter: each adapter spec hands it the adapter.',
+      severity: 'error',
+      from: { path: '^test/ports/.*\\.port-suite\\.ts$' },
+      to: { path: OURS, pathNot: '^(src/domain|test/fakes)/' },
+    },
+    {
+      name: 'tests-never-import-bench',
+      comment: 'bench/ may use test/support/; never the other way round.',
+      severity: 'error',
+      from: { path: '^test/' },
+      to: { path: '^bench/' },
+    },
+    {
+      name: 'bench-uses-test-support-only',
+      comment: 'The benchmarks share the service launcher and helpers in test/support/ (and the fakes), not suites.',
+      severity: 'error',
+      from: { path: '^bench/' },
+      to: { path: '^test/', pathNot: '^test/(support|fakes)/' },
+    },
+    {
+      name: 'no-importing-specs',
+      comment: 'A spec is run, never imported: shared helpers live in test/support/, test/fakes/ or a port suite.',
+      severity: 'error',
+      from: {},
+      to: { path: '\\.(spec|e2e-spec|port-spec|browser-spec)\\.ts$' },
     },
     {
       name: 'no-circular',
@@ -41,7 +106,6 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '\\.spec\\.ts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
   },

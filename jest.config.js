@@ -1,4 +1,8 @@
-/** Unit specs next to the code, port suites and e2e suites under test/. */
+/**
+ * Every jest suite (`npm run test:jest`, part of `npm test`): unit specs beside the code, test/fakes and
+ * test/web, test/integration, the port suites in test/ports and test/e2e. The narrower loops
+ * (jest.unit/integration/e2e/slow.config.js) start from this one.
+ */
 module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: '.',

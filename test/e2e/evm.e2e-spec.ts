@@ -141,20 +141,6 @@ describe('Records and access on real local chains (embedded anvil)', () => {
     }
   });
 
-  it('uploads and serves a 10 MiB file', async () => {
-    const big = pngOfSize(10 * MIB);
-    const created = await request(server)
-      .post(records)
-      .set(alpha.auth)
-      .field('chain', 'medchain')
-      .attach('file', big, 'ct-series.png')
-      .expect(201);
-    expect(created.body.size).toBe(10 * MIB);
-    expect(created.body.transactions.length).toBeGreaterThan(100);
-    const served = await read(alpha, created.body.recordId, 'medchain').expect(200);
-    expect((served.body as Buffer).equals(big)).toBe(true);
-  }, 300_000);
-
   it('refuses a tampered chunk with 422 and serves the good copy with chain=any', async () => {
     const created = await request(server)
       .post(records)

@@ -14,7 +14,7 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
-  /** Replaces the system clock everywhere (e.g. a FakeClock from ./fake-clock), so tests drive time. */
+  /** Replaces the system clock everywhere (e.g. a FakeClock from test/fakes/fake-clock), so tests drive time. */
   clock?: Clock;
 }
 
@@ -37,7 +37,7 @@ export async function createTestApp(
     ADMIN_TOKEN: adminToken,
     ...env,
   });
-  const { AppModule } = await import('../../src/app.module');
+  const { AppModule } = await import('../../src/app/app.module');
   const { configureApp } = await import('../../src/interfaces/http/configure-app');
   const builder = Test.createTestingModule({ imports: [AppModule] }).setLogger(
     logger ?? new ConsoleLogger({ logLevels: ['error'] }),
