@@ -1,6 +1,7 @@
 /**
  * The hexagon, checked mechanically: dependencies point inward.
  *   interfaces -> application -> domain <- infrastructure
+ * src/app/ (the composition root) sits outside all of them and may import any.
  * Specs are checked with the code they sit beside, and test/ and bench/ are checked too: a unit
  * spec in src/ imports its own ring and test/fakes/ only, so `npm run test:unit` stays fast and a
  * spec cannot lean on an outer ring to pass.
@@ -96,6 +97,14 @@ module.exports = {
       severity: 'error',
       from: {},
       to: { path: '\\.(spec|e2e-spec|port-spec|browser-spec)\\.ts$' },
+    },
+    {
+      name: 'composition-root-is-outermost',
+      comment:
+        'src/app/ wires everything; only the entry points (main.ts, repair.ts) import it. The rings reach a use case through its port or class, never through its wiring.',
+      severity: 'error',
+      from: { path: '^src/(domain|application|infrastructure|interfaces|config)/' },
+      to: { path: '^src/app/' },
     },
     {
       name: 'no-circular',

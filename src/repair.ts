@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module';
+import { RepairModule } from './app/repair.module';
 import { RepairReplicasUseCase } from './application/replication/repair-replicas.use-case';
 
 /**
@@ -10,7 +10,7 @@ import { RepairReplicasUseCase } from './application/replication/repair-replicas
  * the embedded ledgers, stop the service first (the chains' state files are its own).
  */
 async function repair(): Promise<void> {
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn', 'log'] });
+  const app = await NestFactory.createApplicationContext(RepairModule, { logger: ['error', 'warn', 'log'] });
   const logger = new Logger('Repair');
   try {
     const report = await app.get(RepairReplicasUseCase).execute();

@@ -155,7 +155,7 @@ export async function startInProcessService(
   // A section that finished removed the data; the service creates what it needs again.
   mkdirSync(inProcessEnvironment.anvilHome, { recursive: true });
   Object.assign(process.env, inProcessEnvironment.env);
-  const { AppModule } = await import('../../src/app.module');
+  const { AppModule } = await import('../../src/app/app.module');
   const { configureApp } = await import('../../src/interfaces/http/configure-app');
   let builder = Test.createTestingModule({ imports: [AppModule] });
   if (options.memoryLedgers) {

@@ -65,7 +65,7 @@ async function startApp(env: Record<string, string>): Promise<{ app: INestApplic
   try {
     // After resetModules, Nest itself must come from the fresh registry too.
     const { Test } = await import('@nestjs/testing');
-    const { AppModule } = await import('../../src/app.module');
+    const { AppModule } = await import('../../src/app/app.module');
     const { configureApp } = await import('../../src/interfaces/http/configure-app');
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
       .setLogger({ log: () => undefined, warn: () => undefined, error: () => undefined })

@@ -8,7 +8,7 @@ import { NODE_SYNC_FILE_STEPS, SyncFileSteps, writeFileDurably } from '../journa
 export const PRINCIPAL_STORE_KEY_BYTES = 32;
 const STORE_KEY_INFO = 'patient-centric-emr/principals/v2';
 
-/** The key principals.json is protected with; also the Nest token SecurityModule provides it under. */
+/** The key principals.json is protected with; also the Nest token CryptoModule provides it under. */
 export class PrincipalStoreKey {
   constructor(readonly bytes: Uint8Array) {}
 

@@ -2,27 +2,26 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { join } from 'node:path';
 import { Cipher } from '../domain/ports/cipher.port';
-import { Clock } from '../domain/ports/clock.port';
 import { Hasher } from '../domain/ports/hasher.port';
 import { KeyVault } from '../domain/ports/key-vault.port';
 import { Pseudonymizer } from '../domain/ports/pseudonymizer.port';
-import { RandomSource } from '../domain/ports/random.port';
 import { RecordSigner } from '../domain/ports/record-signer.port';
 import type { Environment } from '../config/environment';
 import { EcdsaP256RecordSigner } from './crypto/ecdsa-p256.signer';
 import { HmacPseudonymizer } from './crypto/hmac.pseudonymizer';
 import { HpkeP256Cipher } from './crypto/hpke-p256.cipher';
 import { NodeHasher } from './crypto/node-crypto.hasher';
-import { NodeRandomSource } from './crypto/node-crypto.random';
 import { DeploymentSecrets, loadOrCreateDeploymentSecrets, p256PublicKey } from './secrets/deployment-secrets';
 import { PrincipalStoreKey } from './principals/file-principal.repository';
-import { SystemClock } from './system/system.clock';
 import { FileKeyVault } from './vault/file.key-vault';
 
 /** Injection token for the deployment's secrets; only this module's factories read them. */
 export class DeploymentSecretsToken {}
 
-/** Binds the crypto ports: HPKE cipher, ECDSA signer, HMAC pseudonyms, key vault, clock. */
+/**
+ * Binds the crypto ports (HPKE cipher, ECDSA signer, HMAC pseudonyms, SHA-256 hasher), the key vault and
+ * the key principals.json is sealed with: all but the cipher and hasher hang on the deployment's secrets.
+ */
 @Global()
 @Module({
   providers: [
@@ -89,9 +88,7 @@ export class DeploymentSecretsToken {}
       useFactory: (secrets: DeploymentSecrets) => PrincipalStoreKey.fromMasterKey(secrets.keyVaultMasterKey),
     },
     { provide: Hasher, useClass: NodeHasher },
-    { provide: RandomSource, useClass: NodeRandomSource },
-    { provide: Clock, useClass: SystemClock },
   ],
-  exports: [Cipher, RecordSigner, Pseudonymizer, KeyVault, PrincipalStoreKey, Hasher, RandomSource, Clock],
+  exports: [Cipher, RecordSigner, Pseudonymizer, KeyVault, PrincipalStoreKey, Hasher],
 })
-export class SecurityModule {}
+export class CryptoModule {}

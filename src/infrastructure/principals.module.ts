@@ -2,22 +2,18 @@ import { Global, Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { join } from 'node:path';
 import { AccessTokens, AdminCredential } from '../domain/access-tokens';
-import { AccessLogJournal } from '../domain/ports/access-log-journal.port';
 import { Hasher } from '../domain/ports/hasher.port';
 import { PrincipalRepository } from '../domain/ports/principal-repository.port';
 import { RandomSource } from '../domain/ports/random.port';
 import type { Environment } from '../config/environment';
-import { FileAccessLogJournal } from './journal/file-access-log.journal';
-import { InMemoryAccessLogJournal } from './memory/in-memory-access-log.journal';
 import { FilePrincipalRepository, PrincipalStoreKey } from './principals/file-principal.repository';
 import { loadOrCreateAdminTokenHash } from './secrets/admin-token';
 
 /**
- * Principals, the operator's credential and the access-log journal. The admin token comes
- * from ADMIN_TOKEN, or is generated on first start: only its hash is stored
- * (DATA_DIR/secrets/admin-token.sha256) and the token is printed once to the console, never
- * through the logger. The access-log journal lives under
- * DATA_DIR/access-log, except with LEDGER_BACKEND=memory, whose ledgers die with the process.
+ * Binds the principals (patients and providers, DATA_DIR/principals.json), their access tokens and the
+ * operator's credential. The admin token comes from ADMIN_TOKEN, or is generated on first start: only
+ * its hash is stored (DATA_DIR/secrets/admin-token.sha256) and the token is printed once to the
+ * console, never through the logger.
  */
 @Global()
 @Module({
@@ -34,17 +30,6 @@ import { loadOrCreateAdminTokenHash } from './secrets/admin-token';
           );
         }
         return repository;
-      },
-    },
-    {
-      provide: AccessLogJournal,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>): AccessLogJournal => {
-        if (config.get('LEDGER_BACKEND', { infer: true }) === 'memory') return new InMemoryAccessLogJournal();
-        const logger = new Logger('AccessLog');
-        return new FileAccessLogJournal(join(config.get('DATA_DIR', { infer: true }), 'access-log'), (message) =>
-          logger.error(message),
-        );
       },
     },
     {
@@ -75,6 +60,6 @@ import { loadOrCreateAdminTokenHash } from './secrets/admin-token';
       },
     },
   ],
-  exports: [PrincipalRepository, AccessTokens, AdminCredential, AccessLogJournal],
+  exports: [PrincipalRepository, AccessTokens, AdminCredential],
 })
-export class AccessModule {}
+export class PrincipalsModule {}
