@@ -1,9 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHAIN_NAMES } from '../../src/domain/chain-name';
@@ -12,15 +11,15 @@ import { LedgerRuntime } from '../../src/infrastructure/ledger.module';
 import { InMemoryAccessLedger } from '../../src/infrastructure/memory/in-memory-access.ledger';
 import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory-emr.repository';
 import { SystemClock } from '../../src/infrastructure/system/system.clock';
+import { launchService, REPO_ROOT } from '../../test/support/service-launcher';
 
-export const REPO_ROOT = join(__dirname, '..', '..');
+export { REPO_ROOT };
 export type LedgerBackend = 'embedded' | 'memory';
 
 /** Generous: the embedded ledgers start anvil and deploy the registries on first start. */
 const STARTUP_TIMEOUT_MS = 180_000;
 /** SIGTERM first so anvil writes its state; SIGKILL after this. */
 const STOP_TIMEOUT_MS = 15_000;
-const POLL_INTERVAL_MS = 200;
 const LOG_TAIL_CHARS = 4_000;
 /** ADMIN_TOKEN: 40 characters from a 30-byte random value. */
 const ADMIN_TOKEN_BYTES = 30;
@@ -95,37 +94,20 @@ export interface ChildService {
  * `npm start` runs it, on a free port; resolves once /health answers.
  */
 export async function spawnService(settings: ServiceSettings): Promise<ChildService> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      ...settings.env,
-      HOME: settings.anvilHome,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TS_NODE_PROJECT: join(REPO_ROOT, 'tsconfig.json'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const service = await launchService({
+    env: { ...settings.env, HOME: settings.anvilHome },
+    ready: async (baseUrl) => (await fetch(`${baseUrl}/health`)).status === 200,
+    startupTimeoutMs: STARTUP_TIMEOUT_MS,
+    logTailChars: LOG_TAIL_CHARS,
+  }).catch((error: unknown) => {
+    rmSync(settings.dataDir, { recursive: true, force: true });
+    throw error;
   });
-  let log = '';
-  const keep = (chunk: Buffer): void => {
-    log = (log + chunk.toString('utf8')).slice(-LOG_TAIL_CHARS);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async (options: { readonly keepData?: boolean } = {}): Promise<void> => {
-    await stopChild(child);
+    await service.stop('SIGTERM', STOP_TIMEOUT_MS);
     if (!options.keepData) rmSync(settings.dataDir, { recursive: true, force: true });
   };
-  try {
-    await waitForHealth(baseUrl, child);
-  } catch (error) {
-    await stop();
-    throw new Error(`${(error as Error).message}\n--- service output ---\n${log}`);
-  }
-  return { baseUrl, pid: child.pid!, settings, logTail: () => log, stop };
+  return { baseUrl: service.baseUrl, pid: service.pid, settings, logTail: () => service.logs(), stop };
 }
 
 export interface InProcessService {
@@ -257,42 +239,4 @@ function directoryBytes(path: string): number {
     total += stat.isDirectory() ? directoryBytes(child) : stat.size;
   }
   return total;
-}
-
-async function waitForHealth(baseUrl: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`The service exited with code ${child.exitCode} before serving.`);
-    try {
-      if ((await fetch(`${baseUrl}/health`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, POLL_INTERVAL_MS));
-  }
-  throw new Error(`The service did not answer ${baseUrl}/health within ${STARTUP_TIMEOUT_MS / 1000} s.`);
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
 }

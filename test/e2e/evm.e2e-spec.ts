@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { AccessLogWriter } from '../../src/application/access/access-log-writer';
@@ -9,6 +7,7 @@ import { Pseudonymizer } from '../../src/domain/ports/pseudonymizer.port';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
+import { readAnvilPid } from '../support/anvil';
 import { asHex, dumpChain } from '../support/chain-scan';
 import { FakeClock } from '../fakes/fake-clock';
 import { makePng, pngOfSize } from '../support/files';
@@ -167,12 +166,7 @@ describe('Records and access on real local chains (embedded anvil)', () => {
 
   it('answers 503 CHAIN_UNAVAILABLE (not 500, not a hang) when a ledger dies mid-upload; the other keeps serving', async () => {
     const medchain = testApp.app.get(Ledgers).get('medchain') as EvmEmrRepository;
-    // The pid file holds "<anvil pid> <service pid>".
-    const pid = Number(
-      readFileSync(join(testApp.dataDir, 'chains', 'medchain', 'anvil.pid'), 'utf8')
-        .trim()
-        .split(/\s+/)[0],
-    );
+    const pid = readAnvilPid(testApp.dataDir, 'medchain');
     const heightBefore = Number(BigInt(await rpcCall<string>(medchain.rpcUrl, 'eth_blockNumber', [])));
     // 4 MiB is ~57 chunk transactions: the chain dies once the first of them is mined, mid-upload.
     const upload = request(server)

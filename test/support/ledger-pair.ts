@@ -1,26 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChainName } from '../../src/domain/chain-name';
 import { AnvilProcess, startAnvil } from '../../src/infrastructure/evm/anvil/anvil-process';
 import { ANVIL_DEV_PRIVATE_KEY } from '../../src/infrastructure/evm/anvil/embedded-ledgers';
 import { deployRegistry, RegistryDeployment } from '../../src/infrastructure/evm/anvil/registry-deployment';
+import { freePort } from './service-launcher';
 
 const CHAIN_IDS: Record<ChainName, number> = { supchain: 1_337_201, medchain: 1_337_202 };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /**
  * Two anvil chains owned by the test (fixed ports, state files), so a test can stop a

@@ -1,61 +1,38 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { freePort } from './ledger-pair';
+import { LaunchedService, launchService } from './service-launcher';
 
-/** The real service in a child process (src/main.ts through ts-node), so a test can SIGKILL it. */
+/** The real service in a child process (see service-launcher.ts), so a test can SIGKILL it and start it again. */
 export class ServiceProcess {
-  private child: ChildProcess | null = null;
+  private running: LaunchedService | null = null;
   private output = '';
   baseUrl = '';
 
   constructor(private readonly env: Record<string, string>) {}
 
   async start(timeoutMs = 90_000): Promise<void> {
-    const port = await freePort();
-    this.baseUrl = `http://127.0.0.1:${port}`;
-    this.output = '';
-    this.child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      cwd: join(__dirname, '..', '..'),
-      env: { ...process.env, ...this.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'log' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`service exited early:\n${this.output.slice(-2000)}`);
-      try {
-        if ((await fetch(`${this.baseUrl}/health`)).status < 500) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`service did not start:\n${this.output.slice(-2000)}`);
+    this.running = await launchService({ env: { ...this.env, LOG_LEVEL: 'log' }, startupTimeoutMs: timeoutMs });
+    this.baseUrl = this.running.baseUrl;
   }
 
   /** A crash: no shutdown hooks, no flush, nothing written on the way out. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-    this.child = null;
+    await this.running?.kill();
+    this.settle();
   }
 
   /** A clean stop: SIGTERM as a process manager sends, or SIGINT as Ctrl-C does. */
   async stop(signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
-    this.child = null;
+    await this.running?.stop(signal);
+    this.settle();
+  }
+
+  /** Keeps the stopped run's output readable until the next start. */
+  private settle(): void {
+    if (this.running) this.output = this.running.logs();
+    this.running = null;
   }
 
   logs(): string {
-    return this.output;
+    return this.running?.logs() ?? this.output;
   }
 
   /** POSTs JSON to `/api/v1<path>` with a bearer token; the parsed answer. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { EvmEmrRepository } from '../../../src/infrastructure/evm/evm-emr.reposi
 import { EvmLogger } from '../../../src/infrastructure/evm/connection/evm-ledger-settings';
 import { RegistryDeployment } from '../../../src/infrastructure/evm/anvil/registry-deployment';
 import { newRecord } from '../../ports/emr-repository.port-suite';
+import { isAlive, readAnvilPid } from '../../support/anvil';
 
 function capturingLogger(): EvmLogger & { lines: string[] } {
   const lines: string[] = [];
@@ -23,27 +24,6 @@ function capturingLogger(): EvmLogger & { lines: string[] } {
     warn: (message) => lines.push(`WARN ${message}`),
     error: (message) => lines.push(`ERROR ${message}`),
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An exited process whose new parent (a subreaper that does not wait) has not reaped it is a
-  // zombie: it still answers signal 0, but it is gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** The pid file holds "<anvil pid> <service pid>". */
-function anvilPid(pidFile: string): number {
-  return Number(pidFile.trim().split(/\s+/)[0]);
 }
 
 /** Runs startEmbeddedLedgers in a separate Node process, as the service would; resolves once its chains are up. */
@@ -64,11 +44,7 @@ async function chainsInChildProcess(dataDir: string) {
     });
     void exited.then(() => fail(new Error('the child exited before its chains were ready')));
   });
-  const pids = await Promise.all(
-    ['supchain', 'medchain'].map(async (chain) =>
-      anvilPid(await readFile(join(dataDir, 'chains', chain, 'anvil.pid'), 'utf8')),
-    ),
-  );
+  const pids = ['supchain', 'medchain'].map((chain) => readAnvilPid(dataDir, chain));
   return { child, exited, pids };
 }
 
