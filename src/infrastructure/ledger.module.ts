@@ -18,7 +18,7 @@ export class LedgerRuntime {
   ) {}
 }
 
-/** Stops the ledgers last: global modules shut down after the HTTP module has drained. */
+/** Stops the ledgers last: global modules shut down after the HTTP and background modules (src/app/). */
 class LedgerShutdown implements OnApplicationShutdown {
   constructor(@Inject(LedgerRuntime) private readonly runtime: LedgerRuntime) {}
 
