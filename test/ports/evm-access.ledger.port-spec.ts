@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { JsonRpcProvider } from 'ethers';
 import { startEmbeddedLedgers } from '../../src/infrastructure/evm/anvil/embedded-ledgers';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
 import { describeAccessLedgerPort } from './access-ledger.port-suite';
@@ -22,21 +23,38 @@ describeAccessLedgerPort('EVM PatientAccessRegistry on anvil', async () => {
 });
 
 describe('EvmAccessLedger beside EvmEmrRepository', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  // Two queues on one account would hand out a nonce twice; the node refuses the second copy and
+  // the sender retries it, so both writes still land. What gives a second queue away is the refused
+  // broadcast: with one queue, every raw transaction sent is mined, at consecutive nonces.
   it('shares one signer queue: concurrent record and access writes never collide on a nonce', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'emr-evm-access-'));
     const ledgers = await startEmbeddedLedgers({ dataDir, chains: ['supchain'], handleProcessSignals: false });
     const repository = await EvmEmrRepository.connect(ledgers.settings[0]);
     const access = repository.accessLedger();
+    const observer = new JsonRpcProvider(repository.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
     try {
       const patient = randomBytes(32);
+      // One write through each adapter first: a queue of its own would now hold a nonce the other took.
+      await repository.append(newRecord(patient, 100));
+      await access.publishPublicKey(patient, randomBytes(65));
+      const nonceBefore = await observer.getTransactionCount(repository.signerAddress, 'latest');
+      const send = jest.spyOn(JsonRpcProvider.prototype, 'send');
       await Promise.all([
-        ...Array.from({ length: 6 }, () => repository.append(newRecord(patient, 100))),
+        ...Array.from({ length: 5 }, () => repository.append(newRecord(patient, 100))),
         ...Array.from({ length: 6 }, () => access.grantConsent(patient, randomBytes(32), null)),
         access.publishPublicKey(patient, randomBytes(65)),
       ]);
+      const broadcasts = send.mock.calls.filter(([method]) => method === 'eth_sendRawTransaction').length;
+      send.mockRestore();
       expect((await repository.list(patient, { limit: 100 })).length).toBe(6);
       expect((await access.consentsOf(patient)).length).toBe(6);
+      const mined = (await observer.getTransactionCount(repository.signerAddress, 'latest')) - nonceBefore;
+      expect(broadcasts).toBeGreaterThanOrEqual(12);
+      expect(broadcasts).toBe(mined);
     } finally {
+      observer.destroy();
       await repository.close();
       await ledgers.stop();
       await rm(dataDir, { recursive: true, force: true });
