@@ -49,7 +49,11 @@ describe('docs/api.md and /docs-json', () => {
     );
 
   it('documents exactly the operations the service serves', () => {
-    expect([...documentedOperations().keys()].sort()).toEqual(operations().map(({ key }) => key).sort());
+    expect([...documentedOperations().keys()].sort()).toEqual(
+      operations()
+        .map(({ key }) => key)
+        .sort(),
+    );
     expect(operations().length).toBeGreaterThanOrEqual(14);
   });
 
