@@ -1,5 +1,5 @@
 import { ConfigModule } from '@nestjs/config';
-import { validateEnvironment } from '../config/environment';
+import { validateEnvironment } from '../config/validate-environment';
 
 /**
  * The validated environment, for every entry point (service and repair): a bad setting stops the boot

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateEnvironment } from './environment';
+import { validateEnvironment } from './validate-environment';
 
 describe('validateEnvironment', () => {
   it('needs no configuration at all', () => {
