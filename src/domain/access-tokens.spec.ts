@@ -2,7 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AccessTokens, base64url } from './access-tokens';
 
 describe('AccessTokens', () => {
-  const hasher = { sha256: (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest()) };
+  const hasher = {
+    sha256: (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest()),
+    sha1: (data: Uint8Array) => new Uint8Array(createHash('sha1').update(data).digest()),
+  };
   const random = { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
 
   it('encodes base64url like Node does', () => {

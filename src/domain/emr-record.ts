@@ -72,7 +72,14 @@ export interface RecordHeader {
   readonly contentType: string;
   readonly size: number;
   readonly uploader: string;
+  /** SHA-1 of the plaintext (what FHIR's `Attachment.hash` shows); absent in records stored before it was kept. */
+  readonly sha1?: Uint8Array;
+  /** FHIR document classification given at upload (`system|code` tokens), when the uploader sent one. */
+  readonly documentType?: string;
+  readonly documentCategory?: string;
 }
+
+export const SHA1_BYTES = 20;
 
 /** What API clients see of a record. */
 export interface RecordMetadata {

@@ -1,8 +1,8 @@
-import { bytesToHex, concatBytes, fromUtf8, lengthPrefixed, utf8 } from './bytes';
+import { bytesToHex, concatBytes, fromUtf8, hexToBytes, lengthPrefixed, utf8 } from './bytes';
 import { ChainName } from './chain-name';
 import { IntegrityCheckFailedError } from './errors';
 import { displayFileName } from './file-name';
-import { LedgerRecord, RecordHeader, RecordMetadata } from './emr-record';
+import { LedgerRecord, RecordHeader, RecordMetadata, SHA1_BYTES } from './emr-record';
 import { PatientId } from './patient-id';
 import { RecordId } from './record-id';
 
@@ -41,6 +41,13 @@ export function recordAad(patientKey: Uint8Array, recordId: RecordId): Uint8Arra
   return concatBytes(lengthPrefixed(AAD_DOMAIN), lengthPrefixed(patientKey), lengthPrefixed(recordId.bytes));
 }
 
+const SHA1_HEX = new RegExp(`^[0-9a-f]{${SHA1_BYTES * 2}}$`);
+
+/**
+ * The header sealed inside a record, UTF-8 JSON:
+ *   { fileName, contentType, size, uploader[, sha1 (40 lowercase hex)][, documentType][, documentCategory] }
+ * The optional fields are left out when absent, so a header without them encodes as before.
+ */
 export function encodeHeader(header: RecordHeader): Uint8Array {
   return utf8(
     JSON.stringify({
@@ -48,24 +55,35 @@ export function encodeHeader(header: RecordHeader): Uint8Array {
       contentType: header.contentType,
       size: header.size,
       uploader: header.uploader,
+      ...(header.sha1 ? { sha1: bytesToHex(header.sha1) } : {}),
+      ...(header.documentType !== undefined ? { documentType: header.documentType } : {}),
+      ...(header.documentCategory !== undefined ? { documentCategory: header.documentCategory } : {}),
     }),
   );
 }
 
+/** Decodes {@link encodeHeader}'s layout; older headers simply lack the optional fields. */
 export function decodeHeader(bytes: Uint8Array): RecordHeader {
   try {
-    const parsed = JSON.parse(fromUtf8(bytes)) as Partial<RecordHeader>;
+    const parsed = JSON.parse(fromUtf8(bytes)) as Record<string, unknown>;
+    const { fileName, contentType, size, uploader, sha1, documentType, documentCategory } = parsed;
     if (
-      typeof parsed.fileName === 'string' &&
-      typeof parsed.contentType === 'string' &&
-      typeof parsed.size === 'number' &&
-      typeof parsed.uploader === 'string'
+      typeof fileName === 'string' &&
+      typeof contentType === 'string' &&
+      typeof size === 'number' &&
+      typeof uploader === 'string' &&
+      (sha1 === undefined || (typeof sha1 === 'string' && SHA1_HEX.test(sha1))) &&
+      (documentType === undefined || typeof documentType === 'string') &&
+      (documentCategory === undefined || typeof documentCategory === 'string')
     ) {
       return {
-        fileName: parsed.fileName,
-        contentType: parsed.contentType,
-        size: parsed.size,
-        uploader: parsed.uploader,
+        fileName,
+        contentType,
+        size,
+        uploader,
+        ...(sha1 !== undefined ? { sha1: hexToBytes(sha1) } : {}),
+        ...(documentType !== undefined ? { documentType } : {}),
+        ...(documentCategory !== undefined ? { documentCategory } : {}),
       };
     }
   } catch {

@@ -23,6 +23,9 @@ export interface UploadRecordInput {
   readonly bytes: Uint8Array;
   readonly actor: Principal;
   readonly idempotencyKey?: string;
+  /** FHIR DocumentReference.type / .category as `system|code` tokens, sealed in the header (FHIR uploads). */
+  readonly documentType?: string;
+  readonly documentCategory?: string;
 }
 
 /** What one upload request carries to every attempt under its Idempotency-Key. */
@@ -69,6 +72,10 @@ export class UploadPreparation {
       fileName,
       mediaType.mime,
       this.hasher.sha256(input.bytes),
+      // Only FHIR uploads classify; without a classification the fingerprint is what it always was.
+      ...(input.documentType !== undefined || input.documentCategory !== undefined
+        ? [`type:${input.documentType ?? ''}`, `category:${input.documentCategory ?? ''}`]
+        : []),
     ]);
     const { recipients, uploader } = await this.access.writeScope(input.actor, patientId);
     const upload: PreparedUpload = {
@@ -76,7 +83,15 @@ export class UploadPreparation {
       patientKey: this.pseudonymizer.patientKey(patientId),
       chains,
       // Same fingerprint, same actor: a retry rebuilds exactly the header the first attempt sealed.
-      header: { fileName, contentType: mediaType.mime, size: input.bytes.length, uploader },
+      header: {
+        fileName,
+        contentType: mediaType.mime,
+        size: input.bytes.length,
+        uploader,
+        sha1: this.hasher.sha1(input.bytes),
+        ...(input.documentType !== undefined ? { documentType: input.documentType } : {}),
+        ...(input.documentCategory !== undefined ? { documentCategory: input.documentCategory } : {}),
+      },
       bytes: input.bytes,
       recipients,
     };

@@ -11,4 +11,8 @@ describe('NodeHasher', () => {
       'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
     );
   });
+
+  it('#15 computes SHA-1 (FIPS 180-1 "abc" vector), the hash FHIR Attachment.hash carries', () => {
+    expect(bytesToHex(new NodeHasher().sha1(utf8('abc')))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+  });
 });
