@@ -2,41 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessNote, LedgerAccessEntry } from '../../../src/domain/access-log';
-import { fromUtf8 } from '../../../src/domain/bytes';
-import { ChainUnavailableError } from '../../../src/domain/errors';
 import { Ledgers } from '../../../src/domain/ledgers';
 import { AccessLogJournal, JournaledAccessEntry } from '../../../src/domain/ports/access-log-journal.port';
 import { KeyPair } from '../../../src/domain/ports/cipher.port';
-import { decodeSealedNote } from '../../../src/domain/record-codec';
 import { RecordId } from '../../../src/domain/record-id';
-import { HpkeP256Cipher } from '../../../src/infrastructure/crypto/hpke-p256.cipher';
 import { FileAccessLogJournal } from '../../../src/infrastructure/journal/file-access-log.journal';
-import { InMemoryAccessLedger } from '../../../src/infrastructure/memory/in-memory-access.ledger';
 import { InMemoryAccessLogJournal } from '../../../src/infrastructure/memory/in-memory-access-log.journal';
-import {
-  ACCESS_NOTE_AAD,
-  AccessEvent,
-  AccessLogWriter,
-  COLLAPSE_WINDOW_MS,
-} from '../../../src/application/access/access-log-writer';
-
-/** A ledger that can be taken down, or made to hang, like a dead RPC. */
-class FlakyAccessLedger extends InMemoryAccessLedger {
-  reachable = true;
-  hang = false;
-  /** While set, writes wait for it: a ledger that is slow to confirm. */
-  gate: Promise<void> | null = null;
-  readonly batches: number[] = [];
-
-  override async appendAccessLog(entries: readonly LedgerAccessEntry[]): Promise<void> {
-    if (this.hang) return new Promise(() => undefined);
-    if (this.gate) await this.gate;
-    if (!this.reachable) throw new ChainUnavailableError('Ledger supchain is unreachable.');
-    this.batches.push(entries.length);
-    return super.appendAccessLog(entries);
-  }
-}
+import { AccessEvent, AccessLogWriter } from '../../../src/application/access/access-log-writer';
+import { cipher, FlakyAccessLedger, openNote, REASON, until } from '../../support/access-log-writer-fixture';
 
 /** A disk that refuses writes. */
 class FullDiskJournal extends InMemoryAccessLogJournal {
@@ -45,23 +18,10 @@ class FullDiskJournal extends InMemoryAccessLogJournal {
   }
 }
 
-const cipher = new HpkeP256Cipher();
-const REASON = 'unconscious in the emergency department';
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function openNote(entry: LedgerAccessEntry, keys: KeyPair): Promise<AccessNote> {
-  const { keyEnvelope, ciphertext } = decodeSealedNote(entry.sealedNote);
-  const dataKey = await cipher.unwrap(keyEnvelope, keys, ACCESS_NOTE_AAD);
-  return JSON.parse(fromUtf8(await cipher.open(dataKey, ciphertext, 0, ACCESS_NOTE_AAD))) as AccessNote;
-}
-
+/**
+ * Journal first, ledger later: draining, retries while a ledger is down, a restart, close() and a
+ * full disk. The collapsing of repeated own-record reads is in access-log-writer-collapse.spec.ts.
+ */
 describe('AccessLogWriter', () => {
   let patient: KeyPair;
   let patientKey: Uint8Array;
@@ -265,87 +225,5 @@ describe('AccessLogWriter', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).not.toContain(REASON);
     expect(errors[0]).not.toContain('er-night-shift');
-  });
-
-  describe('#11.2 repeated own-record reads', () => {
-    const T0 = Date.parse('2030-01-01T08:00:00.000Z');
-    const OWN_NOTE = { accessorId: 'dr-own', accessorRole: 'provider', reason: null };
-    let reader: Uint8Array;
-    let recordId: RecordId;
-
-    const ownRead = (offsetMs: number, overrides: Partial<AccessEvent> = {}): AccessEvent =>
-      emergency({
-        accessorKey: reader,
-        recordId,
-        kind: 'own-upload',
-        note: OWN_NOTE,
-        at: new Date(T0 + offsetMs),
-        ...overrides,
-      });
-    const counts = async (entries: readonly LedgerAccessEntry[]) =>
-      Promise.all(
-        entries.map(async (entry) => [entry.kind, entry.recordId?.hex, (await openNote(entry, patient)).count ?? 1]),
-      );
-
-    beforeEach(() => {
-      reader = randomBytes(32);
-      recordId = RecordId.fromBytes(randomBytes(32));
-    });
-
-    it('#11.2 collapses own-record reads by one reader within the window into one durable entry with a count', async () => {
-      const journal = new InMemoryAccessLogJournal();
-      const writer = writerOver(journal);
-      await writer.record(ownRead(0));
-      await writer.record(ownRead(1_000));
-
-      // record() resolved: the journal already holds one entry counting both reads, at the first read's time.
-      const [journaled, ...more] = await journal.pending();
-      expect(more).toEqual([]);
-      expect(journaled.entry.at).toEqual(new Date(T0));
-      expect(await openNote(journaled.entry, patient)).toEqual({ ...OWN_NOTE, count: 2 });
-      expect(writer.pendingFor('supchain', patientKey)).toEqual([journaled.entry]);
-
-      await writer.record(ownRead(COLLAPSE_WINDOW_MS - 1));
-      // Consent and emergency reads by the same reader of the same record are never collapsed.
-      await writer.record(ownRead(2_000, { kind: 'consent' }));
-      await writer.record(ownRead(3_000, { kind: 'emergency', note: { ...OWN_NOTE, reason: REASON } }));
-      await writer.record(ownRead(3_500, { kind: 'emergency', note: { ...OWN_NOTE, reason: REASON } }));
-      const otherRecord = RecordId.fromBytes(randomBytes(32));
-      await writer.record(ownRead(4_000, { recordId: otherRecord }));
-      await writer.record(ownRead(5_000, { accessorKey: randomBytes(32) }));
-      expect(await journal.pending()).toHaveLength(6);
-      // The window is over: the next read is a new entry.
-      await writer.record(ownRead(COLLAPSE_WINDOW_MS));
-      expect(await journal.pending()).toHaveLength(7);
-
-      await writer.flush();
-      expect(await journal.pending()).toEqual([]);
-      const own = (await onLedger()).filter(
-        (entry) => entry.kind === 'own-upload' && entry.recordId?.hex === recordId.hex,
-      );
-      expect((await counts(own)).map(([, , count]) => count).sort()).toEqual([1, 1, 3]);
-      expect((await counts(await onLedger())).filter(([kind]) => kind !== 'own-upload')).toEqual([
-        ['emergency', recordId.hex, 1],
-        ['emergency', recordId.hex, 1],
-        ['consent', recordId.hex, 1],
-      ]);
-    });
-
-    it('#11.2 holds an open window in the journal while other entries drain, and counts concurrent reads exactly', async () => {
-      const journal = new InMemoryAccessLogJournal();
-      const writer = writerOver(journal);
-      await Promise.all(Array.from({ length: 5 }, (_, n) => writer.record(ownRead(n))));
-      await writer.record(emergency({ at: new Date(T0 + 10) }));
-      await until(async () => (await onLedger()).length === 1);
-      expect((await onLedger())[0].kind).toBe('emergency');
-      const [held] = await journal.pending();
-      expect(await openNote(held.entry, patient)).toEqual({ ...OWN_NOTE, count: 5 });
-      expect(writer.pendingFor('supchain', patientKey)).toHaveLength(1);
-
-      // Any later read past the window closes it (time comes from the events, i.e. the Clock port).
-      await writer.record(emergency({ at: new Date(T0 + COLLAPSE_WINDOW_MS) }));
-      await until(async () => (await onLedger()).length === 3);
-      expect(await journal.pending()).toEqual([]);
-    });
   });
 });
