@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [--only=crypto,gas,http,scale,memory] [--ledger=embedded|memory]`: measures cost, speed and
+ * `npm run bench [-- --full] [--only=crypto,gas,http,scale,memory,fhir] [--ledger=embedded|memory]`: measures cost, speed and
  * scale on this machine, prints one markdown table per section and writes bench/results.json.
  * Every figure is compared only with figures measured in the same run. Exits 0 even when a
  * target is missed: the ❌ marks say so.
@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runCryptoBench } from './crypto.bench';
+import { runFhirBench } from './fhir.bench';
 import { runHttpBench } from './http.bench';
 import { runLedgerCostBench } from './ledger-cost.bench';
 import { runMemoryBench } from './memory.bench';
@@ -54,6 +55,12 @@ const SECTIONS: readonly Section[] = [
     title: 'Memory: peak RSS for a 10 MiB record',
     targets: ['peak RSS above idle ≤ 6× the file size'],
     run: runMemoryBench,
+  },
+  {
+    id: 'fhir',
+    title: 'FHIR (IHE MHD) vs REST for the same file',
+    targets: ['ITI-65 and ITI-68 of 1 MiB ≤ 1.15× the REST upload and read'],
+    run: runFhirBench,
   },
 ];
 
