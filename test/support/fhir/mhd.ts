@@ -64,7 +64,7 @@ export function provideBundle(options: ProvideBundleOptions): Record<string, unk
         resourceType: 'DocumentReference',
         meta: { profile: [MHD_MINIMAL_DOCUMENT_REFERENCE] },
         ...(options.documentExtensions ? { extension: options.documentExtensions } : {}),
-        masterIdentifier: { system: RFC3986, value: uuidOid() },
+        masterIdentifier: { use: 'usual', system: RFC3986, value: uuidOid() },
         identifier: [{ use: 'official', system: RFC3986, value: documentUrl }],
         status: 'current',
         subject: patient,

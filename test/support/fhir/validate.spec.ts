@@ -10,7 +10,7 @@ function documentReference(bytes: Buffer = png): Record<string, any> {
   return {
     resourceType: 'DocumentReference',
     id: 'doc-1',
-    masterIdentifier: { system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.25.1234' },
+    masterIdentifier: { use: 'usual', system: 'urn:ietf:rfc:3986', value: 'urn:oid:2.25.1234' },
     status: 'current',
     subject: { reference: 'Patient/P-1001' },
     date: '2026-12-03T12:00:00Z',
@@ -135,10 +135,14 @@ describe('#15 MHD Minimal DocumentReference', () => {
         mhdMinimalDocumentReferenceIssues({
           ...documentReference(),
           status: 'entered-in-error',
-          masterIdentifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:0b7c' },
+          masterIdentifier: { system: 'urn:ietf:rfc:3986', value: '' },
         }),
       ),
-    ).toEqual(['DocumentReference.masterIdentifier.value', 'DocumentReference.status']);
+    ).toEqual([
+      'DocumentReference.masterIdentifier.use',
+      'DocumentReference.masterIdentifier.value',
+      'DocumentReference.status',
+    ]);
   });
 
   it('#15 finds a size or hash that does not match the retrieved bytes', () => {

@@ -14,8 +14,9 @@ import type { Bundle, CodeSystem, CodeSystemConcept, Resource, ValueSet } from '
  *    check terminology bindings, so `requiredBindingIssues` adds the R4 **required** bindings on
  *    `code` elements whose value set `valuesets.json` enumerates (e.g. `DocumentReference.status`,
  *    `Bundle.type`, `AuditEvent.action`).
- * 2. IHE MHD 4.2 "Minimal DocumentReference" (IHE.MHD.Minimal.DocumentReference) on top of R4:
- *    masterIdentifier 1..1 as a uniqueId Identifier (system `urn:ietf:rfc:3986`, value `urn:oid:…`),
+ * 2. IHE MHD 4.2.3 "Minimal DocumentReference" (IHE.MHD.Minimal.DocumentReference) on top of R4:
+ *    masterIdentifier 1..1 as a uniqueId Identifier (IHE.MHD.UniqueIdIdentifier: use `usual`, system
+ *    and value present; only a SubmissionSet's uniqueId must be a `urn:oid:`),
  *    status `current` | `superseded`, no `docStatus`, at most one category, `subject` a Patient
  *    reference, no `modifierExtension`, exactly one `content` with `attachment.contentType` and
  *    `attachment.url` and no `attachment.data`; and, given the bytes retrieved from that URL,
@@ -29,7 +30,6 @@ export interface FhirIssue {
 
 const R4_VERSION_SUFFIX = /\|4\.0\.1$/;
 const MHD_MINIMAL_STATUSES = new Set(['current', 'superseded']);
-const RFC3986_SYSTEM = 'urn:ietf:rfc:3986';
 
 let definitionsLoaded = false;
 /** Allowed codes per required value set URL, or null when the set is not enumerable offline (filters, other sets). */
@@ -78,10 +78,10 @@ export function mhdMinimalDocumentReferenceIssues(documentReference: unknown, by
   const master = doc.masterIdentifier;
   if (!isObject(master)) at('.masterIdentifier', 'masterIdentifier is required (1..1)');
   else {
-    if (master.system !== RFC3986_SYSTEM) at('.masterIdentifier.system', `must be ${RFC3986_SYSTEM}`);
-    if (typeof master.value !== 'string' || !master.value.startsWith('urn:oid:')) {
-      at('.masterIdentifier.value', 'must start with urn:oid: (mhd-startswithoid)');
-    }
+    // IHE.MHD.UniqueIdIdentifier (MHD 4.2.3): use 1..1 = usual, system 1..1, value 1..1
+    if (master.use !== 'usual') at('.masterIdentifier.use', 'must be usual (UniqueIdIdentifier)');
+    if (typeof master.system !== 'string' || master.system === '') at('.masterIdentifier.system', 'required (1..1)');
+    if (typeof master.value !== 'string' || master.value === '') at('.masterIdentifier.value', 'required (1..1)');
   }
   if (typeof doc.status !== 'string' || !MHD_MINIMAL_STATUSES.has(doc.status)) {
     at('.status', 'must be current or superseded (DocumentReferenceStats)');
