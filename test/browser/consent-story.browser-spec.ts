@@ -1,33 +1,37 @@
 // Callbacks passed to page.evaluate() run in the browser, so this file also sees DOM types.
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
-import { chromiumAvailable, launchChromium, LaunchedBrowser } from './support/browser';
+import { chromiumAvailable, LaunchedBrowser } from './support/browser';
 import {
-  assertNoRawProblem,
+  expectConsentRefused,
+  expectNoTabProblems,
+  openStoryTab,
+  retrieveOnSupchain,
+  setUpOnboardedStory,
+  signIn,
+  startStoryBrowser,
+} from './support/consent-story';
+import {
   imageShown,
-  installPageProbes,
-  openWithStrictCsp,
   PageProbe,
   pageWidths,
   sha256,
   shot,
   shotSlices,
   shownImageSha256,
-  takeCspViolations,
   TOKEN_STORAGE_KEY,
   unlabelledControls,
   visibleCardTitles,
-  watch,
 } from './support/page';
 import { scanPng } from './support/png';
-import { RunningServer, startServer } from './support/server';
-
-const TOKEN = /^emr_[A-Za-z0-9_-]{20,}$/;
+import { RunningServer } from './support/server';
 
 /**
  * The consent story of README.md ("Consent: the patient decides who reads"), told through the
- * page only: every actor signs in with a pasted token in a tab of their own (sessionStorage is
- * per tab), and every token used is one the page itself showed.
+ * page, part two: provider B is refused, the patient gives consent, B reads, the patient revokes,
+ * B reads in an emergency, the patient sees it in the access log. Each test continues from the
+ * last. It starts where consent-story-onboarding.browser-spec.ts ends, set up through the API:
+ * both providers, the patient enrolled by provider A, provider A's scan on SUPchain.
  */
 const describeWithChromium = chromiumAvailable() ? describe : describe.skip;
 
@@ -47,57 +51,17 @@ describeWithChromium('consent story in a real browser', () => {
   const reasonTyped = 'Unconscious in ED after a road accident; patient’s GP unreachable';
   const reasonSent = "Unconscious in ED after a road accident; patient's GP unreachable";
 
-  let admin: Page;
-  let clinicPage: Page;
   let hospitalPage: Page;
   let patientPage: Page;
 
-  async function openTab(): Promise<Page> {
-    const tab = await context.newPage();
-    watch(tab, probe);
-    pages.push(tab);
-    await openWithStrictCsp(tab, server.baseUrl);
-    return tab;
-  }
+  const openTab = (): Promise<Page> => openStoryTab(context, probe, pages, server.baseUrl);
 
-  async function signIn(tab: Page, token: string, who: string): Promise<void> {
-    await tab.locator('#sign-in').waitFor();
-    await tab.getByLabel('Access token', { exact: true }).fill(token);
-    await tab.getByRole('button', { name: 'Sign in' }).click();
-    await tab.locator('#session-who', { hasText: `Signed in as ${who}` }).waitFor();
-  }
-
-  /** Clicks Retrieve for the patient on SUPchain and returns the HTTP status of the latest-record read. */
-  async function retrieveAsProvider(tab: Page): Promise<number> {
-    const card = tab.locator('#retrieve-card');
-    await card.getByLabel('Patient ID').fill(patient.id);
-    await card.getByRole('radio', { name: 'SUPchain' }).check();
-    const latest = tab.waitForResponse((r) => r.url().includes('/records/latest'));
-    await card.getByRole('button', { name: 'Retrieve' }).click();
-    return (await latest).status();
-  }
-
-  async function expectRefused(tab: Page): Promise<void> {
-    const error = tab.locator('#retrieve-patient-error');
-    await error.waitFor();
-    expect(await error.textContent()).toBe(
-      `${patient.id} has not given your organisation consent to read this record. Ask them to give consent to ${hospital.id}.`,
-    );
-    expect(await tab.locator('#retrieve-result').isHidden()).toBe(true);
-    expect(await tab.getByRole('button', { name: 'Emergency access…' }).isVisible()).toBe(true);
-    await assertNoRawProblem(tab);
-  }
+  const retrieveAsProvider = (tab: Page): Promise<number> => retrieveOnSupchain(tab, patient.id);
+  const expectRefused = (tab: Page): Promise<void> => expectConsentRefused(tab, patient.id, hospital.id);
 
   beforeAll(async () => {
-    server = await startServer();
-    const me = await fetch(`${server.baseUrl}/api/v1/me`);
-    if (me.status === 404)
-      throw new Error('This story needs a server with access control (GET /api/v1/me answered 404).');
-    if (!server.adminToken) throw new Error('Set BROWSER_TEST_ADMIN_TOKEN to the server’s ADMIN_TOKEN.');
-    browser = await launchChromium();
-    context = browser.context;
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
-    await installPageProbes(context);
+    ({ server, browser, context } = await startStoryBrowser());
+    await setUpOnboardedStory(server.baseUrl, server.adminToken!, { clinic, hospital, patient }, scan);
   }, 240_000);
 
   afterAll(async () => {
@@ -106,112 +70,7 @@ describeWithChromium('consent story in a real browser', () => {
   });
 
   afterEach(async () => {
-    for (const tab of pages) probe.cspViolations.push(...(await takeCspViolations(tab)));
-    const found = { cspViolations: probe.cspViolations.splice(0), pageErrors: probe.pageErrors.splice(0) };
-    expect(found).toEqual({ cspViolations: [], pageErrors: [] });
-  });
-
-  it('the operator signs in and sees only "Create a provider": nothing medical', async () => {
-    admin = await openTab();
-    await signIn(admin, server.adminToken!, 'admin (admin)');
-    expect(await visibleCardTitles(admin)).toEqual(['Create a provider']);
-    for (const card of ['#upload-card', '#retrieve-card', '#enrol-card', '#consents-card', '#log-card']) {
-      expect({ card, hidden: await admin.locator(card).isHidden() }).toEqual({ card, hidden: true });
-    }
-    expect(await admin.evaluate(() => document.activeElement?.id)).toBe('provider-id');
-    expect(await unlabelledControls(admin)).toEqual([]);
-  });
-
-  it('the operator creates two providers; each token is shown once, with a copy button', async () => {
-    for (const provider of [clinic, hospital]) {
-      await admin.locator('#provider-card').getByLabel('Provider ID').fill(provider.id);
-      await admin.locator('#provider-card').getByLabel('Name').fill(provider.name);
-      const created = admin.waitForResponse((r) => r.url().endsWith('/api/v1/providers'));
-      await admin.getByRole('button', { name: 'Create provider' }).click();
-      expect((await created).status()).toBe(201);
-
-      const reveal = admin.locator('#provider-reveal');
-      await reveal.waitFor();
-      expect(await admin.locator('#provider-reveal-title').textContent()).toBe(
-        `${provider.name} (${provider.id}) can now sign in`,
-      );
-      expect(await reveal.textContent()).toContain('Give this token to the provider now. It will not be shown again.');
-      provider.token = await admin.getByLabel('Provider’s token, shown once').inputValue();
-      expect(provider.token).toMatch(TOKEN);
-      expect(await admin.evaluate(() => document.activeElement?.id)).toBe('provider-reveal-title');
-
-      await admin.getByRole('button', { name: 'Copy token' }).click();
-      await admin.locator('#provider-copy-status', { hasText: 'Token copied' }).waitFor();
-      expect(await admin.evaluate(() => navigator.clipboard.readText())).toBe(provider.token);
-      if (provider === clinic) await shot(admin, 'consent-01-provider-created', { fullPage: false });
-
-      await admin.getByRole('button', { name: 'Done: hide the token' }).click();
-      expect(await reveal.isHidden()).toBe(true);
-      expect(await admin.content()).not.toContain(provider.token);
-    }
-
-    // The same ID again: a sentence next to the Provider ID field.
-    await admin.locator('#provider-card').getByLabel('Provider ID').fill(clinic.id);
-    await admin.locator('#provider-card').getByLabel('Name').fill('Another clinic');
-    await admin.getByRole('button', { name: 'Create provider' }).click();
-    const error = admin.locator('#provider-id-error');
-    await error.waitFor();
-    expect(await error.textContent()).toBe(`A provider with the ID ${clinic.id} already exists. Choose another ID.`);
-    expect(await admin.locator('#provider-reveal').isHidden()).toBe(true);
-    await assertNoRawProblem(admin);
-    await shot(admin, 'consent-02-provider-id-taken', { fullPage: false });
-  });
-
-  it('provider A enrols the patient: the patient’s token is shown once', async () => {
-    clinicPage = await openTab();
-    await signIn(clinicPage, clinic.token, `${clinic.id} (provider)`);
-    expect(await visibleCardTitles(clinicPage)).toEqual(['Enrol a patient', 'Upload a record', 'Retrieve records']);
-
-    await clinicPage.locator('#enrol-card').getByLabel('Patient ID').fill(patient.id);
-    await clinicPage.getByRole('button', { name: 'Enrol patient' }).click();
-    const reveal = clinicPage.locator('#enrol-reveal');
-    await reveal.waitFor();
-    expect(await clinicPage.locator('#enrol-reveal-title').textContent()).toBe(`${patient.id} is enrolled`);
-    expect(await reveal.textContent()).toContain('Give this token to the patient now. It will not be shown again.');
-    patient.token = await clinicPage.getByLabel('Patient’s token, shown once').inputValue();
-    expect(patient.token).toMatch(TOKEN);
-    await clinicPage.locator('#enrol-card').getByRole('button', { name: 'Copy token' }).click();
-    await clinicPage.locator('#enrol-copy-status', { hasText: 'Token copied' }).waitFor();
-    expect(await clinicPage.evaluate(() => navigator.clipboard.readText())).toBe(patient.token);
-    await shot(clinicPage, 'consent-03-patient-enrolled', { fullPage: false });
-
-    // The shortcut fills the upload form; "Done" takes the token off the page for good.
-    await clinicPage.getByRole('button', { name: 'Upload a record for this patient' }).click();
-    expect(await clinicPage.locator('#upload-patient').inputValue()).toBe(patient.id);
-    await clinicPage.getByRole('button', { name: 'Done: hide the token' }).click();
-    expect(await reveal.isHidden()).toBe(true);
-    expect(await clinicPage.content()).not.toContain(patient.token);
-
-    // Enrolling again cannot show the token a second time.
-    await clinicPage.locator('#enrol-card').getByLabel('Patient ID').fill(patient.id);
-    await clinicPage.getByRole('button', { name: 'Enrol patient' }).click();
-    const error = clinicPage.locator('#enrol-patient-error');
-    await error.waitFor();
-    expect(await error.textContent()).toBe(
-      `${patient.id} is already enrolled. Their token was shown once, when they were enrolled, and cannot be shown again.`,
-    );
-    expect(await reveal.isHidden()).toBe(true);
-  });
-
-  it('provider A uploads a scan for the patient', async () => {
-    const upload = clinicPage.locator('#upload-card');
-    await upload.getByRole('radio', { name: 'SUPchain' }).check();
-    await upload
-      .getByLabel('File', { exact: true })
-      .setInputFiles({ name: 'chest-xray.png', mimeType: 'image/png', buffer: scan });
-    await upload.getByRole('button', { name: 'Upload' }).click();
-    await clinicPage
-      .locator('#upload-status', { hasText: 'Stored version 1 of chest-xray.png on SUPchain.' })
-      .waitFor();
-    expect(
-      await clinicPage.locator('#upload-result .meta__row', { hasText: 'Uploaded by' }).locator('dd').textContent(),
-    ).toBe(clinic.id);
-    await shot(clinicPage, 'consent-04-clinic-uploaded');
+    await expectNoTabProblems(pages, probe);
   });
 
   it('provider B is refused with a plain sentence, and offered emergency access', async () => {

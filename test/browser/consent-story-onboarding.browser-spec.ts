@@ -1,0 +1,153 @@
+// Callbacks passed to page.evaluate() run in the browser, so this file also sees DOM types.
+import { randomBytes } from 'node:crypto';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromiumAvailable, LaunchedBrowser } from './support/browser';
+import { expectNoTabProblems, openStoryTab, signIn, startStoryBrowser } from './support/consent-story';
+import { assertNoRawProblem, PageProbe, shot, unlabelledControls, visibleCardTitles } from './support/page';
+import { scanPng } from './support/png';
+import { RunningServer } from './support/server';
+
+const TOKEN = /^emr_[A-Za-z0-9_-]{20,}$/;
+
+/**
+ * The consent story of README.md ("Consent: the patient decides who reads"), told through the
+ * page only, part one: the operator creates both providers, provider A enrols the patient and
+ * uploads a scan; every token used is one the page itself showed. consent-story.browser-spec.ts
+ * goes on from there (consent given, used, revoked, an emergency read, the access log).
+ */
+const describeWithChromium = chromiumAvailable() ? describe : describe.skip;
+
+describeWithChromium('consent story in a real browser', () => {
+  let server: RunningServer;
+  let browser: LaunchedBrowser;
+  let context: BrowserContext;
+  const probe: PageProbe = { cspViolations: [], pageErrors: [] };
+  const pages: Page[] = [];
+
+  const suffix = randomBytes(2).toString('hex');
+  const clinic = { id: `north-clinic-${suffix}`, name: 'North Clinic Radiology', token: '' };
+  const hospital = { id: `city-hospital-${suffix}`, name: 'City Hospital Emergency Department', token: '' };
+  const patient = { id: `P-${randomBytes(2).toString('hex').toUpperCase()}`, token: '' };
+  const scan = scanPng({ width: 800, height: 620, seed: 21 });
+
+  let admin: Page;
+  let clinicPage: Page;
+
+  const openTab = (): Promise<Page> => openStoryTab(context, probe, pages, server.baseUrl);
+
+  beforeAll(async () => {
+    ({ server, browser, context } = await startStoryBrowser());
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  afterEach(async () => {
+    await expectNoTabProblems(pages, probe);
+  });
+
+  it('the operator signs in and sees only "Create a provider": nothing medical', async () => {
+    admin = await openTab();
+    await signIn(admin, server.adminToken!, 'admin (admin)');
+    expect(await visibleCardTitles(admin)).toEqual(['Create a provider']);
+    for (const card of ['#upload-card', '#retrieve-card', '#enrol-card', '#consents-card', '#log-card']) {
+      expect({ card, hidden: await admin.locator(card).isHidden() }).toEqual({ card, hidden: true });
+    }
+    expect(await admin.evaluate(() => document.activeElement?.id)).toBe('provider-id');
+    expect(await unlabelledControls(admin)).toEqual([]);
+  });
+
+  it('the operator creates two providers; each token is shown once, with a copy button', async () => {
+    for (const provider of [clinic, hospital]) {
+      await admin.locator('#provider-card').getByLabel('Provider ID').fill(provider.id);
+      await admin.locator('#provider-card').getByLabel('Name').fill(provider.name);
+      const created = admin.waitForResponse((r) => r.url().endsWith('/api/v1/providers'));
+      await admin.getByRole('button', { name: 'Create provider' }).click();
+      expect((await created).status()).toBe(201);
+
+      const reveal = admin.locator('#provider-reveal');
+      await reveal.waitFor();
+      expect(await admin.locator('#provider-reveal-title').textContent()).toBe(
+        `${provider.name} (${provider.id}) can now sign in`,
+      );
+      expect(await reveal.textContent()).toContain('Give this token to the provider now. It will not be shown again.');
+      provider.token = await admin.getByLabel('Provider’s token, shown once').inputValue();
+      expect(provider.token).toMatch(TOKEN);
+      expect(await admin.evaluate(() => document.activeElement?.id)).toBe('provider-reveal-title');
+
+      await admin.getByRole('button', { name: 'Copy token' }).click();
+      await admin.locator('#provider-copy-status', { hasText: 'Token copied' }).waitFor();
+      expect(await admin.evaluate(() => navigator.clipboard.readText())).toBe(provider.token);
+      if (provider === clinic) await shot(admin, 'consent-01-provider-created', { fullPage: false });
+
+      await admin.getByRole('button', { name: 'Done: hide the token' }).click();
+      expect(await reveal.isHidden()).toBe(true);
+      expect(await admin.content()).not.toContain(provider.token);
+    }
+
+    // The same ID again: a sentence next to the Provider ID field.
+    await admin.locator('#provider-card').getByLabel('Provider ID').fill(clinic.id);
+    await admin.locator('#provider-card').getByLabel('Name').fill('Another clinic');
+    await admin.getByRole('button', { name: 'Create provider' }).click();
+    const error = admin.locator('#provider-id-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(`A provider with the ID ${clinic.id} already exists. Choose another ID.`);
+    expect(await admin.locator('#provider-reveal').isHidden()).toBe(true);
+    await assertNoRawProblem(admin);
+    await shot(admin, 'consent-02-provider-id-taken', { fullPage: false });
+  });
+
+  it('provider A enrols the patient: the patient’s token is shown once', async () => {
+    clinicPage = await openTab();
+    await signIn(clinicPage, clinic.token, `${clinic.id} (provider)`);
+    expect(await visibleCardTitles(clinicPage)).toEqual(['Enrol a patient', 'Upload a record', 'Retrieve records']);
+
+    await clinicPage.locator('#enrol-card').getByLabel('Patient ID').fill(patient.id);
+    await clinicPage.getByRole('button', { name: 'Enrol patient' }).click();
+    const reveal = clinicPage.locator('#enrol-reveal');
+    await reveal.waitFor();
+    expect(await clinicPage.locator('#enrol-reveal-title').textContent()).toBe(`${patient.id} is enrolled`);
+    expect(await reveal.textContent()).toContain('Give this token to the patient now. It will not be shown again.');
+    patient.token = await clinicPage.getByLabel('Patient’s token, shown once').inputValue();
+    expect(patient.token).toMatch(TOKEN);
+    await clinicPage.locator('#enrol-card').getByRole('button', { name: 'Copy token' }).click();
+    await clinicPage.locator('#enrol-copy-status', { hasText: 'Token copied' }).waitFor();
+    expect(await clinicPage.evaluate(() => navigator.clipboard.readText())).toBe(patient.token);
+    await shot(clinicPage, 'consent-03-patient-enrolled', { fullPage: false });
+
+    // The shortcut fills the upload form; "Done" takes the token off the page for good.
+    await clinicPage.getByRole('button', { name: 'Upload a record for this patient' }).click();
+    expect(await clinicPage.locator('#upload-patient').inputValue()).toBe(patient.id);
+    await clinicPage.getByRole('button', { name: 'Done: hide the token' }).click();
+    expect(await reveal.isHidden()).toBe(true);
+    expect(await clinicPage.content()).not.toContain(patient.token);
+
+    // Enrolling again cannot show the token a second time.
+    await clinicPage.locator('#enrol-card').getByLabel('Patient ID').fill(patient.id);
+    await clinicPage.getByRole('button', { name: 'Enrol patient' }).click();
+    const error = clinicPage.locator('#enrol-patient-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(
+      `${patient.id} is already enrolled. Their token was shown once, when they were enrolled, and cannot be shown again.`,
+    );
+    expect(await reveal.isHidden()).toBe(true);
+  });
+
+  it('provider A uploads a scan for the patient', async () => {
+    const upload = clinicPage.locator('#upload-card');
+    await upload.getByRole('radio', { name: 'SUPchain' }).check();
+    await upload
+      .getByLabel('File', { exact: true })
+      .setInputFiles({ name: 'chest-xray.png', mimeType: 'image/png', buffer: scan });
+    await upload.getByRole('button', { name: 'Upload' }).click();
+    await clinicPage
+      .locator('#upload-status', { hasText: 'Stored version 1 of chest-xray.png on SUPchain.' })
+      .waitFor();
+    expect(
+      await clinicPage.locator('#upload-result .meta__row', { hasText: 'Uploaded by' }).locator('dd').textContent(),
+    ).toBe(clinic.id);
+    await shot(clinicPage, 'consent-04-clinic-uploaded');
+  });
+});

@@ -1,0 +1,123 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, LaunchedBrowser } from './browser';
+import { assertNoRawProblem, installPageProbes, openWithStrictCsp, PageProbe, takeCspViolations, watch } from './page';
+import { RunningServer, startServer } from './server';
+
+/**
+ * Shared by the consent story's two parts (consent-story-onboarding and consent-story
+ * .browser-spec.ts): every actor signs in with a pasted token in a tab of their own
+ * (sessionStorage is per tab).
+ */
+
+export interface StoryBrowser {
+  server: RunningServer;
+  browser: LaunchedBrowser;
+  context: BrowserContext;
+}
+
+/** The service (it must have access control) and Chromium, with clipboard access and the page probes. */
+export async function startStoryBrowser(): Promise<StoryBrowser> {
+  const server = await startServer();
+  const me = await fetch(`${server.baseUrl}/api/v1/me`);
+  if (me.status === 404)
+    throw new Error('This story needs a server with access control (GET /api/v1/me answered 404).');
+  if (!server.adminToken) throw new Error('Set BROWSER_TEST_ADMIN_TOKEN to the server’s ADMIN_TOKEN.');
+  const browser = await launchChromium();
+  const context = browser.context;
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+  await installPageProbes(context);
+  return { server, browser, context };
+}
+
+/** A new tab on the page, watched by `probe` and remembered in `pages` for the after-each check. */
+export async function openStoryTab(
+  context: BrowserContext,
+  probe: PageProbe,
+  pages: Page[],
+  baseUrl: string,
+): Promise<Page> {
+  const tab = await context.newPage();
+  watch(tab, probe);
+  pages.push(tab);
+  await openWithStrictCsp(tab, baseUrl);
+  return tab;
+}
+
+/** After each test: no CSP violation in any tab and no page error since the last check. */
+export async function expectNoTabProblems(pages: readonly Page[], probe: PageProbe): Promise<void> {
+  for (const tab of pages) probe.cspViolations.push(...(await takeCspViolations(tab)));
+  const found = { cspViolations: probe.cspViolations.splice(0), pageErrors: probe.pageErrors.splice(0) };
+  expect(found).toEqual({ cspViolations: [], pageErrors: [] });
+}
+
+export async function signIn(tab: Page, token: string, who: string): Promise<void> {
+  await tab.locator('#sign-in').waitFor();
+  await tab.getByLabel('Access token', { exact: true }).fill(token);
+  await tab.getByRole('button', { name: 'Sign in' }).click();
+  await tab.locator('#session-who', { hasText: `Signed in as ${who}` }).waitFor();
+}
+
+/** Clicks Retrieve for the patient on SUPchain and returns the HTTP status of the latest-record read. */
+export async function retrieveOnSupchain(tab: Page, patientId: string): Promise<number> {
+  const card = tab.locator('#retrieve-card');
+  await card.getByLabel('Patient ID').fill(patientId);
+  await card.getByRole('radio', { name: 'SUPchain' }).check();
+  const latest = tab.waitForResponse((r) => r.url().includes('/records/latest'));
+  await card.getByRole('button', { name: 'Retrieve' }).click();
+  return (await latest).status();
+}
+
+/** The refusal a provider without consent sees: a sentence, no record, and the offer of emergency access. */
+export async function expectConsentRefused(tab: Page, patientId: string, providerId: string): Promise<void> {
+  const error = tab.locator('#retrieve-patient-error');
+  await error.waitFor();
+  expect(await error.textContent()).toBe(
+    `${patientId} has not given your organisation consent to read this record. Ask them to give consent to ${providerId}.`,
+  );
+  expect(await tab.locator('#retrieve-result').isHidden()).toBe(true);
+  expect(await tab.getByRole('button', { name: 'Emergency access…' }).isVisible()).toBe(true);
+  await assertNoRawProblem(tab);
+}
+
+export interface StoryActors {
+  clinic: { id: string; name: string; token: string };
+  hospital: { id: string; name: string; token: string };
+  patient: { id: string; token: string };
+}
+
+/**
+ * Where the onboarding part leaves the story, set up through the API (API.md, "Access"): both
+ * providers created, the patient enrolled by the clinic, and `scan` uploaded by the clinic to
+ * SUPchain as chest-xray.png. Fills in the actors' tokens.
+ */
+export async function setUpOnboardedStory(
+  baseUrl: string,
+  adminToken: string,
+  { clinic, hospital, patient }: StoryActors,
+  scan: Buffer,
+): Promise<void> {
+  for (const provider of [clinic, hospital]) {
+    const created = await call(baseUrl, '/api/v1/providers', adminToken, {
+      providerId: provider.id,
+      name: provider.name,
+    });
+    provider.token = (created as { token: string }).token;
+  }
+  const enrolled = await call(baseUrl, '/api/v1/patients', clinic.token, { patientId: patient.id });
+  patient.token = (enrolled as { token: string }).token;
+  const upload = new FormData();
+  upload.append('chain', 'supchain');
+  upload.append('file', new Blob([new Uint8Array(scan)], { type: 'image/png' }), 'chest-xray.png');
+  await call(baseUrl, `/api/v1/patients/${patient.id}/records`, clinic.token, upload);
+}
+
+async function call(baseUrl: string, path: string, token: string, body: unknown): Promise<unknown> {
+  const multipart = body instanceof FormData;
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, ...(multipart ? {} : { 'Content-Type': 'application/json' }) },
+    body: multipart ? body : JSON.stringify(body),
+  });
+  if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
