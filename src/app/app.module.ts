@@ -4,6 +4,7 @@ import { JournalModule } from '../infrastructure/journal.module';
 import { LedgerModule } from '../infrastructure/ledger.module';
 import { PrincipalsModule } from '../infrastructure/principals.module';
 import { SystemModule } from '../infrastructure/system.module';
+import { FhirModule } from '../interfaces/fhir/fhir.module';
 import { HttpModule } from '../interfaces/http/http.module';
 import { AccessModule } from './access.module';
 import { BackgroundModule } from './background.module';
@@ -27,6 +28,7 @@ import { SharedModule } from './shared.module';
     JournalModule,
     BackgroundModule,
     HttpModule.register([RecordsModule, ReplicationStatusModule, AccessModule, EnrolmentModule, SharedModule]),
+    FhirModule.register([RecordsModule, AccessModule, EnrolmentModule]),
   ],
 })
 export class AppModule {}

@@ -3,6 +3,7 @@ import { AuthenticateUseCase } from '../application/enrolment/authenticate.use-c
 import { CreateProviderUseCase } from '../application/enrolment/create-provider.use-case';
 import { Enrolment } from '../application/enrolment/enrolment';
 import { EnrollPatientUseCase } from '../application/enrolment/enroll-patient.use-case';
+import { FindPatientUseCase } from '../application/enrolment/find-patient.use-case';
 import { AccessTokens, AdminCredential } from '../domain/access-tokens';
 import { Ledgers } from '../domain/ledgers';
 import { Clock } from '../domain/ports/clock.port';
@@ -18,7 +19,8 @@ import { provide } from './provide';
     provide(AuthenticateUseCase, [PrincipalRepository, AccessTokens, AdminCredential]),
     provide(CreateProviderUseCase, [Enrolment, Pseudonymizer]),
     provide(EnrollPatientUseCase, [Enrolment, Pseudonymizer]),
+    provide(FindPatientUseCase, [PrincipalRepository]),
   ],
-  exports: [AuthenticateUseCase, CreateProviderUseCase, EnrollPatientUseCase],
+  exports: [AuthenticateUseCase, CreateProviderUseCase, EnrollPatientUseCase, FindPatientUseCase],
 })
 export class EnrolmentModule {}

@@ -3,9 +3,11 @@ import { ConfigService } from '@nestjs/config';
 import { AccessLogWriter } from '../application/access/access-log-writer';
 import { PatientAccess } from '../application/access/patient-access';
 import { GetRecordMetadataUseCase } from '../application/records/get-record-metadata.use-case';
+import { FindDocumentsUseCase } from '../application/records/find-documents.use-case';
 import { GetRecordUseCase } from '../application/records/get-record.use-case';
 import { Idempotency } from '../application/records/idempotency';
 import { ListRecordsUseCase } from '../application/records/list-records.use-case';
+import { ProvideDocumentsUseCase } from '../application/records/provide-documents.use-case';
 import { RecordOpener } from '../application/records/record-opener';
 import { RecordReader } from '../application/records/record-reader';
 import { UploadPolicy } from '../application/records/upload-policy';
@@ -64,7 +66,17 @@ import { SharedModule } from './shared.module';
     ]),
     provide(GetRecordUseCase, [RecordReader, RecordOpener]),
     provide(GetRecordMetadataUseCase, [RecordReader]),
+    provide(ProvideDocumentsUseCase, [UploadPreparation, UploadRecordUseCase, Hasher]),
+    provide(FindDocumentsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
   ],
-  exports: [UploadPolicy, UploadRecordUseCase, ListRecordsUseCase, GetRecordUseCase, GetRecordMetadataUseCase],
+  exports: [
+    UploadPolicy,
+    UploadRecordUseCase,
+    ListRecordsUseCase,
+    GetRecordUseCase,
+    GetRecordMetadataUseCase,
+    ProvideDocumentsUseCase,
+    FindDocumentsUseCase,
+  ],
 })
 export class RecordsModule {}

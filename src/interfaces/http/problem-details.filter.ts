@@ -119,7 +119,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     response.status(problem.status).type(PROBLEM_JSON).send(JSON.stringify(problem));
   }
 
-  private toProblem(exception: unknown): ProblemDetails {
+  /** The problem (status, code, safe detail) an error is answered with; the FHIR face shows it as an OperationOutcome. */
+  toProblem(exception: unknown): ProblemDetails {
     if (exception instanceof DomainError) {
       const status = STATUS_BY_CODE[exception.code];
       if (status !== undefined) {

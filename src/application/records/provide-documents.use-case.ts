@@ -1,0 +1,72 @@
+import { bytesEqual } from '../../domain/bytes';
+import { ValidationFailedError } from '../../domain/errors';
+import { Hasher } from '../../domain/ports/hasher.port';
+import { UploadPreparation, UploadRecordInput } from './upload-preparation';
+import { UploadRecordUseCase } from './upload-record.use-case';
+import { UploadResult } from './upload-result';
+
+/** One document of a submission: an ordinary upload, plus what the submitter claims about its bytes. */
+export interface SubmittedDocument extends UploadRecordInput {
+  /** The SHA-1 the submitter stated (FHIR `Attachment.hash`); it must match the bytes. */
+  readonly expectedSha1?: Uint8Array;
+  /** The size the submitter stated (FHIR `Attachment.size`); it must match the bytes. */
+  readonly expectedSize?: number;
+}
+
+/** A document of a submission was refused: `index` is its position in the submission, `reason` the domain error. */
+export class DocumentRejectedError extends Error {
+  constructor(
+    readonly index: number,
+    readonly reason: unknown,
+  ) {
+    super(reason instanceof Error ? reason.message : 'A document was refused.');
+    this.name = 'DocumentRejectedError';
+  }
+}
+
+/**
+ * Several documents submitted together (an MHD Provide Document Bundle), all or nothing as far as
+ * checks go: every document is prepared exactly as an upload is (media sniffing, structure, size,
+ * the actor's right to write for the patient) and held to the hash and size it was sent with
+ * before the first one is written. Each is then written by UploadRecordUseCase, so sealing,
+ * signing, replication and Idempotency-Key replay are the upload's own. A ledger failing half way
+ * cannot be undone on a ledger; the submitter sees the error and, with an Idempotency-Key, a retry
+ * answers the documents already written from their receipts instead of adding them again.
+ */
+export class ProvideDocumentsUseCase {
+  constructor(
+    private readonly preparation: UploadPreparation,
+    private readonly upload: UploadRecordUseCase,
+    private readonly hasher: Hasher,
+  ) {}
+
+  async execute(documents: readonly SubmittedDocument[]): Promise<UploadResult[]> {
+    if (documents.length === 0) throw new ValidationFailedError('The submission holds no document.');
+    for (const [index, document] of documents.entries()) {
+      try {
+        await this.preparation.prepare(document);
+        this.checkClaims(document);
+      } catch (error) {
+        throw new DocumentRejectedError(index, error);
+      }
+    }
+    const results: UploadResult[] = [];
+    for (const [index, document] of documents.entries()) {
+      try {
+        results.push(await this.upload.execute(document));
+      } catch (error) {
+        throw new DocumentRejectedError(index, error);
+      }
+    }
+    return results;
+  }
+
+  private checkClaims(document: SubmittedDocument): void {
+    if (document.expectedSize !== undefined && document.expectedSize !== document.bytes.length) {
+      throw new ValidationFailedError('The stated size does not match the document.', 'size');
+    }
+    if (document.expectedSha1 !== undefined && !bytesEqual(document.expectedSha1, this.hasher.sha1(document.bytes))) {
+      throw new ValidationFailedError('The stated hash does not match the document (SHA-1).', 'hash');
+    }
+  }
+}
