@@ -212,8 +212,48 @@ describe('#15 fhir-kit-client drives the MHD face of the service on the embedded
       });
       assertValidFhir(bySearchPost);
       assert.equal(bySearchPost.total, 0);
+
+      // paging: one per page, the client follows the next link
+      const firstPage = await client(actors.clinic).search({
+        resourceType: 'DocumentReference',
+        searchParams: { patient: patientId, _count: 1 },
+      });
+      assertValidFhir(firstPage);
+      assert.equal(firstPage.total, 2);
+      assert.equal(firstPage.entry.length, 1);
+      const secondPage = await client(actors.clinic).nextPage({ bundle: firstPage });
+      assertValidFhir(secondPage);
+      assert.equal(secondPage.entry.length, 1);
+      assert.notEqual(secondPage.entry[0].resource.id, firstPage.entry[0].resource.id);
+      // an unsupported parameter is ignored and left out of the self link
+      const withUnknown = await client(actors.clinic).search({
+        resourceType: 'DocumentReference',
+        searchParams: { patient: patientId, 'author.given': 'x' },
+      });
+      assertValidFhir(withUnknown);
+      assert.equal(withUnknown.total, 2);
+      const self = withUnknown.link.find((link) => link.relation === 'self').url;
+      assert.doesNotMatch(self, /author/);
     },
   );
+
+  it('#15 Patient: read and search by identifier, only what the caller may see', PENDING, async () => {
+    const patient = await client(actors.clinic).read({ resourceType: 'Patient', id: patientId });
+    assertValidFhir(patient);
+    assert.ok(patient.identifier.some((identifier) => identifier.value === patientId));
+    const found = await client(actors.clinic).search({
+      resourceType: 'Patient',
+      searchParams: { identifier: `urn:patient-centric-emr:patient|${patientId}` },
+    });
+    assertValidFhir(found);
+    assert.equal(found.total, 1);
+    // another patient sees nothing of this one
+    const hidden = await client(actors.otherPatient)
+      .search({ resourceType: 'Patient', searchParams: { _id: patientId } })
+      .catch((error) => JSON.parse(JSON.stringify(error.response?.data ?? {})));
+    assertValidFhir(hidden);
+    assert.ok(hidden.resourceType === 'OperationOutcome' || hidden.total === 0, JSON.stringify(hidden).slice(0, 200));
+  });
 
   it(
     '#15 ITI-68: the attachment URLs give back the original bytes and type; size and hash match',
