@@ -4,6 +4,7 @@ import type { App } from 'supertest/types';
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { makePdf, makePng, pngOfSize } from '../support/files';
+import { assertMhdDocument, assertValidFhir } from '../support/fhir/validate';
 
 /** A resource read back from JSON, walked field by field in the assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, asserted by shape
@@ -125,6 +126,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
     expect(response.status).toBe(status);
     expect(response.headers['content-type']).toMatch(FHIR_JSON);
     expect(response.body.resourceType).toBe('OperationOutcome');
+    assertValidFhir(response.body);
     const [issue] = response.body.issue;
     expect(issue.severity).toBe('error');
     expect(typeof issue.diagnostics).toBe('string');
@@ -134,6 +136,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
   describe('metadata and errors', () => {
     it('#15 GET metadata is a CapabilityStatement (JSON only, MHD Recipient and Responder)', async () => {
       const response = await request(server).get(`${FHIR}/metadata`).expect(200);
+      assertValidFhir(response.body);
       expect(response.headers['content-type']).toMatch(FHIR_JSON);
       expect(response.body).toMatchObject({
         resourceType: 'CapabilityStatement',
@@ -196,6 +199,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(FHIR_JSON);
       expect(response.body).toMatchObject({ resourceType: 'Bundle', type: 'transaction-response' });
+      assertValidFhir(response.body);
       expect(response.body.entry).toHaveLength(4); // List, DocumentReference, Binary, DocumentReference
       for (const entry of response.body.entry) expect(entry.response.status).toBe('201 Created');
       expect(response.body.entry[0].response.location).toMatch(/^List\//);
@@ -333,6 +337,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
 
     it('#15 ITI-67 by patient + status: a searchset with total, fullUrls and MHD DocumentReference fields', async () => {
       const response = await search(provider, 'patient=Patient/P-FHIR-3&status=current').expect(200);
+      assertValidFhir(response.body);
       expect(response.headers['content-type']).toMatch(FHIR_JSON);
       expect(response.body).toMatchObject({ resourceType: 'Bundle', type: 'searchset', total: 2 });
       const byId = new Map(
@@ -359,6 +364,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
         title: 'chest.png',
       });
       expect(attachment.url).toMatch(new RegExp(`/fhir/R4/documents/P-FHIR-3/0x${pngId}$`));
+      assertMhdDocument(document, png);
       expect(byId.has(pdfId)).toBe(true);
 
       const none = await search(provider, 'patient=P-FHIR-3&status=superseded').expect(200);
@@ -457,6 +463,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
 
     it('#15 Patient read and search show only what the caller may see', async () => {
       const read = await request(server).get(`${FHIR}/Patient/P-FHIR-3`).set(provider.auth).expect(200);
+      assertValidFhir(read.body);
       expect(read.body).toMatchObject({
         resourceType: 'Patient',
         id: 'P-FHIR-3',
@@ -466,6 +473,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
       expectOutcome(await request(server).get(`${FHIR}/Patient/P-FHIR-1`).set(patient.auth), 403);
       expectOutcome(await request(server).get(`${FHIR}/Patient/P-NOBODY`).set(provider.auth), 404);
       const own = await request(server).get(`${FHIR}/Patient`).set(patient.auth).expect(200);
+      assertValidFhir(own.body);
       expect(own.body.entry.map((entry: { resource: { id: string } }) => entry.resource.id)).toEqual(['P-FHIR-3']);
       const hidden = await request(server).get(`${FHIR}/Patient?identifier=P-FHIR-1`).set(patient.auth).expect(200);
       expect(hidden.body.total).toBe(0);
@@ -486,6 +494,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
         .set(patient.auth)
         .expect(200);
       expect(consents.body.total).toBe(1);
+      assertValidFhir(consents.body);
       expect(consents.body.entry[0].resource).toMatchObject({
         resourceType: 'Consent',
         status: 'active',
@@ -497,6 +506,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
       expectOutcome(await request(server).get(`${FHIR}/Consent?patient=P-FHIR-3`).set(provider.auth), 403);
 
       const audit = await request(server).get(`${FHIR}/AuditEvent?patient=P-FHIR-3`).set(patient.auth).expect(200);
+      assertValidFhir(audit.body);
       const events = audit.body.entry.map((entry: { resource: FhirJson }) => entry.resource);
       const reads = events.filter((event: FhirJson) => event.subtype[0].code === 'read');
       const emergency = reads.find((event: FhirJson) =>

@@ -63,7 +63,7 @@ export function toDocumentReference(base: string, document: FoundDocument) {
     id: documentReferenceId(document.recordId),
     meta: { profile: [MHD_MINIMAL_DOCUMENT_REFERENCE] },
     extension: document.chains.map((chain) => ({ url: LEDGER_EXTENSION, valueCode: chain })),
-    masterIdentifier: { system: 'urn:ietf:rfc:3986', value: masterIdentifierOf(document.recordId) },
+    masterIdentifier: { use: 'usual', system: 'urn:ietf:rfc:3986', value: masterIdentifierOf(document.recordId) },
     identifier: [{ use: 'official', system: RECORD_ID_SYSTEM, value: document.recordId }],
     status: 'current',
     ...(type ? { type } : {}),
