@@ -29,15 +29,6 @@ const MAX_UPLOAD_BYTES = 256 * 1024;
 const STARTUP_TIMEOUT_MS = 120_000;
 const FHIR_JSON = 'application/fhir+json';
 const BREAK_GLASS_REASON = 'Unconscious patient in the emergency department';
-/**
- * `it.todo` for a step the service does not pass yet: node:test still runs it and prints the
- * failure, but it does not fail the run. Remove it from a step as soon as that step passes.
- * The served DocumentReferences lack `masterIdentifier.use` = `usual`, which MHD 4.2.3's
- * IHE.MHD.UniqueIdIdentifier requires (use 1..1, pattern usual): every step that validates them fails.
- */
-const PENDING = {
-  todo: 'the served DocumentReferences lack masterIdentifier.use = usual (MHD 4.2.3 UniqueIdIdentifier)',
-};
 
 const dataDir = mkdtempSync(join(tmpdir(), 'emr-fhir-client-'));
 const adminToken = `test-admin-${randomBytes(24).toString('base64url')}`;
@@ -73,7 +64,21 @@ async function refusal(call) {
     const body = typeof error.response.data === 'string' ? JSON.parse(error.response.data) : error.response.data;
     assert.equal(body.resourceType, 'OperationOutcome');
     assertValidFhir(body);
+    assertNoSecrets(JSON.stringify(body), 'an OperationOutcome');
     return { status: error.response.status, outcome: body };
+  }
+}
+
+/** No token, patient id or break-glass reason in `text` (an error answer, the service's output). */
+function assertNoSecrets(text, where) {
+  for (const [name, secret] of Object.entries({
+    ...actors,
+    adminToken,
+    patientId,
+    otherPatientId,
+    BREAK_GLASS_REASON,
+  })) {
+    if (secret) assert.ok(!text.includes(secret), `${where} holds ${name}`);
   }
 }
 
@@ -130,111 +135,103 @@ describe('#15 fhir-kit-client drives the MHD face of the service on the embedded
     assert.ok(server.interaction.some((interaction) => interaction.code === 'transaction'));
   });
 
-  it(
-    '#15 ITI-65: a transaction of a PNG and a PDF answers a transaction-response, 201 and location per entry, in order',
-    PENDING,
-    async () => {
-      const before = await recordCounts();
-      const bundle = provideBundle({
-        patientId,
-        documents: [
-          { bytes: png, contentType: 'image/png', title: 'scan.png' },
-          { bytes: pdf, contentType: 'application/pdf', title: 'report.pdf' },
-        ],
-      });
-      const answer = await client(actors.clinic).transaction({ body: bundle });
-      assertValidFhir(answer);
-      assert.equal(answer.type, 'transaction-response');
-      assert.equal(answer.entry.length, bundle.entry.length);
-      for (const entry of answer.entry) {
-        assert.match(entry.response.status, /^201/);
-        assert.ok(entry.response.location, 'location');
-      }
-      // two records, on the default ledger (supchain) only
-      assert.deepEqual(await recordCounts(), { supchain: before.supchain + 2, medchain: before.medchain });
-      // the DocumentReference entries are 1 and 2 (after the SubmissionSet); ITI-67 finds them by id
-      const ids = [1, 2].map((index) =>
-        answer.entry[index].response.location
-          .replace(/\/_history\/.*$/, '')
-          .split('/')
-          .pop(),
-      );
-      const found = await client(actors.clinic).search({
-        resourceType: 'DocumentReference',
-        searchParams: { patient: patientId },
-      });
-      for (const id of ids) {
-        const entry = found.entry.find((candidate) => candidate.resource.id === id);
-        assert.ok(entry, `DocumentReference/${id} found`);
-        provided.push(entry.resource);
-      }
-      assertValidFhir(found);
-      assert.equal(provided[0].content[0].attachment.contentType, 'image/png');
-      assert.equal(provided[1].content[0].attachment.contentType, 'application/pdf');
-      assert.equal(provided[0].content[0].attachment.title, 'scan.png');
-    },
-  );
+  it('#15 ITI-65: a transaction of a PNG and a PDF answers a transaction-response, 201 and location per entry, in order', async () => {
+    const before = await recordCounts();
+    const bundle = provideBundle({
+      patientId,
+      documents: [
+        { bytes: png, contentType: 'image/png', title: 'scan.png' },
+        { bytes: pdf, contentType: 'application/pdf', title: 'report.pdf' },
+      ],
+    });
+    const answer = await client(actors.clinic).transaction({ body: bundle });
+    assertValidFhir(answer);
+    assert.equal(answer.type, 'transaction-response');
+    assert.equal(answer.entry.length, bundle.entry.length);
+    for (const entry of answer.entry) {
+      assert.match(entry.response.status, /^201/);
+      assert.ok(entry.response.location, 'location');
+    }
+    // two records, on the default ledger (supchain) only
+    assert.deepEqual(await recordCounts(), { supchain: before.supchain + 2, medchain: before.medchain });
+    // the DocumentReference entries are 1 and 2 (after the SubmissionSet); ITI-67 finds them by id
+    const ids = [1, 2].map((index) =>
+      answer.entry[index].response.location
+        .replace(/\/_history\/.*$/, '')
+        .split('/')
+        .pop(),
+    );
+    const found = await client(actors.clinic).search({
+      resourceType: 'DocumentReference',
+      searchParams: { patient: patientId },
+    });
+    for (const id of ids) {
+      const entry = found.entry.find((candidate) => candidate.resource.id === id);
+      assert.ok(entry, `DocumentReference/${id} found`);
+      provided.push(entry.resource);
+    }
+    assertValidFhir(found);
+    assert.equal(provided[0].content[0].attachment.contentType, 'image/png');
+    assert.equal(provided[1].content[0].attachment.contentType, 'application/pdf');
+    assert.equal(provided[0].content[0].attachment.title, 'scan.png');
+  });
 
-  it(
-    '#15 ITI-67: find by patient + status, and by date range; searchset with total and fullUrls',
-    PENDING,
-    async () => {
-      const byStatus = await client(actors.clinic).search({
-        resourceType: 'DocumentReference',
-        searchParams: { patient: patientId, status: 'current' },
-      });
-      assertValidFhir(byStatus);
-      assert.equal(byStatus.type, 'searchset');
-      assert.equal(byStatus.total, 2);
-      for (const entry of byStatus.entry) assert.match(entry.fullUrl, /^https?:\/\/.+\/DocumentReference\/.+/);
-      const ids = byStatus.entry.map((entry) => entry.resource.id).sort();
-      assert.deepEqual(ids, provided.map((document) => document.id).sort());
+  it('#15 ITI-67: find by patient + status, and by date range; searchset with total and fullUrls', async () => {
+    const byStatus = await client(actors.clinic).search({
+      resourceType: 'DocumentReference',
+      searchParams: { patient: patientId, status: 'current' },
+    });
+    assertValidFhir(byStatus);
+    assert.equal(byStatus.type, 'searchset');
+    assert.equal(byStatus.total, 2);
+    for (const entry of byStatus.entry) assert.match(entry.fullUrl, /^https?:\/\/.+\/DocumentReference\/.+/);
+    const ids = byStatus.entry.map((entry) => entry.resource.id).sort();
+    assert.deepEqual(ids, provided.map((document) => document.id).sort());
 
-      const dayBefore = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-      const dayAfter = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-      const inRange = await client(actors.clinic).search({
-        resourceType: 'DocumentReference',
-        searchParams: { patient: patientId, date: [`ge${dayBefore}`, `le${dayAfter}`] },
-      });
-      assertValidFhir(inRange);
-      assert.equal(inRange.total, 2);
-      const outOfRange = await client(actors.clinic).search({
-        resourceType: 'DocumentReference',
-        searchParams: { patient: patientId, date: `ge${dayAfter}` },
-      });
-      assertValidFhir(outOfRange);
-      assert.equal(outOfRange.total, 0);
-      const bySearchPost = await client(actors.clinic).search({
-        resourceType: 'DocumentReference',
-        searchParams: { patient: patientId, status: 'superseded' },
-        options: { postSearch: true },
-      });
-      assertValidFhir(bySearchPost);
-      assert.equal(bySearchPost.total, 0);
+    const dayBefore = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const dayAfter = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const inRange = await client(actors.clinic).search({
+      resourceType: 'DocumentReference',
+      searchParams: { patient: patientId, date: [`ge${dayBefore}`, `le${dayAfter}`] },
+    });
+    assertValidFhir(inRange);
+    assert.equal(inRange.total, 2);
+    const outOfRange = await client(actors.clinic).search({
+      resourceType: 'DocumentReference',
+      searchParams: { patient: patientId, date: `ge${dayAfter}` },
+    });
+    assertValidFhir(outOfRange);
+    assert.equal(outOfRange.total, 0);
+    const bySearchPost = await client(actors.clinic).search({
+      resourceType: 'DocumentReference',
+      searchParams: { patient: patientId, status: 'superseded' },
+      options: { postSearch: true },
+    });
+    assertValidFhir(bySearchPost);
+    assert.equal(bySearchPost.total, 0);
 
-      // paging: one per page, the client follows the next link
-      const firstPage = await client(actors.clinic).search({
-        resourceType: 'DocumentReference',
-        searchParams: { patient: patientId, _count: 1 },
-      });
-      assertValidFhir(firstPage);
-      assert.equal(firstPage.total, 2);
-      assert.equal(firstPage.entry.length, 1);
-      const secondPage = await client(actors.clinic).nextPage({ bundle: firstPage });
-      assertValidFhir(secondPage);
-      assert.equal(secondPage.entry.length, 1);
-      assert.notEqual(secondPage.entry[0].resource.id, firstPage.entry[0].resource.id);
-      // an unsupported parameter is ignored and left out of the self link
-      const withUnknown = await client(actors.clinic).search({
-        resourceType: 'DocumentReference',
-        searchParams: { patient: patientId, 'author.given': 'x' },
-      });
-      assertValidFhir(withUnknown);
-      assert.equal(withUnknown.total, 2);
-      const self = withUnknown.link.find((link) => link.relation === 'self').url;
-      assert.doesNotMatch(self, /author/);
-    },
-  );
+    // paging: one per page, the client follows the next link
+    const firstPage = await client(actors.clinic).search({
+      resourceType: 'DocumentReference',
+      searchParams: { patient: patientId, _count: 1 },
+    });
+    assertValidFhir(firstPage);
+    assert.equal(firstPage.total, 2);
+    assert.equal(firstPage.entry.length, 1);
+    const secondPage = await client(actors.clinic).nextPage({ bundle: firstPage });
+    assertValidFhir(secondPage);
+    assert.equal(secondPage.entry.length, 1);
+    assert.notEqual(secondPage.entry[0].resource.id, firstPage.entry[0].resource.id);
+    // an unsupported parameter is ignored and left out of the self link
+    const withUnknown = await client(actors.clinic).search({
+      resourceType: 'DocumentReference',
+      searchParams: { patient: patientId, 'author.given': 'x' },
+    });
+    assertValidFhir(withUnknown);
+    assert.equal(withUnknown.total, 2);
+    const self = withUnknown.link.find((link) => link.relation === 'self').url;
+    assert.doesNotMatch(self, /author/);
+  });
 
   it('#15 Patient: read and search by identifier, only what the caller may see', async () => {
     const patient = await client(actors.clinic).read({ resourceType: 'Patient', id: patientId });
@@ -254,22 +251,18 @@ describe('#15 fhir-kit-client drives the MHD face of the service on the embedded
     assert.ok(hidden.resourceType === 'OperationOutcome' || hidden.total === 0, JSON.stringify(hidden).slice(0, 200));
   });
 
-  it(
-    '#15 ITI-68: the attachment URLs give back the original bytes and type; size and hash match',
-    PENDING,
-    async () => {
-      for (const [index, bytes] of [png, pdf].entries()) {
-        const attachment = provided[index].content[0].attachment;
-        assert.match(attachment.url, /^https?:\/\//);
-        const response = await retrieve(attachment.url, actors.clinic);
-        assert.equal(response.status, 200);
-        assert.equal(response.headers.get('content-type').split(';')[0], attachment.contentType);
-        const body = Buffer.from(await response.arrayBuffer());
-        assert.ok(body.equals(bytes), 'bytes');
-        assertMhdDocument(provided[index], body);
-      }
-    },
-  );
+  it('#15 ITI-68: the attachment URLs give back the original bytes and type; size and hash match', async () => {
+    for (const [index, bytes] of [png, pdf].entries()) {
+      const attachment = provided[index].content[0].attachment;
+      assert.match(attachment.url, /^https?:\/\//);
+      const response = await retrieve(attachment.url, actors.clinic);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-type').split(';')[0], attachment.contentType);
+      const body = Buffer.from(await response.arrayBuffer());
+      assert.ok(body.equals(bytes), 'bytes');
+      assertMhdDocument(provided[index], body);
+    }
+  });
 
   it('#15 ITI-68: a Range request answers 206 with that slice; an Accept it cannot meet is 406', async () => {
     const { url } = provided[0].content[0].attachment;
@@ -385,5 +378,11 @@ describe('#15 ITI-65 bad input: an OperationOutcome with the REST status, naming
     assert.equal(status, 403);
     assert.ok(outcome.issue.some((issue) => ['forbidden', 'security'].includes(issue.code)));
     assert.deepEqual(await recordCounts(), before);
+  });
+});
+
+describe('#15 what the service wrote out', () => {
+  it('#15 no token, patient id or break-glass reason in the service output after everything above', () => {
+    assertNoSecrets(service.logs(), "the service's output");
   });
 });
