@@ -27,8 +27,8 @@ export interface WebInterfaceSession {
 
 /**
  * Starts the service and Chromium, sets up a provider who enrols `patientIds`, and opens the page
- * under the strict CSP with `probe` watching it. `signedIn`: the page starts with the provider's
- * token (as after signing in); otherwise it starts signed out.
+ * under the strict CSP with `probe` watching it. `signedIn`: the provider signs in on it before
+ * the first test; otherwise it starts signed out.
  */
 export async function startWebInterface(
   patientIds: readonly string[],
@@ -43,9 +43,19 @@ export async function startWebInterface(
   await installPageProbes(context);
   const page = context.pages()[0] ?? (await context.newPage());
   watch(page, probe);
-  if (options.signedIn) await signedIn(page, provider);
   await openWithStrictCsp(page, server.baseUrl);
+  if (options.signedIn && provider) await signInWithToken(page, provider);
   return { server, browser, context, page, provider };
+}
+
+/**
+ * Signs in through the page's own form, as a user pasting the token would. (Not signedIn(): its
+ * init script runs in every frame, and the PDF viewer's frame has no sessionStorage.)
+ */
+async function signInWithToken(page: Page, provider: TestProvider): Promise<void> {
+  await page.getByLabel('Access token', { exact: true }).fill(provider.token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#session-who', { hasText: `Signed in as ${provider.providerId} (provider)` }).waitFor();
 }
 
 /** Stops what startWebInterface started (either may be missing when it failed), showing the server's errors. */
