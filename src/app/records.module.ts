@@ -66,7 +66,7 @@ import { SharedModule } from './shared.module';
     ]),
     provide(GetRecordUseCase, [RecordReader, RecordOpener]),
     provide(GetRecordMetadataUseCase, [RecordReader]),
-    provide(ProvideDocumentsUseCase, [UploadPreparation, UploadRecordUseCase, Hasher]),
+    provide(ProvideDocumentsUseCase, [UploadPreparation, UploadRecordUseCase]),
     provide(FindDocumentsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
   ],
   exports: [

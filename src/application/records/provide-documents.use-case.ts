@@ -1,7 +1,6 @@
 import { bytesEqual } from '../../domain/bytes';
 import { ValidationFailedError } from '../../domain/errors';
-import { Hasher } from '../../domain/ports/hasher.port';
-import { UploadPreparation, UploadRecordInput } from './upload-preparation';
+import { PreparedUpload, UploadPreparation, UploadRecordInput } from './upload-preparation';
 import { UploadRecordUseCase } from './upload-record.use-case';
 import { UploadResult } from './upload-result';
 
@@ -37,15 +36,16 @@ export class ProvideDocumentsUseCase {
   constructor(
     private readonly preparation: UploadPreparation,
     private readonly upload: UploadRecordUseCase,
-    private readonly hasher: Hasher,
   ) {}
 
   async execute(documents: readonly SubmittedDocument[]): Promise<UploadResult[]> {
     if (documents.length === 0) throw new ValidationFailedError('The submission holds no document.');
+    const prepared: Awaited<ReturnType<UploadPreparation['prepare']>>[] = [];
     for (const [index, document] of documents.entries()) {
       try {
-        await this.preparation.prepare(document);
-        this.checkClaims(document);
+        const ready = await this.preparation.prepare(document);
+        checkClaims(document, ready.upload);
+        prepared.push(ready);
       } catch (error) {
         throw new DocumentRejectedError(index, error);
       }
@@ -53,20 +53,22 @@ export class ProvideDocumentsUseCase {
     const results: UploadResult[] = [];
     for (const [index, document] of documents.entries()) {
       try {
-        results.push(await this.upload.execute(document));
+        results.push(await this.upload.executePrepared(document, prepared[index]));
       } catch (error) {
         throw new DocumentRejectedError(index, error);
       }
     }
     return results;
   }
+}
 
-  private checkClaims(document: SubmittedDocument): void {
-    if (document.expectedSize !== undefined && document.expectedSize !== document.bytes.length) {
-      throw new ValidationFailedError('The stated size does not match the document.', 'size');
-    }
-    if (document.expectedSha1 !== undefined && !bytesEqual(document.expectedSha1, this.hasher.sha1(document.bytes))) {
-      throw new ValidationFailedError('The stated hash does not match the document (SHA-1).', 'hash');
-    }
+/** The size and SHA-1 a submitter stated must be those of the bytes (the header's SHA-1 is of the plaintext). */
+function checkClaims(document: SubmittedDocument, upload: PreparedUpload): void {
+  if (document.expectedSize !== undefined && document.expectedSize !== document.bytes.length) {
+    throw new ValidationFailedError('The stated size does not match the document.', 'size');
+  }
+  const sha1 = upload.header.sha1;
+  if (document.expectedSha1 !== undefined && (!sha1 || !bytesEqual(document.expectedSha1, sha1))) {
+    throw new ValidationFailedError('The stated hash does not match the document (SHA-1).', 'hash');
   }
 }

@@ -10,7 +10,7 @@ import { principalRef } from '../../domain/principal';
 import { encodeHeader, recordAad } from '../../domain/record-codec';
 import { RecordId } from '../../domain/record-id';
 import { ReplicaCopier, ReplicaSource } from '../replication/replica-copier';
-import { Idempotency } from './idempotency';
+import { Idempotency, IdempotentRequest } from './idempotency';
 import { CONTENT_PART, HEADER_PART } from './record-opener';
 import { PreparedUpload, UploadPreparation, UploadRecordInput } from './upload-preparation';
 import { receiptOf, replayResult, UploadResult, uploadResult } from './upload-result';
@@ -42,7 +42,14 @@ export class UploadRecordUseCase {
   ) {}
 
   async execute(input: UploadRecordInput): Promise<UploadResult> {
-    const { upload, request } = await this.preparation.prepare(input);
+    return this.executePrepared(input, await this.preparation.prepare(input));
+  }
+
+  /** An upload whose input its caller already prepared with this use case's UploadPreparation (several at once). */
+  async executePrepared(
+    input: UploadRecordInput,
+    { upload, request }: { upload: PreparedUpload; request: IdempotentRequest },
+  ): Promise<UploadResult> {
     return this.idempotency.run(input.idempotencyKey, principalRef(input.actor.role, input.actor.id), request, {
       write: (recordId) => this.write(upload, recordId),
       recover: (recordId) => this.recover(upload, recordId),

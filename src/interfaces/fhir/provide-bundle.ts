@@ -191,11 +191,18 @@ function ledgerOf(resource: Json): string | undefined {
   return undefined;
 }
 
+/**
+ * Strict base64 (whitespace allowed). Fast path for a document's megabytes: Node's decoder skips
+ * characters outside the alphabet, so a decoded length short of what the text's length implies
+ * means there was something else in it; only then is the text cleaned and checked character by character.
+ */
 function decodeBase64(value: unknown, expression: string): Uint8Array {
-  const text = typeof value === 'string' ? value.replace(/\s+/g, '') : null;
-  if (text === null || text.length % 4 !== 0 || !BASE64.test(text)) {
-    throw invalid(expression, 'Expected base64 data.');
-  }
+  if (typeof value !== 'string') throw invalid(expression, 'Expected base64 data.');
+  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+  const decoded = Buffer.from(value, 'base64');
+  if (value.length % 4 === 0 && decoded.length === (value.length / 4) * 3 - padding) return decoded;
+  const text = value.replace(/\s+/g, '');
+  if (text.length % 4 !== 0 || !BASE64.test(text)) throw invalid(expression, 'Expected base64 data.');
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 
