@@ -13,6 +13,8 @@ type FhirJson = any;
 const FHIR = '/fhir/R4';
 /** Small, so an oversize document is cheap to send. */
 const MAX_UPLOAD_BYTES = 256 * 1024;
+/** The default BREAK_GLASS_PER_HOUR. */
+const BREAK_GLASS_PER_HOUR = 10;
 const FHIR_JSON = /^application\/fhir\+json/;
 const LEDGER = 'https://patient-centric-emr.example/fhir/StructureDefinition/ledger';
 
@@ -90,7 +92,10 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
   let other: Actor;
 
   beforeAll(async () => {
-    testApp = await createTestApp({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
+    testApp = await createTestApp({
+      MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+      BREAK_GLASS_PER_HOUR: String(BREAK_GLASS_PER_HOUR),
+    });
     server = testApp.app.getHttpServer();
     provider = await createProvider(server, testApp.adminToken, 'dr-fhir');
     stranger = await createProvider(server, testApp.adminToken, 'dr-stranger');
@@ -412,6 +417,20 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
       expectOutcome(await search(provider, 'status=current'), 400, 'patient');
       const response = await search(stranger, 'patient=P-FHIR-3').expect(200);
       expect(response.body.total).toBe(0);
+    });
+
+    it('#15 ITI-67 with a break-glass reason lists both ledgers for one emergency read of the hourly budget', async () => {
+      const medic = await createProvider(server, testApp.adminToken, 'dr-emergency');
+      const searchInEmergency = () =>
+        search(medic, 'patient=P-FHIR-3').set('X-Break-Glass-Reason', 'unconscious patient in the emergency room');
+      for (let read = 1; read <= BREAK_GLASS_PER_HOUR; read += 1) {
+        const response = await searchInEmergency();
+        expect(response.status).toBe(200);
+        expect(response.body.total).toBe(2);
+      }
+      const over = await searchInEmergency();
+      expectOutcome(over, 429);
+      expect(over.headers['retry-after']).toMatch(/^\d+$/);
     });
 
     it('#15 ITI-68 returns the original bytes with their type; a Range is 206, an unsatisfiable one 416', async () => {

@@ -68,6 +68,8 @@ export class PatientAccess {
     patientId: PatientId,
     chain: ChainName,
     reason: string | undefined,
+    /** false: one request reading several ledgers has spent its emergency read on the first already. */
+    spendBudget = true,
   ): Promise<ReadScope> {
     const breakGlass = parseBreakGlassReason(reason);
     const patientKeys = await this.enrolledPatientKeys(actor, patientId);
@@ -89,7 +91,7 @@ export class PatientAccess {
     const consent = await this.ledgers.access(chain).consentFor(patientKey, providerKey);
     const consented = consent !== null && consentInForce(consent, this.clock.now());
     const wholeRecordKind = consented ? 'consent' : breakGlass ? 'emergency' : null;
-    if (wholeRecordKind === 'emergency') this.breakGlassBudget.spend(actor.id);
+    if (wholeRecordKind === 'emergency' && spendBudget) this.breakGlassBudget.spend(actor.id);
     return {
       actor,
       patientId,

@@ -52,10 +52,12 @@ export class FindDocumentsUseCase {
     const found = new Map<string, { header: RecordHeader; createdAt: Date; chains: ChainName[] }>();
     let unavailable: ChainUnavailableError | null = null;
     let answered = 0;
+    // One search is one emergency read however many ledgers it lists.
+    const budget = { spent: false };
     for (const chain of CHAIN_NAMES) {
       let records: { record: LedgerRecord; header: RecordHeader }[];
       try {
-        records = await this.readable(input, patientId, chain);
+        records = await this.readable(input, patientId, chain, budget);
       } catch (error) {
         if (!(error instanceof ChainUnavailableError)) throw error;
         unavailable = error;
@@ -81,8 +83,10 @@ export class FindDocumentsUseCase {
     input: FindDocumentsInput,
     patientId: PatientId,
     chain: ChainName,
+    budget: { spent: boolean },
   ): Promise<{ record: LedgerRecord; header: RecordHeader }[]> {
-    const scope = await this.access.readScope(input.actor, patientId, chain, input.breakGlassReason);
+    const scope = await this.access.readScope(input.actor, patientId, chain, input.breakGlassReason, !budget.spent);
+    if (scope.wholeRecordKind === 'emergency') budget.spent = true;
     const ledger = this.ledgers.get(chain);
     const readable: { record: LedgerRecord; header: RecordHeader }[] = [];
     let before: number | undefined;
