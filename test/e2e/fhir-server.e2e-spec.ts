@@ -230,6 +230,23 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
       }
     });
 
+    it('#15 a Bundle retried under the same Idempotency-Key answers the same documents and writes nothing more', async () => {
+      const bundle = provideBundle('P-FHIR-2', [
+        { bytes: makePng(9, 9, 1), contentType: 'image/png', title: 'again.png' },
+        { bytes: makePdf(), contentType: 'application/pdf', title: 'again.pdf', binary: false },
+      ]);
+      const first = await post(provider, bundle).set('Idempotency-Key', 'fhir-retry-1').expect(200);
+      const count = await recordCount('P-FHIR-2', provider);
+      const retry = await post(provider, bundle).set('Idempotency-Key', 'fhir-retry-1').expect(200);
+      const locations = (response: request.Response) =>
+        // supertest listens on a fresh port per request: compare the paths.
+        response.body.entry.map((entry: { response: { location: string } }) =>
+          entry.response.location.replace(/^http:\/\/[^/]+/, ''),
+        );
+      expect(locations(retry)).toEqual(locations(first));
+      expect(await recordCount('P-FHIR-2', provider)).toBe(count);
+    });
+
     describe('bad input: an OperationOutcome naming the entry, nothing written on either ledger', () => {
       const good = () => ({ bytes: makePng(8, 8, 9), contentType: 'image/png', title: 'ok.png' });
       const cases: [string, () => unknown, number, RegExp][] = [
