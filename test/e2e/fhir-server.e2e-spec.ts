@@ -5,6 +5,8 @@ import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { makePdf, makePng, pngOfSize } from '../support/files';
 import { assertMhdDocument, assertValidFhir } from '../support/fhir/validate';
+import { Ledgers } from '../../src/domain/ledgers';
+import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory-emr.repository';
 
 /** A resource read back from JSON, walked field by field in the assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, asserted by shape
@@ -448,6 +450,30 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
       const over = await searchInEmergency();
       expectOutcome(over, 429);
       expect(over.headers['retry-after']).toMatch(/^\d+$/);
+    });
+
+    it('#15 a ledger down: ITI-65 to it is 503 with Retry-After; ITI-67 lists the other ledger; both down is 503', async () => {
+      const ledgers = testApp.app.get(Ledgers);
+      const supchain = ledgers.get('supchain') as InMemoryEmrRepository;
+      const medchain = ledgers.get('medchain') as InMemoryEmrRepository;
+      try {
+        supchain.setReachable(false);
+        const refused = await post(
+          provider,
+          provideBundle('P-FHIR-3', [{ bytes: makePng(5, 5, 5), contentType: 'image/png', title: 'down.png' }]),
+          '?chain=supchain',
+        );
+        expectOutcome(refused, 503);
+        expect(refused.body.issue[0].code).toBe('transient');
+        expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+        const listed = await search(provider, 'patient=P-FHIR-3').expect(200);
+        expect(listed.body.total).toBe(2); // both on medchain
+        medchain.setReachable(false);
+        expectOutcome(await search(provider, 'patient=P-FHIR-3'), 503);
+      } finally {
+        supchain.setReachable(true);
+        medchain.setReachable(true);
+      }
     });
 
     it('#15 ITI-68 returns the original bytes with their type; a Range is 206, an unsatisfiable one 416', async () => {

@@ -21,7 +21,7 @@ const ISSUE_TYPE_BY_STATUS: Record<number, string> = {
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';
   issue: {
-    severity: 'error' | 'fatal';
+    severity: 'error';
     code: string;
     details: { coding: { system: string; code: string }[]; text: string };
     diagnostics: string;
@@ -39,7 +39,7 @@ export function operationOutcome(problem: ProblemDetails, expression?: string): 
     resourceType: 'OperationOutcome',
     issue: [
       {
-        severity: problem.status >= 500 ? 'fatal' : 'error',
+        severity: 'error',
         code: ISSUE_TYPE_BY_STATUS[problem.status] ?? 'exception',
         details: { coding: [{ system: ERROR_CODE_SYSTEM, code: problem.code }], text: problem.title },
         diagnostics: problem.detail,
