@@ -77,6 +77,8 @@ export interface RecordHeader {
   /** FHIR document classification given at upload (`system|code` tokens), when the uploader sent one. */
   readonly documentType?: string;
   readonly documentCategory?: string;
+  /** The document's unique id as its source gave it (FHIR masterIdentifier, `system|value`), when it did. */
+  readonly documentId?: string;
 }
 
 export const SHA1_BYTES = 20;

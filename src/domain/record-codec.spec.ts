@@ -5,9 +5,15 @@ import { decodeHeader, encodeHeader } from './record-codec';
 describe('record header codec', () => {
   const base = { fileName: 'scan.png', contentType: 'image/png', size: 3, uploader: 'provider:dr-a' };
 
-  it('#15 keeps the plaintext SHA-1 and the document classification through a round trip', () => {
+  it('#15 keeps the plaintext SHA-1, the document classification and unique id through a round trip', () => {
     const sha1 = Uint8Array.from({ length: 20 }, (_, index) => index);
-    const header = { ...base, sha1, documentType: 'http://loinc.org|18748-4', documentCategory: 'urn:x|img' };
+    const header = {
+      ...base,
+      sha1,
+      documentType: 'http://loinc.org|18748-4',
+      documentCategory: 'urn:x|img',
+      documentId: 'urn:ietf:rfc:3986|urn:oid:2.25.1',
+    };
     expect(decodeHeader(encodeHeader(header))).toEqual(header);
   });
 

@@ -45,7 +45,7 @@ const SHA1_HEX = new RegExp(`^[0-9a-f]{${SHA1_BYTES * 2}}$`);
 
 /**
  * The header sealed inside a record, UTF-8 JSON:
- *   { fileName, contentType, size, uploader[, sha1 (40 lowercase hex)][, documentType][, documentCategory] }
+ *   { fileName, contentType, size, uploader[, sha1 (40 lowercase hex)][, documentType][, documentCategory][, documentId] }
  * The optional fields are left out when absent, so a header without them encodes as before.
  */
 export function encodeHeader(header: RecordHeader): Uint8Array {
@@ -58,6 +58,7 @@ export function encodeHeader(header: RecordHeader): Uint8Array {
       ...(header.sha1 ? { sha1: bytesToHex(header.sha1) } : {}),
       ...(header.documentType !== undefined ? { documentType: header.documentType } : {}),
       ...(header.documentCategory !== undefined ? { documentCategory: header.documentCategory } : {}),
+      ...(header.documentId !== undefined ? { documentId: header.documentId } : {}),
     }),
   );
 }
@@ -66,7 +67,7 @@ export function encodeHeader(header: RecordHeader): Uint8Array {
 export function decodeHeader(bytes: Uint8Array): RecordHeader {
   try {
     const parsed = JSON.parse(fromUtf8(bytes)) as Record<string, unknown>;
-    const { fileName, contentType, size, uploader, sha1, documentType, documentCategory } = parsed;
+    const { fileName, contentType, size, uploader, sha1, documentType, documentCategory, documentId } = parsed;
     if (
       typeof fileName === 'string' &&
       typeof contentType === 'string' &&
@@ -74,7 +75,8 @@ export function decodeHeader(bytes: Uint8Array): RecordHeader {
       typeof uploader === 'string' &&
       (sha1 === undefined || (typeof sha1 === 'string' && SHA1_HEX.test(sha1))) &&
       (documentType === undefined || typeof documentType === 'string') &&
-      (documentCategory === undefined || typeof documentCategory === 'string')
+      (documentCategory === undefined || typeof documentCategory === 'string') &&
+      (documentId === undefined || typeof documentId === 'string')
     ) {
       return {
         fileName,
@@ -84,6 +86,7 @@ export function decodeHeader(bytes: Uint8Array): RecordHeader {
         ...(sha1 !== undefined ? { sha1: hexToBytes(sha1) } : {}),
         ...(documentType !== undefined ? { documentType } : {}),
         ...(documentCategory !== undefined ? { documentCategory } : {}),
+        ...(documentId !== undefined ? { documentId } : {}),
       };
     }
   } catch {

@@ -32,6 +32,7 @@ interface DocumentSpec {
   size?: number;
   patient?: string;
   type?: { system: string; code: string };
+  masterIdentifier?: string;
 }
 
 /** An ITI-65 Provide Document Bundle: SubmissionSet, then each DocumentReference (and its Binary). */
@@ -66,6 +67,9 @@ function provideBundle(patientId: string, documents: DocumentSpec[], extra: Reco
         status: 'current',
         subject: { reference: `Patient/${document.patient ?? patientId}` },
         ...(document.type ? { type: { coding: [document.type] } } : {}),
+        ...(document.masterIdentifier
+          ? { masterIdentifier: { use: 'usual', system: 'urn:ietf:rfc:3986', value: document.masterIdentifier } }
+          : {}),
         content: [{ attachment }],
       },
       request: { method: 'POST', url: 'DocumentReference' },
@@ -348,7 +352,13 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
             title: 'chest.png',
             type: { system: 'http://loinc.org', code: '18748-4' },
           },
-          { bytes: pdf, contentType: 'application/pdf', title: 'letter.pdf', binary: false },
+          {
+            bytes: pdf,
+            contentType: 'application/pdf',
+            title: 'letter.pdf',
+            binary: false,
+            masterIdentifier: 'urn:oid:2.25.31415926',
+          },
         ]),
         '?chain=medchain',
       ).expect(200);
@@ -395,7 +405,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
       expect(none.body.total).toBe(0);
     });
 
-    it('#15 ITI-67 by date range, type, patient.identifier and POST _search; unsupported parameters left out of self', async () => {
+    it('#15 ITI-67 by date range, type, identifier, patient.identifier and POST _search; unsupported parameters left out of self', async () => {
       const day = uploadedAt.toISOString().slice(0, 10);
       const inRange = await search(provider, `patient=P-FHIR-3&date=ge${day}&date=le${day}&foo=bar`).expect(200);
       expect(inRange.body.total).toBe(2);
@@ -409,6 +419,21 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
         `patient.identifier=${encodeURIComponent('urn:patient-centric-emr:patient|P-FHIR-3')}&type=${encodeURIComponent('http://loinc.org|18748-4')}`,
       ).expect(200);
       expect(byType.body.entry.map((entry: { resource: { id: string } }) => entry.resource.id)).toEqual([pngId]);
+      const byUniqueId = await search(
+        provider,
+        `patient=P-FHIR-3&identifier=${encodeURIComponent('urn:ietf:rfc:3986|urn:oid:2.25.31415926')}`,
+      ).expect(200);
+      expect(byUniqueId.body.entry.map((entry: { resource: { id: string } }) => entry.resource.id)).toEqual([pdfId]);
+      expect(byUniqueId.body.entry[0].resource.masterIdentifier).toEqual({
+        use: 'usual',
+        system: 'urn:ietf:rfc:3986',
+        value: 'urn:oid:2.25.31415926',
+      });
+      const byRecordId = await search(
+        provider,
+        `patient=P-FHIR-3&identifier=${encodeURIComponent(`urn:patient-centric-emr:record|0x${pngId}`)}`,
+      ).expect(200);
+      expect(byRecordId.body.entry.map((entry: { resource: { id: string } }) => entry.resource.id)).toEqual([pngId]);
       const posted = await request(server)
         .post(`${FHIR}/DocumentReference/_search`)
         .set(provider.auth)

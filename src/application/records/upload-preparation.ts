@@ -26,6 +26,8 @@ export interface UploadRecordInput {
   /** FHIR DocumentReference.type / .category as `system|code` tokens, sealed in the header (FHIR uploads). */
   readonly documentType?: string;
   readonly documentCategory?: string;
+  /** FHIR DocumentReference.masterIdentifier as `system|value`, sealed in the header (FHIR uploads). */
+  readonly documentId?: string;
 }
 
 /** What one upload request carries to every attempt under its Idempotency-Key. */
@@ -73,8 +75,12 @@ export class UploadPreparation {
       mediaType.mime,
       this.hasher.sha256(input.bytes),
       // Only FHIR uploads classify; without a classification the fingerprint is what it always was.
-      ...(input.documentType !== undefined || input.documentCategory !== undefined
-        ? [`type:${input.documentType ?? ''}`, `category:${input.documentCategory ?? ''}`]
+      ...(input.documentType !== undefined || input.documentCategory !== undefined || input.documentId !== undefined
+        ? [
+            `type:${input.documentType ?? ''}`,
+            `category:${input.documentCategory ?? ''}`,
+            `id:${input.documentId ?? ''}`,
+          ]
         : []),
     ]);
     const { recipients, uploader } = await this.access.writeScope(input.actor, patientId);
@@ -91,6 +97,7 @@ export class UploadPreparation {
         sha1: this.hasher.sha1(input.bytes),
         ...(input.documentType !== undefined ? { documentType: input.documentType } : {}),
         ...(input.documentCategory !== undefined ? { documentCategory: input.documentCategory } : {}),
+        ...(input.documentId !== undefined ? { documentId: input.documentId } : {}),
       },
       bytes: input.bytes,
       recipients,

@@ -9,6 +9,11 @@ const searchParam = (name: string, type: string, documentation: string) => ({ na
 export const DOCUMENT_REFERENCE_SEARCH = [
   searchParam('patient', 'reference', 'Patient/<id> (or the bare id). Required, or patient.identifier.'),
   searchParam('patient.identifier', 'token', 'urn:patient-centric-emr:patient|<id> (or the bare id).'),
+  searchParam(
+    'identifier',
+    'token',
+    'masterIdentifier (the uniqueId) or urn:patient-centric-emr:record|0x<record id>.',
+  ),
   searchParam('status', 'token', 'current (every stored document is current).'),
   searchParam('date', 'date', 'When the document was stored (eq, ne, gt, ge, lt, le, sa, eb).'),
   searchParam('creation', 'date', 'attachment.creation: when the service received the document.'),

@@ -1,16 +1,25 @@
 import { Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { FindDocumentsUseCase } from '../../application/records/find-documents.use-case';
+import { FindDocumentsUseCase, FoundDocument } from '../../application/records/find-documents.use-case';
 import { Principal } from '../../domain/principal';
 import { Actor } from '../http/actor.decorator';
 import { BreakGlassReason } from '../http/request-headers.decorator';
-import { toDocumentReference } from './document-reference.mapper';
+import { masterIdentifierOf, toDocumentReference } from './document-reference.mapper';
 import { FhirController } from './fhir-controller';
-import { fhirBase, sendResource } from './fhir-constants';
+import { fhirBase, RECORD_ID_SYSTEM, sendResource } from './fhir-constants';
 import { patientParameter } from './patient-parameter';
 import { appliedParams, dateMatches, pageOf, searchParams, searchsetBundle, tokenMatches } from './search';
 
-const SUPPORTED = ['patient', 'patient.identifier', 'status', 'date', 'creation', 'type', 'category'] as const;
+const SUPPORTED = [
+  'patient',
+  'patient.identifier',
+  'identifier',
+  'status',
+  'date',
+  'creation',
+  'type',
+  'category',
+] as const;
 
 /**
  * ITI-67 Find Document References: `GET /fhir/R4/DocumentReference?…` and `POST …/_search` (form
@@ -42,7 +51,8 @@ export class DocumentReferenceController {
           dateMatches(document.createdAt, params.get('date'), 'date') &&
           dateMatches(document.createdAt, params.get('creation'), 'creation') &&
           tokenMatches(document.header.documentType, params.get('type')) &&
-          tokenMatches(document.header.documentCategory, params.get('category')),
+          tokenMatches(document.header.documentCategory, params.get('category')) &&
+          identifierMatches(document, params.get('identifier')),
       )
       .map((document) => toDocumentReference(base, document));
     sendResource(
@@ -62,4 +72,16 @@ export class DocumentReferenceController {
   ): Promise<void> {
     await this.search(actor, request, response, breakGlassReason);
   }
+}
+
+/**
+ * `identifier`: the masterIdentifier (the submitted uniqueId, or the one derived for a record stored
+ * without it) or the record identifier (urn:patient-centric-emr:record|0x…).
+ */
+function identifierMatches(document: FoundDocument, values: string[] | undefined): boolean {
+  if (!values) return true;
+  const master = document.header.documentId ?? `urn:ietf:rfc:3986|${masterIdentifierOf(document.recordId)}`;
+  return values.every(
+    (value) => tokenMatches(master, [value]) || tokenMatches(`${RECORD_ID_SYSTEM}|${document.recordId}`, [value]),
+  );
 }

@@ -28,8 +28,8 @@ export function patientReference(patientId: string) {
 }
 
 /**
- * masterIdentifier: a `urn:uuid:` made of the record id's first 16 random bytes (version 4, variant
- * bits set), so it is a valid MHD uniqueId and stable for the record. The submitted one is not kept.
+ * A masterIdentifier for a record stored without one (REST uploads): a `urn:uuid:` made of the record
+ * id's first 16 random bytes (version 4, variant bits set), so it is a valid MHD uniqueId and stable.
  */
 export function masterIdentifierOf(recordId: string): string {
   const hex = recordId.replace(/^0x/, '').slice(0, 32).split('');
@@ -37,6 +37,14 @@ export function masterIdentifierOf(recordId: string): string {
   hex[16] = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   const h = hex.join('');
   return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The submitted masterIdentifier when the record keeps one, else the one derived from the record id. */
+function masterIdentifier(documentId: string | undefined, recordId: string): { system?: string; value: string } {
+  if (documentId === undefined) return { system: 'urn:ietf:rfc:3986', value: masterIdentifierOf(recordId) };
+  const bar = documentId.indexOf('|');
+  const system = documentId.slice(0, bar);
+  return { ...(system ? { system } : {}), value: documentId.slice(bar + 1) };
 }
 
 function concept(token: string | undefined) {
@@ -63,7 +71,7 @@ export function toDocumentReference(base: string, document: FoundDocument) {
     id: documentReferenceId(document.recordId),
     meta: { profile: [MHD_MINIMAL_DOCUMENT_REFERENCE] },
     extension: document.chains.map((chain) => ({ url: LEDGER_EXTENSION, valueCode: chain })),
-    masterIdentifier: { use: 'usual', system: 'urn:ietf:rfc:3986', value: masterIdentifierOf(document.recordId) },
+    masterIdentifier: { use: 'usual', ...masterIdentifier(header.documentId, document.recordId) },
     identifier: [{ use: 'official', system: RECORD_ID_SYSTEM, value: document.recordId }],
     status: 'current',
     ...(type ? { type } : {}),

@@ -23,6 +23,7 @@ export interface SubmittedEntry {
   readonly expectedSize?: number;
   readonly documentType?: string;
   readonly documentCategory?: string;
+  readonly documentId?: string;
 }
 
 export interface ProvideBundle {
@@ -154,6 +155,7 @@ export function readProvideBundle(body: unknown, chainParameter: string | undefi
       fileName: typeof attachment.title === 'string' ? attachment.title : undefined,
       ...(sha1 !== undefined ? { expectedSha1: sha1 } : {}),
       ...(typeof size === 'number' ? { expectedSize: size } : {}),
+      ...masterIdentifierOf(reference.masterIdentifier, `${at}.masterIdentifier`),
       ...optionalToken('documentType', reference.type, `${at}.type`),
       ...optionalToken(
         'documentCategory',
@@ -218,4 +220,16 @@ function optionalToken(
   const token = `${typeof system === 'string' ? system : ''}|${code}`;
   if (token.length > MAX_TOKEN_CHARS) throw invalid(expression, `A code may be at most ${MAX_TOKEN_CHARS} characters.`);
   return { [field]: token };
+}
+
+/** masterIdentifier (the document's uniqueId) as a `system|value` token, kept sealed and searchable. */
+function masterIdentifierOf(identifier: unknown, expression: string): { documentId?: string } {
+  if (identifier === undefined) return {};
+  if (!isObject(identifier) || typeof identifier.value !== 'string' || identifier.value === '') {
+    throw invalid(expression, 'masterIdentifier needs a value (the document uniqueId).');
+  }
+  const token = `${typeof identifier.system === 'string' ? identifier.system : ''}|${identifier.value}`;
+  if (token.length > MAX_TOKEN_CHARS)
+    throw invalid(expression, `An identifier may be at most ${MAX_TOKEN_CHARS} characters.`);
+  return { documentId: token };
 }
