@@ -176,7 +176,7 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
       );
     });
 
-    it('#15 no token is 401, an unknown FHIR path 404, a bad JSON body 400 — OperationOutcomes', async () => {
+    it('#15 no token is 401, an unknown FHIR path 404, a bad or too deeply nested JSON body 400 — OperationOutcomes', async () => {
       const unauthenticated = await request(server).get(`${FHIR}/DocumentReference?patient=P-FHIR-1`);
       expectOutcome(unauthenticated, 401);
       expect(unauthenticated.headers['www-authenticate']).toMatch(/^Bearer realm=/);
@@ -185,6 +185,18 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
         await request(server).post(FHIR).set(provider.auth).set('Content-Type', 'application/fhir+json').send('{"a":'),
         400,
       );
+      // A Bundle that would be written but for a 100-deep element.
+      const deep = JSON.parse('{"a":'.repeat(100) + '1' + '}'.repeat(100));
+      const before = await recordCount('P-FHIR-1', provider);
+      const nested = await post(
+        provider,
+        provideBundle('P-FHIR-1', [{ bytes: makePng(4, 4, 4), contentType: 'image/png', title: 'deep.png' }], {
+          meta: { extension: [{ url: 'urn:x', valueString: 'x', deep }] },
+        }),
+      );
+      expectOutcome(nested, 400);
+      expect(nested.body.issue[0].diagnostics).toMatch(/nested deeper/);
+      expect(await recordCount('P-FHIR-1', provider)).toBe(before);
     });
   });
 

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { json } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Environment } from '../../config/environment';
+import { jsonDepth } from '../http/validation';
 import { FhirProtocolError, OperationOutcomeFilter } from './operation-outcome.filter';
 import { FHIR_BASE_PATH } from './fhir-constants';
 
@@ -14,6 +15,8 @@ const JSON_MEDIA = ['application/fhir+json', 'application/json', 'application/*'
 const BUNDLE_OVERHEAD_BYTES = 1024 * 1024;
 /** A Bundle may carry this many documents at the upload limit. */
 const MAX_DOCUMENTS_AT_LIMIT = 4;
+/** FHIR resources nest deeper than the REST API's flat DTOs (Bundle → entry → resource → content → attachment…). */
+const MAX_FHIR_JSON_DEPTH = 64;
 /** ITI-68 answers the document's own type, so its Accept is checked by its handler, not here. */
 const DOCUMENTS_PATH = `${FHIR_BASE_PATH}/documents/`;
 
@@ -22,7 +25,8 @@ const DOCUMENTS_PATH = `${FHIR_BASE_PATH}/documents/`;
  * on Node 20 that we would trust with records): `_format=xml` or an `Accept` only XML satisfies is
  * 406, an XML (or other non-JSON) body 415 — both OperationOutcomes. `application/fhir+json`
  * bodies are parsed here with a limit that fits a Bundle of documents at MAX_UPLOAD_BYTES
- * (plain `application/json` bodies are parsed by the service's JSON parser, 64 KiB).
+ * (plain `application/json` bodies are parsed by the service's JSON parser, 64 KiB). JSON nested
+ * deeper than MAX_FHIR_JSON_DEPTH is refused, as the REST API refuses deep JSON.
  */
 @Injectable()
 export class FhirNegotiationMiddleware implements NestMiddleware {
@@ -47,6 +51,16 @@ export class FhirNegotiationMiddleware implements NestMiddleware {
     this.parse(request, response, (error?: unknown) => {
       if (error) {
         fail(bodyError(error));
+        return;
+      }
+      if (jsonDepth(request.body, MAX_FHIR_JSON_DEPTH) > MAX_FHIR_JSON_DEPTH) {
+        fail(
+          new FhirProtocolError(
+            400,
+            'VALIDATION_FAILED',
+            `The JSON body is nested deeper than ${MAX_FHIR_JSON_DEPTH} levels.`,
+          ),
+        );
         return;
       }
       next();
