@@ -10,115 +10,38 @@
  * ts-node's require hook (`node -r ts-node/register/transpile-only`).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'fhir-kit-client';
+import {
+  actors,
+  assertNoSecrets,
+  client,
+  BREAK_GLASS_REASON,
+  MAX_UPLOAD_BYTES,
+  patientId,
+  pdf,
+  png,
+  recordCounts,
+  refusal,
+  rest,
+  retrieve,
+  service,
+  startService,
+  stopService,
+} from '../support/fhir/fhir-client-story.mjs';
 
 const require = createRequire(import.meta.url);
-const { ServiceProcess } = require('../support/service-process.ts');
-const { makePdf, makePng, pngOfSize } = require('../support/files.ts');
+const { makePng, pngOfSize } = require('../support/files.ts');
 const { assertMhdDocument, assertValidFhir } = require('../support/fhir/validate.ts');
-const { countRecordsOnChain, embeddedRpcUrls, provideBundle } = require('../support/fhir/mhd.ts');
+const { provideBundle } = require('../support/fhir/mhd.ts');
 
-/** Small, so an oversize document stays small too. */
-const MAX_UPLOAD_BYTES = 256 * 1024;
-const STARTUP_TIMEOUT_MS = 120_000;
-const FHIR_JSON = 'application/fhir+json';
-const BREAK_GLASS_REASON = 'Unconscious patient in the emergency department';
-
-const dataDir = mkdtempSync(join(tmpdir(), 'emr-fhir-client-'));
-const adminToken = `test-admin-${randomBytes(24).toString('base64url')}`;
-const service = new ServiceProcess({
-  LEDGER_BACKEND: 'embedded',
-  DATA_DIR: dataDir,
-  ADMIN_TOKEN: adminToken,
-  MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
-});
-
-const png = makePng(24, 24, 7);
-const pdf = makePdf();
-const patientId = 'P-FHIR-1';
-const otherPatientId = 'P-FHIR-2';
-/** Filled in by `before`. */
-const actors = { clinic: '', hospital: '', patient: '', otherPatient: '' };
-let fhirBase = '';
-let rpcUrls;
 /** DocumentReferences the ITI-65 answer located, in submission order (PNG, PDF). */
 const provided = [];
 
-function client(token) {
-  return new Client({ baseUrl: fhirBase, bearerToken: token, customHeaders: { Accept: FHIR_JSON } });
-}
+before(startService);
 
-/** The OperationOutcome (and status) a failed fhir-kit-client call carried; validated on the way. */
-async function refusal(call) {
-  try {
-    const answer = await call();
-    assert.fail(`expected an error, got ${JSON.stringify(answer).slice(0, 300)}`);
-  } catch (error) {
-    if (!error.response) throw error;
-    const body = typeof error.response.data === 'string' ? JSON.parse(error.response.data) : error.response.data;
-    assert.equal(body.resourceType, 'OperationOutcome');
-    assertValidFhir(body);
-    assertNoSecrets(JSON.stringify(body), 'an OperationOutcome');
-    return { status: error.response.status, outcome: body };
-  }
-}
-
-/** No token, patient id or break-glass reason in `text` (an error answer, the service's output). */
-function assertNoSecrets(text, where) {
-  for (const [name, secret] of Object.entries({
-    ...actors,
-    adminToken,
-    patientId,
-    otherPatientId,
-    BREAK_GLASS_REASON,
-  })) {
-    if (secret) assert.ok(!text.includes(secret), `${where} holds ${name}`);
-  }
-}
-
-async function recordCounts() {
-  return {
-    supchain: await countRecordsOnChain(rpcUrls.supchain),
-    medchain: await countRecordsOnChain(rpcUrls.medchain),
-  };
-}
-
-async function rest(method, path, token, body) {
-  const response = await fetch(`${service.baseUrl}/api/v1${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${await response.clone().text()}`);
-  return response.status === 204 ? null : response.json();
-}
-
-async function retrieve(url, token, headers = {}) {
-  return fetch(url, { headers: { Authorization: `Bearer ${token}`, ...headers } });
-}
-
-before(async () => {
-  await service.start(STARTUP_TIMEOUT_MS);
-  fhirBase = `${service.baseUrl}/fhir/R4`;
-  rpcUrls = embeddedRpcUrls(service.logs());
-  const clinic = await rest('POST', '/providers', adminToken, { providerId: 'st-mary-radiology', name: 'St Mary' });
-  const hospital = await rest('POST', '/providers', adminToken, { providerId: 'city-hospital', name: 'City Hospital' });
-  actors.clinic = clinic.token;
-  actors.hospital = hospital.token;
-  actors.patient = (await rest('POST', '/patients', clinic.token, { patientId })).token;
-  actors.otherPatient = (await rest('POST', '/patients', clinic.token, { patientId: otherPatientId })).token;
-});
-
-after(async () => {
-  await service.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(stopService);
 
 describe('#15 fhir-kit-client drives the MHD face of the service on the embedded chains', () => {
   it('#15 capability: a valid CapabilityStatement for FHIR 4.0.1, JSON, DocumentReference search', async () => {
