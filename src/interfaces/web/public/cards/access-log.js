@@ -20,12 +20,14 @@ const ACCESS_KIND_LABELS = {
 /**
  * GET …/access-log, one entry.
  * @typedef {{ at?: string, accessorId?: string, accessorRole?: string, kind?: string, chain?: string,
- *   recordId?: string, reason?: string, emergency?: boolean }} LogEntry
+ *   recordId?: string, reason?: string, emergency?: boolean, count?: number }} LogEntry
  */
 
 const state = {
   /** @type {LogEntry[]} newest first */
   entries: [],
+  /** Emergency reads in all (the X-Emergency-Count header), also those older than the first page. */
+  emergencyTotal: 0,
   /**
    * "chain:recordId" → "scan.png (version 2)": the patient's own metadata reads are not logged.
    * @type {Map<string, string | null>}
@@ -44,13 +46,24 @@ export async function loadAccessLog({ announce = false } = {}) {
   $('log-error').hidden = true;
   $('log-status').textContent = 'Loading the access log…';
   try {
-    const { data } = await api(accessPath(patientId, 'access-log'));
+    const { data, headers } = await api(accessPath(patientId, 'access-log'));
     /** @type {LogEntry[]} */
     const entries = Array.isArray(data) ? data.slice() : [];
+    const shown = entries.filter(isEmergency).length;
+    const total = Number(headers.get('X-Emergency-Count') ?? shown);
+    state.emergencyTotal = Number.isFinite(total) ? Math.max(total, shown) : shown;
+    // A flood of ordinary reads must not push emergency reads out of view: fetch those apart.
+    if (state.emergencyTotal > shown) {
+      const older = await api(accessPath(patientId, 'access-log'), { query: { kind: 'emergency' } });
+      const seen = new Set(entries.map(entryKey));
+      for (const entry of Array.isArray(older.data) ? older.data : []) {
+        if (!seen.has(entryKey(entry))) entries.push(entry);
+      }
+    }
     state.entries = entries.sort((a, b) => String(b.at).localeCompare(String(a.at)));
     await resolveRecordNames(patientId, state.entries);
     render();
-    const emergencies = state.entries.filter(isEmergency).length;
+    const emergencies = state.emergencyTotal;
     const count = state.entries.length;
     $('log-status').textContent = announce
       ? `Access log updated: ${count} ${count === 1 ? 'read' : 'reads'}${emergencies ? `, ${emergencies} in an emergency` : ''}.`
@@ -60,6 +73,11 @@ export async function loadAccessLog({ announce = false } = {}) {
     $('log-error').textContent = describeError(asApiError(error), { action: 'log' }).text;
     $('log-error').hidden = false;
   }
+}
+
+/** @param {LogEntry} entry */
+function entryKey(entry) {
+  return [entry.at, entry.chain, entry.accessorId, entry.recordId, entry.kind].join('|');
 }
 
 /** @param {LogEntry} entry */
@@ -98,7 +116,7 @@ function render() {
   $('log-list').replaceChildren(...entries.map(logEntry));
   $('log-list').hidden = entries.length === 0;
   $('log-empty').hidden = entries.length > 0;
-  const emergencies = entries.filter(isEmergency).length;
+  const emergencies = Math.max(state.emergencyTotal, entries.filter(isEmergency).length);
   const summary = $('log-summary');
   summary.hidden = emergencies === 0;
   summary.replaceChildren(
@@ -146,6 +164,7 @@ function logEntry(entry) {
       entry.at ? timeElement(entry.at, { seconds: true }) : null,
       ' · ',
       ACCESS_KIND_LABELS[entry.kind ?? ''] ?? String(entry.kind ?? ''),
+      entry.count && entry.count > 1 ? ` · ${entry.count} reads within a minute` : null,
     ].filter((child) => child !== null),
   );
   return root;
