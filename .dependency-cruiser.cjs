@@ -107,6 +107,24 @@ module.exports = {
       to: { path: '^src/app/' },
     },
     {
+      name: 'web-crypto-stands-alone',
+      comment:
+        'The client-side crypto module runs unchanged in the page and in Node: it imports its own files only, ' +
+        'no npm package, no node: built-in, nothing else of the page (it speaks globalThis.crypto.subtle).',
+      severity: 'error',
+      from: { path: '^src/interfaces/web/public/crypto/' },
+      to: { pathNot: '^src/interfaces/web/public/crypto/' },
+    },
+    {
+      name: 'service-never-runs-page-code',
+      comment:
+        'The service serves src/interfaces/web/public/ as static files and never imports them; tests in test/web ' +
+        'and test/integration/web-crypto do, to prove the module interoperates with the service.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/interfaces/web/public/' },
+      to: { path: '^src/interfaces/web/public/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -1,0 +1,62 @@
+import { webcrypto } from 'node:crypto';
+
+/**
+ * The page's crypto module (src/interfaces/web/public/crypto/), loaded for the interop specs.
+ * It is JavaScript typed by JSDoc and checked by src/interfaces/web/tsconfig.json; the service's
+ * tsconfig.json reads no JavaScript (no allowJs), so a static import of it here would be untyped
+ * (TS7016). This file names the signatures the interop specs call; each of them runs in those
+ * specs, so a drift from the module fails there.
+ */
+type CryptoKey = webcrypto.CryptoKey;
+
+export interface P256KeyPair {
+  privateKey: CryptoKey;
+  publicKey: Uint8Array;
+}
+
+export interface WebCryptoModule {
+  DATA_KEY_HPKE_INFO: Uint8Array;
+  utf8(text: string): Uint8Array;
+  bytesToHex(bytes: Uint8Array): string;
+  keyIdOf(publicKey: Uint8Array): Promise<Uint8Array>;
+  generateP256KeyPair(use: 'ECDH' | 'ECDSA', extractable?: boolean): Promise<P256KeyPair>;
+  importP256PrivateKey(
+    privateKey: Uint8Array,
+    publicKey: Uint8Array,
+    use: 'ECDH' | 'ECDSA',
+    extractable?: boolean,
+  ): Promise<CryptoKey>;
+  exportP256PrivateKey(privateKey: CryptoKey): Promise<Uint8Array>;
+  seal(
+    recipientPublicKey: Uint8Array,
+    info: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    options?: { ephemeral?: P256KeyPair },
+  ): Promise<{ enc: Uint8Array; ciphertext: Uint8Array }>;
+  open(enc: Uint8Array, recipient: P256KeyPair, info: Uint8Array, aad: Uint8Array, ct: Uint8Array): Promise<Uint8Array>;
+  unwrapDataKey(envelope: Uint8Array, recipient: P256KeyPair, aad: Uint8Array): Promise<Uint8Array>;
+  sealDataKey(
+    dataKey: Uint8Array,
+    recipientPublicKeys: readonly Uint8Array[],
+    aad: Uint8Array,
+    options?: { ephemerals?: readonly P256KeyPair[] },
+  ): Promise<Uint8Array>;
+  openPart(dataKey: Uint8Array, part: Uint8Array, partIndex: number, aad: Uint8Array): Promise<Uint8Array>;
+  sealPart(dataKey: Uint8Array, part: Uint8Array, partIndex: number, aad: Uint8Array): Promise<Uint8Array>;
+  sealRecord(
+    parts: readonly Uint8Array[],
+    recipientPublicKeys: readonly Uint8Array[],
+    aad: Uint8Array,
+    options?: { dataKey?: Uint8Array; ephemerals?: readonly P256KeyPair[] },
+  ): Promise<{ parts: Uint8Array[]; keyEnvelope: Uint8Array }>;
+  signRecord(privateKey: CryptoKey, message: Uint8Array): Promise<Uint8Array>;
+  verifyRecordSignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+}
+
+/** The specifier is a variable so tsc does not try to type the JavaScript module (see above). */
+const MODULE_PATH = '../../../src/interfaces/web/public/crypto/index.js';
+
+export async function loadWebCrypto(): Promise<WebCryptoModule> {
+  return (await import(MODULE_PATH)) as WebCryptoModule;
+}
