@@ -12,10 +12,11 @@
  *   NO_SLOT            the key envelope holds no slot for this recipient
  *   DECRYPTION_FAILED  an AEAD tag did not verify: wrong key, or tampered data
  *   BAD_SIGNATURE      a record signature does not verify
+ *   UNAVAILABLE        no WebCrypto here (a browser page outside a secure context)
  */
 export class WebCryptoError extends Error {
   /**
-   * @param {'INVALID_KEY' | 'MALFORMED' | 'NO_SLOT' | 'DECRYPTION_FAILED' | 'BAD_SIGNATURE'} code
+   * @param {'INVALID_KEY' | 'MALFORMED' | 'NO_SLOT' | 'DECRYPTION_FAILED' | 'BAD_SIGNATURE' | 'UNAVAILABLE'} code
    * @param {string} message
    */
   constructor(code, message) {
@@ -25,8 +26,22 @@ export class WebCryptoError extends Error {
   }
 }
 
-/** WebCrypto's entry point, the same object in browsers and in Node 20. */
-export const subtle = globalThis.crypto.subtle;
+/**
+ * WebCrypto's entry point, the same object in browsers and in Node 20. Browsers expose it only in
+ * secure contexts (https, or http://localhost): a page served over plain http elsewhere gets a
+ * stand-in whose every use throws UNAVAILABLE, rather than an opaque TypeError deep inside HPKE.
+ * Importing the module never throws, so a page can still load and say what is wrong.
+ * @type {SubtleCrypto}
+ */
+export const subtle = globalThis.crypto?.subtle ?? unavailableSubtle();
+
+/** @returns {SubtleCrypto} */
+function unavailableSubtle() {
+  const refuse = () => {
+    throw new WebCryptoError('UNAVAILABLE', 'WebCrypto is unavailable: serve the page over https or localhost.');
+  };
+  return /** @type {SubtleCrypto} */ (new Proxy({}, { get: refuse }));
+}
 
 /**
  * TypeScript's DOM types want ArrayBuffer-backed views; every view here is one (nothing in the
