@@ -92,13 +92,14 @@ describe('the web crypto module’s HPKE (RFC 9180 base mode, P-256 / HKDF-SHA25
       copy[at] ^= 0x01;
       return copy;
     };
+    // Thunks, each awaited in turn: a rejection created before its expect would go unhandled.
     const failures = [
-      open(hex(vector.enc), recipient, info, aad, flipped(ct, 0)),
-      open(hex(vector.enc), recipient, info, flipped(aad, 0), ct),
-      open(hex(vector.enc), recipient, flipped(info, 0), aad, ct),
+      () => open(hex(vector.enc), recipient, info, aad, flipped(ct, 0)),
+      () => open(hex(vector.enc), recipient, info, flipped(aad, 0), ct),
+      () => open(hex(vector.enc), recipient, flipped(info, 0), aad, ct),
     ];
     for (const failure of failures) {
-      await expect(failure).rejects.toMatchObject({ name: 'WebCryptoError', code: 'DECRYPTION_FAILED' });
+      await expect(failure()).rejects.toMatchObject({ name: 'WebCryptoError', code: 'DECRYPTION_FAILED' });
     }
     const offCurve = flipped(hex(vector.enc), 64);
     await expect(open(offCurve, recipient, info, aad, ct)).rejects.toMatchObject({ code: 'INVALID_KEY' });
