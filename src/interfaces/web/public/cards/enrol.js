@@ -1,11 +1,11 @@
 // @ts-check
-/** Provider: enrol a patient, and show the patient's token once. */
+/** Provider: enrol a patient, and show the patient's claim code once (never their token). */
 
 import { api, asApiError } from '../api.js';
 import { $, $input, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
 import { describeError } from '../problem-text.js';
 import { validatePatientId } from '../validation.js';
-import { tokenReveal } from './token-reveal.js';
+import { groupClaimCode, showClaimCode, shownOnce } from './shown-once.js';
 
 const state = {
   busy: false,
@@ -13,18 +13,18 @@ const state = {
   patientId: null,
 };
 
-/** @type {ReturnType<typeof tokenReveal>} */
+/** @type {ReturnType<typeof shownOnce>} */
 let reveal;
 const errors = fieldErrors({ patient: { control: '#enrol-patient', error: 'enrol-patient-error' } }, 'enrol-error');
 
 /** @param {{ uploadFor(patientId: string): void }} upload the upload card */
 export function mountEnrolCard(upload) {
-  reveal = tokenReveal('enrol');
+  reveal = shownOnce('enrol', 'Claim code');
   $('enrol-form').addEventListener('submit', onSubmit);
   $('enrol-copy').addEventListener('click', () => reveal.copy());
   $('enrol-done').addEventListener('click', () => {
     reveal.hide();
-    $('enrol-status').textContent = 'The token is no longer shown.';
+    $('enrol-status').textContent = 'The claim code is no longer shown.';
     $('enrol-patient').focus();
   });
   $('enrol-upload').addEventListener('click', () => {
@@ -58,8 +58,9 @@ async function onSubmit(event) {
     const { data } = await api('/patients', { method: 'POST', json: { patientId } });
     state.patientId = data.patientId;
     $input('enrol-patient').value = '';
-    $('enrol-status').textContent = `${data.patientId} is enrolled. Their token is shown below, once.`;
-    reveal.show(`${data.patientId} is enrolled`, data.token);
+    $('enrol-status').textContent = `${data.patientId} is enrolled. Their claim code is shown below, once.`;
+    showClaimCode('enrol', data.patientId, data.claimCode, data.claimExpiresAt);
+    reveal.show(`${data.patientId} is enrolled`, groupClaimCode(String(data.claimCode ?? '')));
   } catch (error) {
     const { field, text } = describeError(asApiError(error), { action: 'enrol', patientId });
     errors.show(field, text);

@@ -5,11 +5,11 @@ import { api, asApiError } from '../api.js';
 import { $, $input, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
 import { describeError } from '../problem-text.js';
 import { MAX_PROVIDER_NAME_CHARS, validateProviderId } from '../validation.js';
-import { tokenReveal } from './token-reveal.js';
+import { groupClaimCode, showClaimCode, shownOnce } from './shown-once.js';
 
 const state = { busy: false };
 
-/** @type {ReturnType<typeof tokenReveal>} */
+/** @type {ReturnType<typeof shownOnce>} */
 let reveal;
 const errors = fieldErrors(
   {
@@ -20,12 +20,12 @@ const errors = fieldErrors(
 );
 
 export function mountProviderCard() {
-  reveal = tokenReveal('provider');
+  reveal = shownOnce('provider', 'Claim code');
   $('provider-form').addEventListener('submit', onSubmit);
   $('provider-copy').addEventListener('click', () => reveal.copy());
   $('provider-done').addEventListener('click', () => {
     reveal.hide();
-    $('provider-status').textContent = 'The token is no longer shown.';
+    $('provider-status').textContent = 'The claim code is no longer shown.';
     $('provider-id').focus();
   });
   clearWhenValid('provider-id', validateProviderId);
@@ -64,8 +64,9 @@ async function onSubmit(event) {
     const { data } = await api('/providers', { method: 'POST', json: { providerId, name } });
     $input('provider-id').value = '';
     $input('provider-name').value = '';
-    $('provider-status').textContent = `Provider ${data.providerId} created. Its token is shown below, once.`;
-    reveal.show(`${name} (${data.providerId}) can now sign in`, data.token);
+    $('provider-status').textContent = `Provider ${data.providerId} created. Its claim code is shown below, once.`;
+    showClaimCode('provider', name, data.claimCode, data.claimExpiresAt);
+    reveal.show(`${name} (${data.providerId}) can now sign in`, groupClaimCode(String(data.claimCode ?? '')));
   } catch (error) {
     const { field, text } = describeError(asApiError(error), { action: 'create-provider', providerId });
     errors.show(field, text);
