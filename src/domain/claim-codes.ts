@@ -48,11 +48,7 @@ export class ClaimCodes {
 
 /** The canonical form (20 upper-case Crockford characters), or null when `raw` is not shaped like a code. */
 export function normalizeClaimCode(raw: string): string | null {
-  const plain = raw
-    .replace(/[\s-]/g, '')
-    .toUpperCase()
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  const plain = raw.replace(/[\s-]/g, '').toUpperCase().replace(/O/g, '0').replace(/[IL]/g, '1');
   if (plain.length !== CLAIM_CODE_CHARS) return null;
   for (const char of plain) if (!CROCKFORD.includes(char)) return null;
   return plain;

@@ -59,7 +59,10 @@ export class ServiceProcess {
 
   /** Creates a provider (as admin) and claims its code; the provider's token. */
   async provider(adminToken: string, providerId: string): Promise<string> {
-    const created = await this.postJson<{ claimCode: string }>('/providers', adminToken, { providerId, name: providerId });
+    const created = await this.postJson<{ claimCode: string }>('/providers', adminToken, {
+      providerId,
+      name: providerId,
+    });
     return this.claim(created.claimCode);
   }
 

@@ -20,7 +20,8 @@ export class ReissueClaimCodeUseCase {
   }
 
   async forProvider(input: { actor: Principal; providerId: unknown }): Promise<IssuedClaim> {
-    if (input.actor.role !== 'admin') throw new ForbiddenError('Only the operator may issue claim codes for providers.');
+    if (input.actor.role !== 'admin')
+      throw new ForbiddenError('Only the operator may issue claim codes for providers.');
     const providerId = parseProviderId(input.providerId);
     const issued = await this.enrolment.reissue('provider', providerId);
     if (!issued) throw new ProviderNotFoundError('No provider exists with this id.');

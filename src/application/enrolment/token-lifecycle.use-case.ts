@@ -28,7 +28,9 @@ export class TokenLifecycleUseCase {
 
   private refuseOperator(actor: Principal): void {
     if (actor.role === 'admin') {
-      throw new ForbiddenError("The operator's token is set by ADMIN_TOKEN (or the generated one); it cannot be changed here.");
+      throw new ForbiddenError(
+        "The operator's token is set by ADMIN_TOKEN (or the generated one); it cannot be changed here.",
+      );
     }
   }
 }

@@ -46,7 +46,8 @@ export class AccessController {
 
   @Post('providers')
   @ApiOperation({
-    summary: 'Create a provider (admin). Answers a one-time claim code, shown once, for the provider to claim its token.',
+    summary:
+      'Create a provider (admin). Answers a one-time claim code, shown once, for the provider to claim its token.',
   })
   @ApiCreatedResponse({ type: ProviderCreatedDto })
   @ApiProblems(400, 403, 409, 503)
