@@ -102,7 +102,7 @@ async function onClaimSubmit(event) {
     return;
   }
   state.claiming = true;
-  setBusy('claim-submit', true, 'Claiming…', 'Claim and sign in');
+  setBusy('claim-submit', true, 'Claiming…', 'Use claim code');
   try {
     token.clear();
     const { data } = await api('/claims', { method: 'POST', json: { claimCode: typed }, checksToken: true });
@@ -123,7 +123,7 @@ async function onClaimSubmit(event) {
     $('claim-status').textContent = 'Not signed in.';
   } finally {
     state.claiming = false;
-    setBusy('claim-submit', false, 'Claiming…', 'Claim and sign in');
+    setBusy('claim-submit', false, 'Claiming…', 'Use claim code');
   }
 }
 
