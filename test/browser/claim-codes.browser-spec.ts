@@ -190,14 +190,26 @@ describeWithChromium('#13 claim codes instead of handed-over tokens', () => {
     await second.locator('#sign-in-notice', { hasText: 'Your session has ended.' }).waitFor();
     await shot(patientPage, 'claim-04-signed-out-everywhere', { fullPage: false });
 
-    // To come back: a new claim code from the provider.
-    const issued = await fetch(`${server.baseUrl}/api/v1/patients/${patientId}/claim-code`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${provider.token}` },
-    });
-    expect(issued.status).toBe(201);
-    const { claimCode: newCode } = (await issued.json()) as { claimCode: string };
+    // To come back: the provider gives the patient a new claim code in the enrol card.
+    await providerPage.locator('#enrol-card').getByLabel('Patient ID').fill(patientId);
+    await providerPage.getByRole('button', { name: 'Enrol patient' }).click();
+    const reissue = providerPage.getByRole('button', { name: `Give ${patientId} a new claim code` });
+    await reissue.waitFor();
+    const issued = providerPage.waitForResponse((r) => r.url().endsWith(`/patients/${patientId}/claim-code`));
+    await reissue.click();
+    expect((await issued).status()).toBe(201);
+    await providerPage.locator('#enrol-reveal-title', { hasText: `A new claim code for ${patientId}` }).waitFor();
+    const newCode = await providerPage.locator('#enrol-card').getByLabel('Claim code, shown once').inputValue();
+    expect(newCode).toMatch(GROUPED_CLAIM_CODE);
+    expect(newCode).not.toBe(claimCode);
+    await shot(providerPage, 'claim-05-new-code', { fullPage: false });
+    await providerPage.getByRole('button', { name: 'Done: hide the claim code' }).click();
+
     const back = await claimInPage(patientPage, newCode, `${patientId} (patient)`);
     expect(await me(back)).toBe(200);
+    // Nothing the provider's tab received, from the first enrolment to this code, held a token.
+    await Promise.all(pendingBodies.splice(0));
+    expect(providerResponses.filter((r) => TOKEN_ANYWHERE.test(r.body)).map((r) => r.url)).toEqual([]);
+    expect(providerResponses.filter((r) => r.body.includes(back)).map((r) => r.url)).toEqual([]);
   });
 });

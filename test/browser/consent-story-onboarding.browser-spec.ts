@@ -154,9 +154,12 @@ describeWithChromium('consent story in a real browser', () => {
     const error = clinicPage.locator('#enrol-patient-error');
     await error.waitFor();
     expect(await error.textContent()).toBe(
-      `${patient.id} is already enrolled. Their claim code was shown once, when they were enrolled, and cannot be shown again.`,
+      `${patient.id} is already enrolled. Their claim code was shown once and cannot be shown again; if they lost it or signed out everywhere, give them a new one.`,
     );
     expect(await reveal.isHidden()).toBe(true);
+    expect(await clinicPage.getByRole('button', { name: `Give ${patient.id} a new claim code` }).isVisible()).toBe(
+      true,
+    );
   });
 
   it('provider A uploads a scan for the patient', async () => {

@@ -12,7 +12,7 @@ import { ID_PATTERN, MAX_PROVIDER_NAME_CHARS, PATIENT_ID_RULE, PROVIDER_ID_RULE 
 /**
  * @typedef {import('./api.js').ApiError} ApiError
  * @typedef {'upload' | 'retrieve' | 'open' | 'enrol' | 'create-provider' | 'grant' | 'revoke' | 'consents'
- *   | 'log' | 'replicas' | 'sign-in' | 'claim' | 'token'} Action
+ *   | 'log' | 'replicas' | 'sign-in' | 'claim' | 'token' | 'reissue'} Action
  * @typedef {{ action: Action, chain?: string, file?: File, patientId?: string, providerId?: string }} ErrorContext
  * @typedef {{ field: string | null, text: string, notice?: boolean }} ErrorText
  */
@@ -75,7 +75,7 @@ export function describeError(error, context) {
         ? { field: 'provider', text: `A provider with the ID ${context.providerId} already exists. Choose another ID.` }
         : {
             field: 'patient',
-            text: `${patient} is already enrolled. Their claim code was shown once, when they were enrolled, and cannot be shown again.`,
+            text: `${patient} is already enrolled. Their claim code was shown once and cannot be shown again; if they lost it or signed out everywhere, give them a new one.`,
           };
     case 'CONSENT_REQUIRED':
       return {
@@ -130,6 +130,8 @@ function forbiddenSentence(context) {
       return 'Only the operator can create providers.';
     case 'enrol':
       return 'Only providers can enrol patients.';
+    case 'reissue':
+      return `Only a provider that may upload for ${context.patientId ?? 'this patient'} can give them a new claim code.`;
     default:
       if (identity.role === 'patient') return 'You can read and add to your own record only.';
       if (identity.role === 'admin') return 'The operator account cannot see or add medical records.';

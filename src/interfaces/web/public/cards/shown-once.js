@@ -17,7 +17,10 @@ export function shownOnce(prefix, noun) {
   const status = $(`${prefix}-copy-status`);
   const title = $(`${prefix}-reveal-title`);
   const section = $(`${prefix}-reveal`);
-  const copied = `${noun} copied. Paste it only into a safe message.`;
+  const copied =
+    noun === 'Token'
+      ? 'Token copied. Keep it somewhere only you can reach.'
+      : `${noun} copied. Paste it only into a safe message.`;
   return {
     /** @param {string} heading @param {string} text */
     show(heading, text) {
