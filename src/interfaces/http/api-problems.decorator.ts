@@ -25,7 +25,16 @@ const ALWAYS = [401, 429] as const;
  * with the codes it may carry, so /docs-json lists what API.md's error table promises.
  */
 export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
-  const all = [...new Set([...statuses, ...ALWAYS])].sort((a, b) => a - b);
+  return problems([...statuses, ...ALWAYS]);
+}
+
+/** As ApiProblems, for a route that needs no token (@Public()): no 401. */
+export function ApiPublicProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return problems([...statuses, 429]);
+}
+
+function problems(statuses: number[]): MethodDecorator & ClassDecorator {
+  const all = [...new Set(statuses)].sort((a, b) => a - b);
   return applyDecorators(
     ApiExtraModels(ProblemDto),
     ...all.map((status) =>

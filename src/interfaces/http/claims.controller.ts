@@ -8,7 +8,7 @@ import { TokenLifecycleUseCase } from '../../application/enrolment/token-lifecyc
 import { Principal } from '../../domain/principal';
 import { ClaimBody, ClaimCodeDto, ClaimedDto, TokenDto } from './access.dto';
 import { Actor } from './actor.decorator';
-import { ApiProblems } from './api-problems.decorator';
+import { ApiProblems, ApiPublicProblems } from './api-problems.decorator';
 import { Public } from './auth.guard';
 
 /**
@@ -33,7 +33,7 @@ export class ClaimsController {
       'from one address in an hour, every claim from it is 429 CLAIM_LIMITED (with Retry-After).',
   })
   @ApiCreatedResponse({ type: ClaimedDto })
-  @ApiProblems(400, 404, 429)
+  @ApiPublicProblems(400, 404, 429)
   async claimToken(@Body() body: ClaimBody, @Req() request: Request): Promise<ClaimedDto> {
     return this.claim.execute({ claimCode: body.claimCode, client: request.ip ?? 'unknown' });
   }
