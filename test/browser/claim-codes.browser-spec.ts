@@ -212,4 +212,28 @@ describeWithChromium('#13 claim codes instead of handed-over tokens', () => {
     expect(providerResponses.filter((r) => TOKEN_ANYWHERE.test(r.body)).map((r) => r.url)).toEqual([]);
     expect(providerResponses.filter((r) => r.body.includes(back)).map((r) => r.url)).toEqual([]);
   });
+
+  it('#13 the operator gives a provider a new claim code in the page; the provider claims it and sees who created them', async () => {
+    const admin = await openTab();
+    await signIn(admin, server.adminToken!, 'admin (admin)');
+    expect(await admin.getByRole('button', { name: 'New token' }).isHidden()).toBe(true);
+    await admin.locator('#provider-card').getByLabel('Provider ID').fill(provider.providerId);
+    await admin.locator('#provider-card').getByLabel('Name').fill('Browser Test Clinic');
+    await admin.getByRole('button', { name: 'Create provider' }).click();
+    const reissue = admin.getByRole('button', { name: `Give ${provider.providerId} a new claim code` });
+    await reissue.waitFor();
+    const issued = admin.waitForResponse((r) => r.url().endsWith(`/providers/${provider.providerId}/claim-code`));
+    await reissue.click();
+    expect((await issued).status()).toBe(201);
+    await admin.locator('#provider-reveal-title', { hasText: `A new claim code for ${provider.providerId}` }).waitFor();
+    const code = await admin.locator('#provider-card').getByLabel('Claim code, shown once').inputValue();
+    expect(code).toMatch(GROUPED_CLAIM_CODE);
+    expect(await admin.content()).not.toMatch(TOKEN_ANYWHERE);
+
+    const own = await openTab();
+    const token = await claimInPage(own, code, `${provider.providerId} (provider)`);
+    expect(await me(token)).toBe(200);
+    expect(await own.locator('#session-about').textContent()).toMatch(/^Created by admin on .+\d · claimed on .+\d$/);
+    expect(await admin.content()).not.toContain(token);
+  });
 });

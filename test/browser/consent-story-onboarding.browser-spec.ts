@@ -108,8 +108,11 @@ describeWithChromium('consent story in a real browser', () => {
     await admin.getByRole('button', { name: 'Create provider' }).click();
     const error = admin.locator('#provider-id-error');
     await error.waitFor();
-    expect(await error.textContent()).toBe(`A provider with the ID ${clinic.id} already exists. Choose another ID.`);
+    expect(await error.textContent()).toBe(
+      `A provider with the ID ${clinic.id} already exists. Choose another ID, or give it a new claim code if it lost its own.`,
+    );
     expect(await admin.locator('#provider-reveal').isHidden()).toBe(true);
+    expect(await admin.getByRole('button', { name: `Give ${clinic.id} a new claim code` }).isVisible()).toBe(true);
     await assertNoRawProblem(admin);
     await shot(admin, 'consent-02-provider-id-taken', { fullPage: false });
   });

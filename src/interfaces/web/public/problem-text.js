@@ -72,7 +72,10 @@ export function describeError(error, context) {
       };
     case 'ALREADY_EXISTS':
       return context.action === 'create-provider'
-        ? { field: 'provider', text: `A provider with the ID ${context.providerId} already exists. Choose another ID.` }
+        ? {
+            field: 'provider',
+            text: `A provider with the ID ${context.providerId} already exists. Choose another ID, or give it a new claim code if it lost its own.`,
+          }
         : {
             field: 'patient',
             text: `${patient} is already enrolled. Their claim code was shown once and cannot be shown again; if they lost it or signed out everywhere, give them a new one.`,
