@@ -236,4 +236,31 @@ describeWithChromium('#13 claim codes instead of handed-over tokens', () => {
     expect(await own.locator('#session-about').textContent()).toMatch(/^Created by admin on .+\d · claimed on .+\d$/);
     expect(await admin.content()).not.toContain(token);
   });
+
+  // Last: it locks this address out of claiming for the rest of the hour.
+  it('#13 guessing codes from one address is stopped: after the limit, a sentence with how long to wait', async () => {
+    const guesser = await openTab();
+    let limited: Response | null = null;
+    for (let attempt = 0; attempt < 20 && !limited; attempt += 1) {
+      const guess = randomBytes(13)
+        .toString('hex')
+        .slice(0, 20)
+        .toUpperCase()
+        .replace(/[ILOU]/g, '7');
+      await guesser.getByLabel('Claim code', { exact: true }).fill(guess);
+      const answered = guesser.waitForResponse((r) => r.url().endsWith('/api/v1/claims'));
+      await guesser.getByRole('button', { name: 'Use claim code' }).click();
+      const answer = await answered;
+      if (answer.status() === 429) limited = answer;
+      else expect(answer.status()).toBe(404);
+    }
+    expect(limited?.headers()['retry-after']).toMatch(/^\d+$/);
+    await guesser.locator('#claim-code-error', { hasText: 'Too many claim codes that did not work' }).waitFor();
+    expect(await guesser.locator('#claim-code-error').textContent()).toMatch(
+      /^Too many claim codes that did not work were tried from here\. Try again in \d+ (s|min)\.$/,
+    );
+    expect(await guesser.locator('#session-who').textContent()).toBe('Not signed in');
+    await assertNoRawProblem(guesser);
+    await shot(guesser, 'claim-06-limited', { fullPage: false });
+  });
 });
