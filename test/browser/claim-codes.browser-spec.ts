@@ -205,7 +205,8 @@ describeWithChromium('#13 claim codes instead of handed-over tokens', () => {
     await shot(providerPage, 'claim-05-new-code', { fullPage: false });
     await providerPage.getByRole('button', { name: 'Done: hide the claim code' }).click();
 
-    const back = await claimInPage(patientPage, newCode, `${patientId} (patient)`);
+    // In the tab whose session ended: the page reloads (nothing of the old session stays) and shows the token once.
+    const back = await claimInPage(second, newCode, `${patientId} (patient)`);
     expect(await me(back)).toBe(200);
     // Nothing the provider's tab received, from the first enrolment to this code, held a token.
     await Promise.all(pendingBodies.splice(0));
