@@ -177,14 +177,20 @@ export async function createActors(
   providerId: string,
   patientIds: readonly string[],
 ): Promise<Actors> {
-  const provider = await client.json<{ token: string }>('POST', '/api/v1/providers', adminToken, {
+  const created = await client.json<{ claimCode: string }>('POST', '/api/v1/providers', adminToken, {
     providerId,
     name: `Bench provider ${providerId}`,
   });
+  const providerToken = await claim(client, created.claimCode);
   const patients = new Map<string, string>();
   for (const patientId of patientIds) {
-    const enrolled = await client.json<{ token: string }>('POST', '/api/v1/patients', provider.token, { patientId });
-    patients.set(patientId, enrolled.token);
+    const enrolled = await client.json<{ claimCode: string }>('POST', '/api/v1/patients', providerToken, { patientId });
+    patients.set(patientId, await claim(client, enrolled.claimCode));
   }
-  return { providerId, providerToken: provider.token, patients };
+  return { providerId, providerToken, patients };
+}
+
+/** Exchanges a claim code for its holder's token, as the provider or patient would (the claim needs no token). */
+async function claim(client: ApiClient, claimCode: string): Promise<string> {
+  return (await client.json<{ token: string }>('POST', '/api/v1/claims', null, { claimCode })).token;
 }

@@ -1,26 +1,58 @@
 import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { AuthenticateUseCase } from '../application/enrolment/authenticate.use-case';
+import { ClaimAttempts } from '../application/enrolment/claim-attempts';
+import { ClaimSettings } from '../application/enrolment/claim-settings';
+import { ClaimUseCase } from '../application/enrolment/claim.use-case';
 import { CreateProviderUseCase } from '../application/enrolment/create-provider.use-case';
 import { Enrolment } from '../application/enrolment/enrolment';
 import { EnrollPatientUseCase } from '../application/enrolment/enroll-patient.use-case';
 import { FindPatientUseCase } from '../application/enrolment/find-patient.use-case';
+import { ReissueClaimCodeUseCase } from '../application/enrolment/reissue-claim-code.use-case';
+import { TokenLifecycleUseCase } from '../application/enrolment/token-lifecycle.use-case';
+import type { Environment } from '../config/environment';
 import { AccessTokens, AdminCredential } from '../domain/access-tokens';
+import { ClaimCodes } from '../domain/claim-codes';
 import { Ledgers } from '../domain/ledgers';
 import { Clock } from '../domain/ports/clock.port';
+import { Hasher } from '../domain/ports/hasher.port';
 import { KeyVault } from '../domain/ports/key-vault.port';
 import { PrincipalRepository } from '../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../domain/ports/pseudonymizer.port';
-import { provide } from './provide';
+import { RandomSource } from '../domain/ports/random.port';
+import { provide, provideFactory } from './provide';
 
-/** Binds src/application/enrolment: enrolling patients and providers, and telling who a bearer token is. */
+/**
+ * Binds src/application/enrolment: enrolling patients and providers with claim codes, claiming
+ * them, a principal's token lifecycle, and telling who a bearer token is.
+ */
 @Module({
   providers: [
-    provide(Enrolment, [PrincipalRepository, KeyVault, Ledgers, AccessTokens, Clock]),
+    provideFactory(ClaimSettings, [ConfigService], (config: ConfigService<Environment, true>) => {
+      return new ClaimSettings(
+        config.get('CLAIM_CODE_TTL_HOURS', { infer: true }),
+        config.get('CLAIM_ATTEMPTS_PER_HOUR', { infer: true }),
+      );
+    }),
+    provide(ClaimCodes, [Hasher, RandomSource]),
+    provide(ClaimAttempts, [ClaimSettings, Clock]),
+    provide(Enrolment, [PrincipalRepository, KeyVault, Ledgers, ClaimCodes, ClaimSettings, Clock]),
     provide(AuthenticateUseCase, [PrincipalRepository, AccessTokens, AdminCredential]),
     provide(CreateProviderUseCase, [Enrolment, Pseudonymizer]),
     provide(EnrollPatientUseCase, [Enrolment, Pseudonymizer]),
     provide(FindPatientUseCase, [PrincipalRepository]),
+    provide(ClaimUseCase, [PrincipalRepository, ClaimCodes, AccessTokens, ClaimAttempts, Clock]),
+    provide(TokenLifecycleUseCase, [PrincipalRepository, AccessTokens]),
+    provide(ReissueClaimCodeUseCase, [Enrolment]),
   ],
-  exports: [AuthenticateUseCase, CreateProviderUseCase, EnrollPatientUseCase, FindPatientUseCase],
+  exports: [
+    AuthenticateUseCase,
+    CreateProviderUseCase,
+    EnrollPatientUseCase,
+    FindPatientUseCase,
+    ClaimUseCase,
+    TokenLifecycleUseCase,
+    ReissueClaimCodeUseCase,
+  ],
 })
 export class EnrolmentModule {}

@@ -48,6 +48,14 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ BREAK_GLASS_PER_HOUR: '0' })).toThrow(/\bBREAK_GLASS_PER_HOUR\b/);
   });
 
+  it('#13 claim codes last 168 hours and 10 failed claims an hour are allowed, unless configured', () => {
+    expect(validateEnvironment({}).CLAIM_CODE_TTL_HOURS).toBe(168);
+    expect(validateEnvironment({}).CLAIM_ATTEMPTS_PER_HOUR).toBe(10);
+    expect(validateEnvironment({ CLAIM_CODE_TTL_HOURS: '24' }).CLAIM_CODE_TTL_HOURS).toBe(24);
+    expect(() => validateEnvironment({ CLAIM_CODE_TTL_HOURS: '0' })).toThrow(/\bCLAIM_CODE_TTL_HOURS\b/);
+    expect(() => validateEnvironment({ CLAIM_ATTEMPTS_PER_HOUR: 'x' })).toThrow(/\bCLAIM_ATTEMPTS_PER_HOUR\b/);
+  });
+
   it('names a bad secret without echoing its value', () => {
     const secret = 'not-hex-' + 'z'.repeat(56);
     let message = '';

@@ -109,6 +109,22 @@ export class Environment {
   @Max(10_000)
   BREAK_GLASS_PER_HOUR = 10;
 
+  /** How long a claim code (from enrolment, or re-issued) stays valid, in hours: 168 is 7 days. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 366)
+  CLAIM_CODE_TTL_HOURS = 168;
+
+  /** Failed claims (wrong, used or expired codes) one client address may make in any sliding hour; then 429. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  CLAIM_ATTEMPTS_PER_HOUR = 10;
+
   /** How long a client may take to send a request's headers before the socket is closed (408). */
   @IsOptional()
   @Transform(toInt)

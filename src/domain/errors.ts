@@ -40,6 +40,10 @@ export class PatientNotFoundError extends DomainError {
   readonly code = 'PATIENT_NOT_FOUND';
 }
 
+export class ProviderNotFoundError extends DomainError {
+  readonly code = 'PROVIDER_NOT_FOUND';
+}
+
 export class RecordNotFoundError extends DomainError {
   readonly code = 'RECORD_NOT_FOUND';
 }
@@ -52,6 +56,27 @@ export class DuplicateRecordError extends DomainError {
 /** A patient or provider with this id is already enrolled. */
 export class AlreadyExistsError extends DomainError {
   readonly code = 'ALREADY_EXISTS';
+}
+
+/** A claim code that does not (or no longer) match anyone: mistyped, already used or expired, indistinguishably. */
+export class ClaimCodeInvalidError extends DomainError {
+  readonly code = 'CLAIM_CODE_INVALID';
+
+  constructor() {
+    super('This claim code is not valid: mistyped, already used or expired. Ask whoever enrolled you for a new one.');
+  }
+}
+
+/** Too many failed claims from one client address; claims resume after `retryAfterSeconds`. */
+export class ClaimLimitedError extends DomainError {
+  readonly code = 'CLAIM_LIMITED';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
 
 export class IdempotencyConflictError extends DomainError {

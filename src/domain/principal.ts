@@ -13,6 +13,10 @@ export interface Principal {
   readonly id: string;
   readonly name?: string;
   readonly createdAt: Date;
+  /** Who created it: the enrolling provider's id, or "admin" for a provider the operator created. */
+  readonly createdBy?: string;
+  /** When its claim code was last exchanged for a token; absent until then. */
+  readonly claimedAt?: Date;
 }
 
 /** Stable key for a principal across stores: roles are separate namespaces. */

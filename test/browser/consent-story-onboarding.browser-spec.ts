@@ -2,17 +2,17 @@
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromiumAvailable, LaunchedBrowser } from './support/browser';
+import { claimInPage, GROUPED_CLAIM_CODE, TOKEN } from './support/claim';
 import { expectNoTabProblems, openStoryTab, signIn, startStoryBrowser } from './support/consent-story';
 import { assertNoRawProblem, PageProbe, shot, unlabelledControls, visibleCardTitles } from './support/page';
 import { scanPng } from './support/png';
 import { RunningServer } from './support/server';
 
-const TOKEN = /^emr_[A-Za-z0-9_-]{20,}$/;
-
 /**
  * The consent story of README.md ("Consent: the patient decides who reads"), told through the
  * page only, part one: the operator creates both providers, provider A enrols the patient and
- * uploads a scan; every token used is one the page itself showed. consent-story.browser-spec.ts
+ * uploads a scan. Each gets a claim code from whoever created them and claims it in a tab of
+ * their own; every token used is one the page showed to its owner alone. consent-story.browser-spec.ts
  * goes on from there (consent given, used, revoked, an emergency read, the access log).
  */
 const describeWithChromium = chromiumAvailable() ? describe : describe.skip;
@@ -72,19 +72,34 @@ describeWithChromium('consent story in a real browser', () => {
       expect(await admin.locator('#provider-reveal-title').textContent()).toBe(
         `${provider.name} (${provider.id}) can now sign in`,
       );
-      expect(await reveal.textContent()).toContain('Give this token to the provider now. It will not be shown again.');
-      provider.token = await admin.getByLabel('Provider’s token, shown once').inputValue();
-      expect(provider.token).toMatch(TOKEN);
+      expect(await reveal.textContent()).toContain(
+        `Give this claim code to ${provider.name}; nobody else will ever see their token.`,
+      );
+      expect(await admin.locator('#provider-expiry').textContent()).toMatch(/^Valid until /);
+      const code = await admin.locator('#provider-card').getByLabel('Claim code, shown once').inputValue();
+      expect(code).toMatch(GROUPED_CLAIM_CODE);
+      expect(await admin.content()).not.toMatch(/emr_[A-Za-z0-9_-]{20,}/);
       expect(await admin.evaluate(() => document.activeElement?.id)).toBe('provider-reveal-title');
 
-      await admin.getByRole('button', { name: 'Copy token' }).click();
-      await admin.locator('#provider-copy-status', { hasText: 'Token copied' }).waitFor();
-      expect(await admin.evaluate(() => navigator.clipboard.readText())).toBe(provider.token);
+      await admin.getByRole('button', { name: 'Copy claim code' }).click();
+      await admin.locator('#provider-copy-status', { hasText: 'Claim code copied' }).waitFor();
+      expect(await admin.evaluate(() => navigator.clipboard.readText())).toBe(code);
       if (provider === clinic) await shot(admin, 'consent-01-provider-created', { fullPage: false });
 
-      await admin.getByRole('button', { name: 'Done: hide the token' }).click();
+      await admin.getByRole('button', { name: 'Done: hide the claim code' }).click();
       expect(await reveal.isHidden()).toBe(true);
-      expect(await admin.content()).not.toContain(provider.token);
+      expect(await admin.content()).not.toContain(code);
+
+      // The provider claims the code in a tab of their own: the token is shown there, once, to them alone.
+      const own = await openTab();
+      provider.token = await claimInPage(own, code, `${provider.id} (provider)`);
+      expect(provider.token).toMatch(TOKEN);
+      expect(await own.locator('#token-reveal').textContent()).toContain('Keep it safe: it will not be shown again.');
+      await own.getByRole('button', { name: 'Copy token' }).click();
+      await own.locator('#token-copy-status', { hasText: 'Token copied' }).waitFor();
+      expect(await own.evaluate(() => navigator.clipboard.readText())).toBe(provider.token);
+      await own.getByRole('button', { name: 'Done: hide the token' }).click();
+      expect(await own.content()).not.toContain(provider.token);
     }
 
     // The same ID again: a sentence next to the Provider ID field.
@@ -93,8 +108,11 @@ describeWithChromium('consent story in a real browser', () => {
     await admin.getByRole('button', { name: 'Create provider' }).click();
     const error = admin.locator('#provider-id-error');
     await error.waitFor();
-    expect(await error.textContent()).toBe(`A provider with the ID ${clinic.id} already exists. Choose another ID.`);
+    expect(await error.textContent()).toBe(
+      `A provider with the ID ${clinic.id} already exists. Choose another ID, or give it a new claim code if it lost its own.`,
+    );
     expect(await admin.locator('#provider-reveal').isHidden()).toBe(true);
+    expect(await admin.getByRole('button', { name: `Give ${clinic.id} a new claim code` }).isVisible()).toBe(true);
     await assertNoRawProblem(admin);
     await shot(admin, 'consent-02-provider-id-taken', { fullPage: false });
   });
@@ -109,30 +127,42 @@ describeWithChromium('consent story in a real browser', () => {
     const reveal = clinicPage.locator('#enrol-reveal');
     await reveal.waitFor();
     expect(await clinicPage.locator('#enrol-reveal-title').textContent()).toBe(`${patient.id} is enrolled`);
-    expect(await reveal.textContent()).toContain('Give this token to the patient now. It will not be shown again.');
-    patient.token = await clinicPage.getByLabel('Patient’s token, shown once').inputValue();
-    expect(patient.token).toMatch(TOKEN);
-    await clinicPage.locator('#enrol-card').getByRole('button', { name: 'Copy token' }).click();
-    await clinicPage.locator('#enrol-copy-status', { hasText: 'Token copied' }).waitFor();
-    expect(await clinicPage.evaluate(() => navigator.clipboard.readText())).toBe(patient.token);
+    expect(await reveal.textContent()).toContain(
+      `Give this claim code to ${patient.id}; nobody else will ever see their token.`,
+    );
+    const code = await clinicPage.locator('#enrol-card').getByLabel('Claim code, shown once').inputValue();
+    expect(code).toMatch(GROUPED_CLAIM_CODE);
+    await clinicPage.locator('#enrol-card').getByRole('button', { name: 'Copy claim code' }).click();
+    await clinicPage.locator('#enrol-copy-status', { hasText: 'Claim code copied' }).waitFor();
+    expect(await clinicPage.evaluate(() => navigator.clipboard.readText())).toBe(code);
     await shot(clinicPage, 'consent-03-patient-enrolled', { fullPage: false });
 
-    // The shortcut fills the upload form; "Done" takes the token off the page for good.
+    // The shortcut fills the upload form; "Done" takes the claim code off the page for good.
     await clinicPage.getByRole('button', { name: 'Upload a record for this patient' }).click();
     expect(await clinicPage.locator('#upload-patient').inputValue()).toBe(patient.id);
-    await clinicPage.getByRole('button', { name: 'Done: hide the token' }).click();
+    await clinicPage.getByRole('button', { name: 'Done: hide the claim code' }).click();
     expect(await reveal.isHidden()).toBe(true);
-    expect(await clinicPage.content()).not.toContain(patient.token);
+    expect(await clinicPage.content()).not.toContain(code);
 
-    // Enrolling again cannot show the token a second time.
+    // The patient claims it in a tab of their own: their token is shown there once, and nowhere else.
+    const patientTab = await openTab();
+    patient.token = await claimInPage(patientTab, code, `${patient.id} (patient)`);
+    expect(patient.token).toMatch(TOKEN);
+    expect(await clinicPage.content()).not.toContain(patient.token);
+    await patientTab.getByRole('button', { name: 'Done: hide the token' }).click();
+
+    // Enrolling again cannot show the claim code a second time.
     await clinicPage.locator('#enrol-card').getByLabel('Patient ID').fill(patient.id);
     await clinicPage.getByRole('button', { name: 'Enrol patient' }).click();
     const error = clinicPage.locator('#enrol-patient-error');
     await error.waitFor();
     expect(await error.textContent()).toBe(
-      `${patient.id} is already enrolled. Their token was shown once, when they were enrolled, and cannot be shown again.`,
+      `${patient.id} is already enrolled. Their claim code was shown once and cannot be shown again; if they lost it or signed out everywhere, give them a new one.`,
     );
     expect(await reveal.isHidden()).toBe(true);
+    expect(await clinicPage.getByRole('button', { name: `Give ${patient.id} a new claim code` }).isVisible()).toBe(
+      true,
+    );
   });
 
   it('provider A uploads a scan for the patient', async () => {

@@ -348,7 +348,7 @@ describeWithChromium('consent story in a real browser', () => {
   });
 
   it('signing out leaves nothing of the session on the page', async () => {
-    await patientPage.getByRole('button', { name: 'Sign out' }).click();
+    await patientPage.getByRole('button', { name: 'Sign out', exact: true }).click();
     await patientPage.locator('#sign-in-notice', { hasText: 'You have signed out.' }).waitFor();
     expect(await patientPage.evaluate((key) => sessionStorage.getItem(key), TOKEN_STORAGE_KEY)).toBeNull();
     expect(await visibleCardTitles(patientPage)).toEqual(['Sign in']);

@@ -112,15 +112,9 @@ describe('A served read reaches the access log even if the service dies right af
     try {
       await service.start();
       const api = (path: string) => `${service.baseUrl}/api/v1${path}`;
-      const uploader = await service.postJson<{ token: string }>('/providers', adminToken, {
-        providerId: UPLOADER_ID,
-        name: 'Radiology',
-      });
-      const patient = await service.postJson<{ token: string }>('/patients', uploader.token, { patientId: PATIENT_ID });
-      const emergencyProvider = await service.postJson<{ token: string }>('/providers', adminToken, {
-        providerId: EMERGENCY_PROVIDER_ID,
-        name: 'Emergency department',
-      });
+      const uploader = { token: await service.provider(adminToken, UPLOADER_ID) };
+      const patient = { token: await service.patient(uploader.token, PATIENT_ID) };
+      const emergencyProvider = { token: await service.provider(adminToken, EMERGENCY_PROVIDER_ID) };
       const uploaded = await service.upload(PATIENT_ID, uploader.token, 'supchain', makePng(12, 12, 9), 'scan.png');
       expect(uploaded.status).toBe(201);
       const { recordId } = (await uploaded.json()) as { recordId: string };

@@ -77,10 +77,12 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expectProblem(bad, 400, 'VALIDATION_FAILED');
 
       const me = await request(server).get('/api/v1/me').set(alpha.auth).expect(200);
-      expect(me.body).toEqual({ id: 'alpha-clinic', role: 'provider' });
-      expect((await request(server).get('/api/v1/me').set(admin).expect(200)).body).toEqual({
+      expect(me.body).toMatchObject({ id: 'alpha-clinic', role: 'provider', createdBy: 'admin' });
+      expect((await request(server).get('/api/v1/me').set(admin).expect(200)).body).toMatchObject({
         id: 'admin',
         role: 'admin',
+        createdBy: null,
+        claimedAt: null,
       });
     });
 
@@ -105,7 +107,7 @@ describe('Patient-centric access (in-memory ledgers)', () => {
         'VALIDATION_FAILED',
       );
       const me = await request(server).get('/api/v1/me').set(patient.auth).expect(200);
-      expect(me.body).toEqual({ id: 'P-4711', role: 'patient' });
+      expect(me.body).toMatchObject({ id: 'P-4711', role: 'patient', createdBy: 'alpha-clinic' });
     });
 
     it('the first provider uploads for the patient', async () => {

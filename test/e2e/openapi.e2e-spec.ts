@@ -9,6 +9,7 @@ interface Parameter {
 }
 interface Operation {
   parameters?: Parameter[];
+  security?: object[];
   responses: Record<string, { content?: object }>;
 }
 interface OpenApiDocument {
@@ -37,16 +38,24 @@ describe('OpenAPI document', () => {
         Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
       );
 
-  it('documents 401 and 429 as problem+json on every API operation', () => {
+  it('documents 429 as problem+json on every API operation, and 401 on every one that needs a token', () => {
     const undocumented = operations()
       .filter(({ operation }) =>
-        ['401', '429'].some(
+        [...(operation.security?.length ? ['401'] : []), '429'].some(
           (status) => !Object.hasOwn(operation.responses[status]?.content ?? {}, 'application/problem+json'),
         ),
       )
       .map(({ method, path }) => `${method.toUpperCase()} ${path}`);
     expect(operations().length).toBeGreaterThanOrEqual(12);
     expect(undocumented).toEqual([]);
+  });
+
+  it('#13 needs a token everywhere under /api/v1 except for the claim, which answers no 401', () => {
+    const open = operations()
+      .filter(({ operation }) => !operation.security?.length)
+      .map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    expect(open).toEqual(['POST /api/v1/claims']);
+    expect(Object.keys(document.paths['/api/v1/claims'].post.responses).sort()).toEqual(['201', '400', '404', '429']);
   });
 
   it.each([

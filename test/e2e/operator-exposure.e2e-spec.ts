@@ -9,6 +9,7 @@ import { HpkeP256Cipher } from '../../src/infrastructure/crypto/hpke-p256.cipher
 import { generateP256PrivateKey } from '../../src/infrastructure/secrets/deployment-secrets';
 import { FileKeyVault } from '../../src/infrastructure/vault/file.key-vault';
 import { makePng } from '../support/files';
+import { claimToken } from '../support/actors';
 
 /** Every file under `dir`, as bytes. */
 function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
@@ -82,7 +83,8 @@ async function startApp(env: Record<string, string>): Promise<{ app: INestApplic
 async function me(app: INestApplication, token: string): Promise<{ id: string; role: string }> {
   const response = await request(app.getHttpServer()).get('/api/v1/me').set('Authorization', `Bearer ${token}`);
   expect(response.status).toBe(200);
-  return response.body as { id: string; role: string };
+  const { id, role } = response.body as { id: string; role: string };
+  return { id, role };
 }
 
 /** A provider and a patient with ids and names no file can hold by chance; one record uploaded and read back. */
@@ -96,9 +98,11 @@ async function useTheService(app: INestApplication, adminToken: string, tag: str
     .set('Authorization', `Bearer ${adminToken}`)
     .send({ providerId, name: providerName });
   expect(provider.status).toBe(201);
-  const auth = { Authorization: `Bearer ${provider.body.token as string}` };
+  const providerToken = await claimToken(server, provider.body.claimCode as string);
+  const auth = { Authorization: `Bearer ${providerToken}` };
   const patient = await request(server).post('/api/v1/patients').set(auth).send({ patientId });
   expect(patient.status).toBe(201);
+  const patientToken = await claimToken(server, patient.body.claimCode as string);
   const png = makePng(8, 8, 3);
   const upload = await request(server)
     .post(`/api/v1/patients/${patientId}/records`)
@@ -113,8 +117,8 @@ async function useTheService(app: INestApplication, adminToken: string, tag: str
     providerId,
     providerName,
     patientId,
-    providerToken: provider.body.token as string,
-    patientToken: patient.body.token as string,
+    providerToken,
+    patientToken,
   };
 }
 

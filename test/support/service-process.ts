@@ -45,11 +45,38 @@ export class ServiceProcess {
     return (await response.json()) as T;
   }
 
+  /** Exchanges a claim code for its holder's token (POST /api/v1/claims, no token). */
+  async claim(claimCode: string): Promise<string> {
+    const response = await fetch(`${this.baseUrl}/api/v1/claims`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ claimCode }),
+    });
+    const body = (await response.json()) as { token?: string };
+    if (response.status !== 201 || !body.token) throw new Error(`claim: ${response.status}`);
+    return body.token;
+  }
+
+  /** Creates a provider (as admin) and claims its code; the provider's token. */
+  async provider(adminToken: string, providerId: string): Promise<string> {
+    const created = await this.postJson<{ claimCode: string }>('/providers', adminToken, {
+      providerId,
+      name: providerId,
+    });
+    return this.claim(created.claimCode);
+  }
+
+  /** Enrols a patient (as a provider) and claims the code; the patient's token. */
+  async patient(providerToken: string, patientId: string): Promise<string> {
+    const enrolled = await this.postJson<{ claimCode: string }>('/patients', providerToken, { patientId });
+    return this.claim(enrolled.claimCode);
+  }
+
   /** Creates a provider (as admin) and enrols one patient; the provider's token. */
   async providerWithPatient(adminToken: string, providerId: string, patientId: string): Promise<string> {
-    const provider = await this.postJson<{ token: string }>('/providers', adminToken, { providerId, name: providerId });
-    await this.postJson('/patients', provider.token, { patientId });
-    return provider.token;
+    const provider = await this.provider(adminToken, providerId);
+    await this.patient(provider, patientId);
+    return provider;
   }
 
   /** Multipart upload of one file; the raw response. */

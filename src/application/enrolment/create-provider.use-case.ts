@@ -1,6 +1,7 @@
 import { ForbiddenError, ValidationFailedError } from '../../domain/errors';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
 import { MAX_PROVIDER_NAME_CHARS, parseProviderId, Principal } from '../../domain/principal';
+import { ADMIN_ID } from './authenticate.use-case';
 import { Enrolled, Enrolment } from './enrolment';
 
 export interface CreateProviderInput {
@@ -9,7 +10,7 @@ export interface CreateProviderInput {
   readonly name: unknown;
 }
 
-/** The operator (admin) creates a provider: key pair, public key on the ledgers, token shown once. */
+/** The operator (admin) creates a provider: key pair, public key on the ledgers, a claim code shown once. */
 export class CreateProviderUseCase {
   constructor(
     private readonly enrolment: Enrolment,
@@ -23,6 +24,6 @@ export class CreateProviderUseCase {
     if (name.length === 0 || name.length > MAX_PROVIDER_NAME_CHARS) {
       throw new ValidationFailedError(`name must be 1-${MAX_PROVIDER_NAME_CHARS} characters.`, 'name');
     }
-    return this.enrolment.enrol('provider', providerId, this.pseudonymizer.providerKey(providerId), name);
+    return this.enrolment.enrol('provider', providerId, this.pseudonymizer.providerKey(providerId), ADMIN_ID, name);
   }
 }

@@ -9,7 +9,7 @@ export interface EnrollPatientInput {
   readonly patientId: unknown;
 }
 
-/** A provider enrols a patient: the patient gets a key pair and a token to hold consent with. */
+/** A provider enrols a patient: the patient gets a key pair and a claim code to exchange for a token. */
 export class EnrollPatientUseCase {
   constructor(
     private readonly enrolment: Enrolment,
@@ -19,6 +19,6 @@ export class EnrollPatientUseCase {
   async execute(input: EnrollPatientInput): Promise<Enrolled> {
     if (input.actor.role !== 'provider') throw new ForbiddenError('Only providers may enrol patients.');
     const patientId = PatientId.parse(input.patientId);
-    return this.enrolment.enrol('patient', patientId.value, this.pseudonymizer.patientKey(patientId));
+    return this.enrolment.enrol('patient', patientId.value, this.pseudonymizer.patientKey(patientId), input.actor.id);
   }
 }

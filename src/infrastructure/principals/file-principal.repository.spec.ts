@@ -104,4 +104,48 @@ describe('FilePrincipalRepository', () => {
     await repository.add({ role: 'patient', id: 'P-DURABLE', createdAt: new Date() }, hash(8));
     expect(steps).toEqual(['fsync file', 'rename to target', 'fsync directory']);
   });
+
+  it('#13 keeps a pending claim code by hash: spent once, not after it expires, voided by a new one; survives a restart', async () => {
+    const path = newPath();
+    const key = PrincipalStoreKey.fromMasterKey(randomBytes(32));
+    const repository = new FilePrincipalRepository(path, key);
+    const createdAt = new Date('2026-06-01T00:00:00.000Z');
+    const expiresAt = new Date('2026-06-08T00:00:00.000Z');
+    const principal = { role: 'patient' as const, id: 'P-CLAIM', createdAt, createdBy: 'dr-enrol' };
+    expect(await repository.add(principal, null, { hash: hash(20), expiresAt })).toBe(true);
+    expect(await repository.findByTokenHash(hash(20))).toBeNull();
+
+    // Voided by a new code; the old one no longer redeems.
+    expect(await repository.setClaimCode('patient', 'P-CLAIM', { hash: hash(21), expiresAt })).toBe(true);
+    expect(await repository.setClaimCode('patient', 'P-NOBODY', { hash: hash(29), expiresAt })).toBe(false);
+    expect(await repository.redeemClaimCode(hash(20), hash(30), createdAt)).toBeNull();
+    // Expired at its expiry instant.
+    expect(await repository.redeemClaimCode(hash(21), hash(30), expiresAt)).toBeNull();
+    const claimedAt = new Date(expiresAt.getTime() - 1);
+    expect(await repository.redeemClaimCode(hash(21), hash(30), claimedAt)).toEqual({ ...principal, claimedAt });
+    expect(await repository.redeemClaimCode(hash(21), hash(31), claimedAt)).toBeNull();
+    expect((await repository.findByTokenHash(hash(30)))?.id).toBe('P-CLAIM');
+
+    const reopened = new FilePrincipalRepository(path, key);
+    expect(await reopened.find('patient', 'P-CLAIM')).toEqual({ ...principal, claimedAt });
+    expect(await reopened.redeemClaimCode(hash(21), hash(31), claimedAt)).toBeNull();
+    const onDisk = readFileSync(path, 'utf8');
+    expect(onDisk).not.toContain('dr-enrol');
+    expect(onDisk).not.toContain(Buffer.from(hash(21)).toString('hex'));
+  });
+
+  it('#13 replaces or drops the token: rotation and signing out everywhere', async () => {
+    const path = newPath();
+    const key = PrincipalStoreKey.fromMasterKey(randomBytes(32));
+    const repository = new FilePrincipalRepository(path, key);
+    await repository.add({ role: 'provider', id: 'dr-rot', createdAt: new Date() }, hash(40));
+    await repository.setTokenHash('provider', 'dr-rot', hash(41));
+    expect(await repository.findByTokenHash(hash(40))).toBeNull();
+    expect((await repository.findByTokenHash(hash(41)))?.id).toBe('dr-rot');
+    await repository.setTokenHash('provider', 'dr-rot', null);
+    expect(await repository.findByTokenHash(hash(41))).toBeNull();
+    const reopened = new FilePrincipalRepository(path, key);
+    expect(await reopened.findByTokenHash(hash(41))).toBeNull();
+    expect((await reopened.find('provider', 'dr-rot'))?.id).toBe('dr-rot');
+  });
 });

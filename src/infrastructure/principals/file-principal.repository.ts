@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { bytesToHex, fromUtf8, hexToBytes, utf8 } from '../../domain/bytes';
-import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
+import { PendingClaim, PrincipalRepository } from '../../domain/ports/principal-repository.port';
 import { Principal, principalRef, Role, ROLES } from '../../domain/principal';
 import { NODE_SYNC_FILE_STEPS, SyncFileSteps, writeFileDurably } from '../journal/durable-file';
 
@@ -29,11 +29,15 @@ interface StoredPrincipal {
   /** hex HMAC-SHA256(index key, role:id): the principal's pseudonym, unique per role and id. */
   readonly key: string;
   readonly role: Role;
-  /** hex( nonce (12) || AES-256-GCM ciphertext of JSON {id, name?} || tag (16) ), aad = domain || key. */
+  /** hex( nonce (12) || AES-256-GCM ciphertext of JSON {id, name?, createdBy?} || tag (16) ), aad = domain || key. */
   readonly sealed: string;
   readonly createdAt: string;
-  /** hex SHA-256 of the bearer token; the token itself is never stored. */
-  readonly tokenHash: string;
+  /** hex SHA-256 of the bearer token; null before the first claim and after signing out everywhere. Never the token. */
+  readonly tokenHash: string | null;
+  /** hex SHA-256 of the normalized pending claim code, and when it expires; never the code itself. */
+  readonly claimHash?: string;
+  readonly claimExpiresAt?: string;
+  readonly claimedAt?: string;
 }
 
 interface PrincipalsFile {
@@ -66,6 +70,7 @@ interface Entry {
 export class FilePrincipalRepository extends PrincipalRepository {
   private readonly byKey = new Map<string, Entry>();
   private readonly byTokenHash = new Map<string, Entry>();
+  private readonly byClaimHash = new Map<string, Entry>();
   private readonly indexKey: Uint8Array;
   private readonly sealKey: Uint8Array;
   /** How many principals were migrated from the earlier clear form at construction. */
@@ -85,19 +90,36 @@ export class FilePrincipalRepository extends PrincipalRepository {
     if (existsSync(path)) this.load(JSON.parse(readFileSync(path, 'utf8')) as Partial<PrincipalsFile>);
   }
 
-  async add(principal: Principal, tokenHash: Uint8Array): Promise<boolean> {
+  async add(principal: Principal, tokenHash: Uint8Array | null, claim?: PendingClaim): Promise<boolean> {
     const key = this.keyOf(principal.role, principal.id);
     if (this.byKey.has(key)) return false;
-    const stored = this.seal(principal, tokenHash);
-    this.index({ principal, stored });
-    try {
-      this.persist();
-    } catch (error) {
-      this.byKey.delete(key);
-      this.byTokenHash.delete(stored.tokenHash);
-      throw error;
-    }
+    const stored = { ...this.seal(principal, tokenHash), ...claimFields(claim) };
+    this.replace(undefined, { principal, stored });
     return true;
+  }
+
+  async setClaimCode(role: Role, id: string, claim: PendingClaim): Promise<boolean> {
+    const entry = this.byKey.get(this.keyOf(role, id));
+    if (!entry) return false;
+    this.replace(entry, { principal: entry.principal, stored: { ...entry.stored, ...claimFields(claim) } });
+    return true;
+  }
+
+  async redeemClaimCode(claimHash: Uint8Array, tokenHash: Uint8Array, now: Date): Promise<Principal | null> {
+    const entry = this.byClaimHash.get(bytesToHex(claimHash));
+    if (!entry?.stored.claimExpiresAt || new Date(entry.stored.claimExpiresAt).getTime() <= now.getTime()) return null;
+    const principal: Principal = { ...entry.principal, claimedAt: now };
+    const { claimHash: _spent, claimExpiresAt: _expiry, ...rest } = entry.stored;
+    const stored: StoredPrincipal = { ...rest, tokenHash: bytesToHex(tokenHash), claimedAt: now.toISOString() };
+    this.replace(entry, { principal, stored });
+    return principal;
+  }
+
+  async setTokenHash(role: Role, id: string, tokenHash: Uint8Array | null): Promise<void> {
+    const entry = this.byKey.get(this.keyOf(role, id));
+    if (!entry) return;
+    const stored: StoredPrincipal = { ...entry.stored, tokenHash: tokenHash === null ? null : bytesToHex(tokenHash) };
+    this.replace(entry, { principal: entry.principal, stored });
   }
 
   async findByTokenHash(tokenHash: Uint8Array): Promise<Principal | null> {
@@ -132,16 +154,40 @@ export class FilePrincipalRepository extends PrincipalRepository {
 
   private index(entry: Entry): void {
     this.byKey.set(entry.stored.key, entry);
-    this.byTokenHash.set(entry.stored.tokenHash, entry);
+    if (entry.stored.tokenHash !== null) this.byTokenHash.set(entry.stored.tokenHash, entry);
+    if (entry.stored.claimHash !== undefined) this.byClaimHash.set(entry.stored.claimHash, entry);
+  }
+
+  private unindex(entry: Entry): void {
+    this.byKey.delete(entry.stored.key);
+    if (entry.stored.tokenHash !== null) this.byTokenHash.delete(entry.stored.tokenHash);
+    if (entry.stored.claimHash !== undefined) this.byClaimHash.delete(entry.stored.claimHash);
+  }
+
+  /** Swaps `before` (absent for a new principal) for `after`, durably; on a failed write memory is left as it was. */
+  private replace(before: Entry | undefined, after: Entry): void {
+    if (before) this.unindex(before);
+    this.index(after);
+    try {
+      this.persist();
+    } catch (error) {
+      this.unindex(after);
+      if (before) this.index(before);
+      throw error;
+    }
   }
 
   private keyOf(role: Role, id: string): string {
     return createHmac('sha256', this.indexKey).update(principalRef(role, id)).digest('hex');
   }
 
-  private seal(principal: Principal, tokenHash: Uint8Array): StoredPrincipal {
+  private seal(principal: Principal, tokenHash: Uint8Array | null): StoredPrincipal {
     const key = this.keyOf(principal.role, principal.id);
-    const body = { id: principal.id, ...(principal.name !== undefined ? { name: principal.name } : {}) };
+    const body = {
+      id: principal.id,
+      ...(principal.name !== undefined ? { name: principal.name } : {}),
+      ...(principal.createdBy !== undefined ? { createdBy: principal.createdBy } : {}),
+    };
     const nonce = randomBytes(GCM_NONCE_BYTES);
     const aes = createCipheriv('aes-256-gcm', this.sealKey, nonce);
     aes.setAAD(utf8(AAD_DOMAIN + key));
@@ -151,14 +197,15 @@ export class FilePrincipalRepository extends PrincipalRepository {
       role: principal.role,
       sealed: sealed.toString('hex'),
       createdAt: principal.createdAt.toISOString(),
-      tokenHash: bytesToHex(tokenHash),
+      tokenHash: tokenHash === null ? null : bytesToHex(tokenHash),
+      ...(principal.claimedAt !== undefined ? { claimedAt: principal.claimedAt.toISOString() } : {}),
     };
   }
 
   private open(stored: StoredPrincipal): Principal {
     // Layout: nonce (12) || ciphertext || tag (16), see seal().
     const sealed = hexToBytes(stored.sealed);
-    let body: { id: string; name?: string };
+    let body: { id: string; name?: string; createdBy?: string };
     try {
       const aes = createDecipheriv('aes-256-gcm', this.sealKey, sealed.subarray(0, GCM_NONCE_BYTES));
       aes.setAAD(utf8(AAD_DOMAIN + stored.key));
@@ -167,7 +214,7 @@ export class FilePrincipalRepository extends PrincipalRepository {
         aes.update(sealed.subarray(GCM_NONCE_BYTES, sealed.length - GCM_TAG_BYTES)),
         aes.final(),
       ]);
-      body = JSON.parse(fromUtf8(plain)) as { id: string; name?: string };
+      body = JSON.parse(fromUtf8(plain)) as { id: string; name?: string; createdBy?: string };
     } catch {
       throw new Error(
         `${this.path} cannot be opened with the configured key-vault master key (KEY_VAULT_MASTER_KEY): ` +
@@ -182,6 +229,8 @@ export class FilePrincipalRepository extends PrincipalRepository {
       id: body.id,
       ...(body.name !== undefined ? { name: body.name } : {}),
       createdAt: new Date(stored.createdAt),
+      ...(body.createdBy !== undefined ? { createdBy: body.createdBy } : {}),
+      ...(stored.claimedAt !== undefined ? { claimedAt: new Date(stored.claimedAt) } : {}),
     };
   }
 
@@ -189,6 +238,10 @@ export class FilePrincipalRepository extends PrincipalRepository {
     const file: PrincipalsFile = { version: 2, principals: [...this.byKey.values()].map((entry) => entry.stored) };
     writeFileDurably(this.path, JSON.stringify(file), this.steps);
   }
+}
+
+function claimFields(claim: PendingClaim | undefined): Pick<StoredPrincipal, 'claimHash' | 'claimExpiresAt'> {
+  return claim ? { claimHash: bytesToHex(claim.hash), claimExpiresAt: claim.expiresAt.toISOString() } : {};
 }
 
 function derive(key: Uint8Array, info: string): Uint8Array {

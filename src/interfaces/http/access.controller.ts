@@ -45,29 +45,52 @@ export class AccessController {
   ) {}
 
   @Post('providers')
-  @ApiOperation({ summary: 'Create a provider (admin). The token is shown once.' })
+  @ApiOperation({
+    summary:
+      'Create a provider (admin). Answers a one-time claim code, shown once, for the provider to claim its token.',
+  })
   @ApiCreatedResponse({ type: ProviderCreatedDto })
   @ApiProblems(400, 403, 409, 503)
   async provider(@Actor() actor: Principal, @Body() body: CreateProviderBody): Promise<ProviderCreatedDto> {
     const enrolled = await this.createProvider.execute({ actor, providerId: body.providerId, name: body.name });
-    return { providerId: enrolled.id, token: enrolled.token, publicKey: enrolled.publicKey };
+    return {
+      providerId: enrolled.id,
+      publicKey: enrolled.publicKey,
+      claimCode: enrolled.claimCode,
+      claimExpiresAt: enrolled.claimExpiresAt.toISOString(),
+      createdBy: enrolled.createdBy,
+    };
   }
 
   @Post('patients')
-  @ApiOperation({ summary: 'Enrol a patient (provider). The token is shown once.' })
+  @ApiOperation({
+    summary: 'Enrol a patient (provider). Answers a one-time claim code, shown once, for the patient to claim a token.',
+  })
   @ApiCreatedResponse({ type: PatientEnrolledDto })
   @ApiProblems(400, 403, 409, 503)
   async patient(@Actor() actor: Principal, @Body() body: EnrollPatientBody): Promise<PatientEnrolledDto> {
     const enrolled = await this.enrollPatient.execute({ actor, patientId: body.patientId });
-    return { patientId: enrolled.id, token: enrolled.token, publicKey: enrolled.publicKey };
+    return {
+      patientId: enrolled.id,
+      publicKey: enrolled.publicKey,
+      claimCode: enrolled.claimCode,
+      claimExpiresAt: enrolled.claimExpiresAt.toISOString(),
+      enrolledBy: enrolled.createdBy,
+    };
   }
 
   @Get('me')
-  @ApiOperation({ summary: 'Who the token belongs to' })
+  @ApiOperation({ summary: 'Who the token belongs to, who created them, and when they claimed it' })
   @ApiOkResponse({ type: MeDto })
   @ApiProblems()
   me(@Actor() actor: Principal): MeDto {
-    return { id: actor.id, role: actor.role };
+    return {
+      id: actor.id,
+      role: actor.role,
+      createdBy: actor.createdBy ?? null,
+      createdAt: actor.createdAt.toISOString(),
+      claimedAt: actor.claimedAt?.toISOString() ?? null,
+    };
   }
 
   @Post('patients/:patientId/consents')

@@ -34,27 +34,65 @@ export class GrantConsentBody {
   expiresAt?: string;
 }
 
-export class EnrolledDto {
-  @ApiProperty() id!: string;
-  @ApiProperty({ description: 'Bearer token, shown once' }) token!: string;
-  @ApiProperty({ description: 'SEC 1 uncompressed P-256 public key, 0x-hex' }) publicKey!: string;
+export class ClaimBody {
+  @ApiProperty({
+    example: 'K7QM-2D9X-VT4R-8HNC-W1PB',
+    description: 'As handed over; any case, with or without dashes or spaces (O reads as 0, I and L as 1)',
+  })
+  @IsString()
+  @MaxLength(64)
+  claimCode!: string;
 }
+
+const CLAIM_CODE_DESCRIPTION =
+  'One-time code (100 bits, Crockford base32, grouped) to hand to the new principal, who exchanges it for a token ' +
+  'at POST /api/v1/claims; shown once';
 
 export class ProviderCreatedDto {
   @ApiProperty() providerId!: string;
-  @ApiProperty({ description: 'Bearer token, shown once' }) token!: string;
-  @ApiProperty() publicKey!: string;
+  @ApiProperty({ description: 'SEC 1 uncompressed P-256 public key, 0x-hex' }) publicKey!: string;
+  @ApiProperty({ example: 'K7QM-2D9X-VT4R-8HNC-W1PB', description: CLAIM_CODE_DESCRIPTION }) claimCode!: string;
+  @ApiProperty({ format: 'date-time' }) claimExpiresAt!: string;
+  @ApiProperty({ example: 'admin', description: 'Who created the provider: the operator' }) createdBy!: string;
 }
 
 export class PatientEnrolledDto {
   @ApiProperty() patientId!: string;
-  @ApiProperty({ description: 'Bearer token, shown once' }) token!: string;
-  @ApiProperty() publicKey!: string;
+  @ApiProperty({ description: 'SEC 1 uncompressed P-256 public key, 0x-hex' }) publicKey!: string;
+  @ApiProperty({ example: 'K7QM-2D9X-VT4R-8HNC-W1PB', description: CLAIM_CODE_DESCRIPTION }) claimCode!: string;
+  @ApiProperty({ format: 'date-time' }) claimExpiresAt!: string;
+  @ApiProperty({ description: 'The enrolling provider' }) enrolledBy!: string;
+}
+
+export class ClaimCodeDto {
+  @ApiProperty({ example: 'K7QM-2D9X-VT4R-8HNC-W1PB', description: CLAIM_CODE_DESCRIPTION }) claimCode!: string;
+  @ApiProperty({ format: 'date-time' }) claimExpiresAt!: string;
+}
+
+export class ClaimedDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['provider', 'patient'] }) role!: string;
+  @ApiProperty({ description: 'Bearer token, shown once; any earlier token of the principal no longer works' })
+  token!: string;
+}
+
+export class TokenDto {
+  @ApiProperty({ description: 'The new bearer token, shown once; the one used to ask no longer works' })
+  token!: string;
 }
 
 export class MeDto {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['admin', 'provider', 'patient'] }) role!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The enrolling provider, or "admin" for a provider; null for the operator',
+  })
+  createdBy!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Null until claimed' })
+  claimedAt!: string | null;
 }
 
 export class ConsentDto {

@@ -8,12 +8,12 @@ const CODES_BY_STATUS: Readonly<Record<number, readonly string[]>> = {
   400: ['VALIDATION_FAILED'],
   401: ['UNAUTHENTICATED'],
   403: ['FORBIDDEN', 'CONSENT_REQUIRED'],
-  404: ['PATIENT_NOT_FOUND', 'RECORD_NOT_FOUND', 'NOT_FOUND'],
+  404: ['PATIENT_NOT_FOUND', 'PROVIDER_NOT_FOUND', 'RECORD_NOT_FOUND', 'CLAIM_CODE_INVALID', 'NOT_FOUND'],
   409: ['IDEMPOTENCY_CONFLICT', 'ALREADY_EXISTS', 'DUPLICATE_RECORD'],
   413: ['PAYLOAD_TOO_LARGE'],
   415: ['UNSUPPORTED_MEDIA_TYPE'],
   422: ['INTEGRITY_CHECK_FAILED'],
-  429: ['RATE_LIMITED', 'BREAK_GLASS_LIMITED'],
+  429: ['RATE_LIMITED', 'BREAK_GLASS_LIMITED', 'CLAIM_LIMITED'],
   503: ['CHAIN_UNAVAILABLE'],
 };
 
@@ -25,7 +25,16 @@ const ALWAYS = [401, 429] as const;
  * with the codes it may carry, so /docs-json lists what API.md's error table promises.
  */
 export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
-  const all = [...new Set([...statuses, ...ALWAYS])].sort((a, b) => a - b);
+  return problems([...statuses, ...ALWAYS]);
+}
+
+/** As ApiProblems, for a route that needs no token (@Public()): no 401. */
+export function ApiPublicProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return problems([...statuses, 429]);
+}
+
+function problems(statuses: number[]): MethodDecorator & ClassDecorator {
+  const all = [...new Set(statuses)].sort((a, b) => a - b);
   return applyDecorators(
     ApiExtraModels(ProblemDto),
     ...all.map((status) =>

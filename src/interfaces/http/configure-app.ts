@@ -91,7 +91,8 @@ export function configureApp(app: INestApplication): void {
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'opaque',
-        description: 'An opaque token: emr_… for patients and providers (shown once at enrolment), or the ADMIN_TOKEN.',
+        description:
+          'An opaque token: emr_… for patients and providers (shown once, to its holder, by POST /api/v1/claims), or the ADMIN_TOKEN.',
       })
       .build(),
   );

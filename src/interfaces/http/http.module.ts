@@ -7,6 +7,7 @@ import { memoryStorage } from 'multer';
 import type { Environment } from '../../config/environment';
 import { AccessController } from './access.controller';
 import { AuthGuard } from './auth.guard';
+import { ClaimsController } from './claims.controller';
 import { HealthController } from './health.controller';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { RateLimitGuard } from './rate-limit.guard';
@@ -47,7 +48,7 @@ const RATE_LIMIT_WINDOW_MS = 60_000;
       }),
     }),
   ],
-  controllers: [RecordsController, AccessController, HealthController],
+  controllers: [RecordsController, AccessController, ClaimsController, HealthController],
   providers: [
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },

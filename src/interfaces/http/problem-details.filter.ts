@@ -13,6 +13,7 @@ import { UploadPolicy } from '../../application/records/upload-policy';
 import {
   BreakGlassLimitedError,
   ChainUnavailableError,
+  ClaimLimitedError,
   DomainError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
@@ -29,6 +30,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   FORBIDDEN: HttpStatus.FORBIDDEN,
   CONSENT_REQUIRED: HttpStatus.FORBIDDEN,
   PATIENT_NOT_FOUND: HttpStatus.NOT_FOUND,
+  PROVIDER_NOT_FOUND: HttpStatus.NOT_FOUND,
+  CLAIM_CODE_INVALID: HttpStatus.NOT_FOUND,
   RECORD_NOT_FOUND: HttpStatus.NOT_FOUND,
   NOT_FOUND: HttpStatus.NOT_FOUND,
   IDEMPOTENCY_CONFLICT: HttpStatus.CONFLICT,
@@ -39,6 +42,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   INTEGRITY_CHECK_FAILED: HttpStatus.UNPROCESSABLE_ENTITY,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   BREAK_GLASS_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  CLAIM_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   CHAIN_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
@@ -61,6 +65,8 @@ const TITLE_BY_CODE: Record<string, string> = {
   FORBIDDEN: 'Not allowed',
   CONSENT_REQUIRED: "The patient's consent is required",
   PATIENT_NOT_FOUND: 'Patient not found',
+  PROVIDER_NOT_FOUND: 'Provider not found',
+  CLAIM_CODE_INVALID: 'Claim code not valid',
   RECORD_NOT_FOUND: 'Record not found',
   NOT_FOUND: 'Not found',
   IDEMPOTENCY_CONFLICT: 'Idempotency key reused with a different request',
@@ -71,6 +77,7 @@ const TITLE_BY_CODE: Record<string, string> = {
   INTEGRITY_CHECK_FAILED: 'The stored record failed its integrity check',
   RATE_LIMITED: 'Too many requests',
   BREAK_GLASS_LIMITED: 'Too many emergency reads',
+  CLAIM_LIMITED: 'Too many failed claims',
   CHAIN_UNAVAILABLE: 'The ledger is unavailable',
   INTERNAL_ERROR: 'Internal server error',
 };
@@ -106,7 +113,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const problem = this.toProblem(exception);
-    if (exception instanceof ChainUnavailableError || exception instanceof BreakGlassLimitedError) {
+    if (
+      exception instanceof ChainUnavailableError ||
+      exception instanceof BreakGlassLimitedError ||
+      exception instanceof ClaimLimitedError
+    ) {
       response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     }
     if (problem.status === HttpStatus.UNAUTHORIZED) {

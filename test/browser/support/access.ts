@@ -10,7 +10,8 @@ export interface TestProvider {
 
 /**
  * Sets up access through the API (API.md, "Access"): returns null when the server has no
- * access control (GET /api/v1/me answers 404), else a fresh provider.
+ * access control (GET /api/v1/me answers 404), else a fresh provider, whose claim code is
+ * claimed at once (the creation answer carries no token).
  */
 export async function setUpProvider(baseUrl: string, adminToken: string | undefined): Promise<TestProvider | null> {
   const probe = await fetch(`${baseUrl}/api/v1/me`);
@@ -19,7 +20,7 @@ export async function setUpProvider(baseUrl: string, adminToken: string | undefi
 
   const providerId = `browser-test-${randomBytes(3).toString('hex')}`;
   const created = await post(baseUrl, '/api/v1/providers', adminToken, { providerId, name: 'Browser Test Clinic' });
-  const { token } = created as { token: string };
+  const { token } = await claim(baseUrl, (created as { claimCode: string }).claimCode);
   return {
     providerId,
     token,
@@ -29,10 +30,19 @@ export async function setUpProvider(baseUrl: string, adminToken: string | undefi
   };
 }
 
-async function post(baseUrl: string, path: string, token: string, body: unknown): Promise<unknown> {
+/** POST /api/v1/claims: a claim code for the principal's token (shown once). */
+export async function claim(baseUrl: string, claimCode: string): Promise<{ id: string; role: string; token: string }> {
+  return (await post(baseUrl, '/api/v1/claims', undefined, { claimCode })) as {
+    id: string;
+    role: string;
+    token: string;
+  };
+}
+
+async function post(baseUrl: string, path: string, token: string | undefined, body: unknown): Promise<unknown> {
   const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
   if (response.status !== 201) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);

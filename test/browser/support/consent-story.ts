@@ -88,7 +88,7 @@ export interface StoryActors {
 /**
  * Where the onboarding part leaves the story, set up through the API (API.md, "Access"): both
  * providers created, the patient enrolled by the clinic, and `scan` uploaded by the clinic to
- * SUPchain as chest-xray.png. Fills in the actors' tokens.
+ * SUPchain as chest-xray.png. Fills in the actors' tokens, each claimed from its claim code.
  */
 export async function setUpOnboardedStory(
   baseUrl: string,
@@ -101,14 +101,25 @@ export async function setUpOnboardedStory(
       providerId: provider.id,
       name: provider.name,
     });
-    provider.token = (created as { token: string }).token;
+    provider.token = await claim(baseUrl, (created as { claimCode: string }).claimCode);
   }
   const enrolled = await call(baseUrl, '/api/v1/patients', clinic.token, { patientId: patient.id });
-  patient.token = (enrolled as { token: string }).token;
+  patient.token = await claim(baseUrl, (enrolled as { claimCode: string }).claimCode);
   const upload = new FormData();
   upload.append('chain', 'supchain');
   upload.append('file', new Blob([new Uint8Array(scan)], { type: 'image/png' }), 'chest-xray.png');
   await call(baseUrl, `/api/v1/patients/${patient.id}/records`, clinic.token, upload);
+}
+
+/** Exchanges a claim code (what creation and enrolment answer) for its holder's token; no token needed. */
+async function claim(baseUrl: string, claimCode: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/api/v1/claims`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ claimCode }),
+  });
+  if (response.status !== 201) throw new Error(`POST /api/v1/claims answered ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
 }
 
 async function call(baseUrl: string, path: string, token: string, body: unknown): Promise<unknown> {

@@ -103,10 +103,23 @@ export async function startService() {
   rpcUrls = embeddedRpcUrls(service.logs());
   const clinic = await rest('POST', '/providers', adminToken, { providerId: 'st-mary-radiology', name: 'St Mary' });
   const hospital = await rest('POST', '/providers', adminToken, { providerId: 'city-hospital', name: 'City Hospital' });
-  actors.clinic = clinic.token;
-  actors.hospital = hospital.token;
-  actors.patient = (await rest('POST', '/patients', clinic.token, { patientId })).token;
-  actors.otherPatient = (await rest('POST', '/patients', clinic.token, { patientId: otherPatientId })).token;
+  actors.clinic = await claim(clinic.claimCode);
+  actors.hospital = await claim(hospital.claimCode);
+  actors.patient = await claim((await rest('POST', '/patients', actors.clinic, { patientId })).claimCode);
+  actors.otherPatient = await claim(
+    (await rest('POST', '/patients', actors.clinic, { patientId: otherPatientId })).claimCode,
+  );
+}
+
+/** Exchanges a claim code (what enrolment answers) for its holder's token; the claim needs no token. */
+async function claim(claimCode) {
+  const response = await fetch(`${service.baseUrl}/api/v1/claims`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ claimCode }),
+  });
+  assert.equal(response.status, 201, `POST /claims: ${response.status}`);
+  return (await response.json()).token;
 }
 
 export async function stopService() {

@@ -3,7 +3,8 @@
 
 /**
  * @typedef {'admin' | 'provider' | 'patient' | 'open'} Role  "open": a server without access control
- * @typedef {{ id?: string, role?: Role }} Me  GET /api/v1/me
+ * @typedef {{ id?: string, role?: Role, createdBy?: string, createdAt?: string, claimedAt?: string | null }} Me
+ *   GET /api/v1/me: createdBy is the enrolling provider's id, or "admin"; claimedAt null until claimed
  */
 
 export const identity = {

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Error sentences: every ApiError becomes one human sentence aimed at one field (or the form).
- * Fields: patient, provider, name, expires, chain, file, reason — each form maps the ones it has.
+ * Fields: patient, provider, name, expires, chain, file, reason, code — each form maps the ones it has.
  */
 
 import { MAX_REASON_CHARS, MIN_REASON_CHARS } from './emergency-reason.js';
@@ -12,7 +12,7 @@ import { ID_PATTERN, MAX_PROVIDER_NAME_CHARS, PATIENT_ID_RULE, PROVIDER_ID_RULE 
 /**
  * @typedef {import('./api.js').ApiError} ApiError
  * @typedef {'upload' | 'retrieve' | 'open' | 'enrol' | 'create-provider' | 'grant' | 'revoke' | 'consents'
- *   | 'log' | 'replicas' | 'sign-in'} Action
+ *   | 'log' | 'replicas' | 'sign-in' | 'claim' | 'token' | 'reissue'} Action
  * @typedef {{ action: Action, chain?: string, file?: File, patientId?: string, providerId?: string }} ErrorContext
  * @typedef {{ field: string | null, text: string, notice?: boolean }} ErrorText
  */
@@ -28,7 +28,21 @@ export function describeError(error, context) {
   const patient = context.patientId || 'This patient';
   switch (error.code) {
     case 'VALIDATION_FAILED':
+      if (context.action === 'claim')
+        return { field: 'code', text: 'A claim code has 20 letters and digits. Check it and try again.' };
       return describeValidation(error, context);
+    case 'CLAIM_CODE_INVALID':
+      return {
+        field: 'code',
+        text: 'This claim code is not valid: it may be mistyped, already used or expired. Check it, or ask whoever gave it to you for a new one.',
+      };
+    case 'CLAIM_LIMITED':
+      return {
+        field: 'code',
+        text: `Too many claim codes that did not work were tried from here. Try again in ${
+          error.retryAfterSeconds ? formatWait(error.retryAfterSeconds) : 'a while'
+        }.`,
+      };
     case 'PAYLOAD_TOO_LARGE': {
       if (context.action !== 'upload')
         return { field: null, text: 'What you entered is too long. Shorten it and try again.' };
@@ -58,10 +72,13 @@ export function describeError(error, context) {
       };
     case 'ALREADY_EXISTS':
       return context.action === 'create-provider'
-        ? { field: 'provider', text: `A provider with the ID ${context.providerId} already exists. Choose another ID.` }
+        ? {
+            field: 'provider',
+            text: `A provider with the ID ${context.providerId} already exists. Choose another ID, or give it a new claim code if it lost its own.`,
+          }
         : {
             field: 'patient',
-            text: `${patient} is already enrolled. Their token was shown once, when they were enrolled, and cannot be shown again.`,
+            text: `${patient} is already enrolled. Their claim code was shown once and cannot be shown again; if they lost it or signed out everywhere, give them a new one.`,
           };
     case 'CONSENT_REQUIRED':
       return {
@@ -116,6 +133,8 @@ function forbiddenSentence(context) {
       return 'Only the operator can create providers.';
     case 'enrol':
       return 'Only providers can enrol patients.';
+    case 'reissue':
+      return `Only a provider that may upload for ${context.patientId ?? 'this patient'} can give them a new claim code.`;
     default:
       if (identity.role === 'patient') return 'You can read and add to your own record only.';
       if (identity.role === 'admin') return 'The operator account cannot see or add medical records.';
@@ -198,6 +217,11 @@ function describeValidation(error, context) {
     return { field: null, text: 'The list of earlier versions could not be loaded. Retrieve the records again.' };
   }
   return { field: null, text: 'Some of what you entered was not accepted. Check the fields and try again.' };
+}
+
+/** "40 s", "12 min": how long to wait, rounded up. @param {number} seconds */
+function formatWait(seconds) {
+  return seconds < 120 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
 }
 
 /** @param {string} detail */

@@ -7,6 +7,7 @@
  *   open     → a server without access control (GET /me answers 404): Upload and Retrieve
  */
 
+import { hideToken, mountAccount, renderAccount, showPendingToken } from './account.js';
 import { api, ApiError, asApiError, onUnauthenticated, token } from './api.js';
 import { $, $input, fieldErrors } from './dom.js';
 import { identity } from './identity.js';
@@ -15,6 +16,12 @@ import { describeError } from './problem-text.js';
 /** Set just before the sign-out reload, so the fresh page can say what happened. */
 const SIGNED_OUT_KEY = 'emr.signedOut';
 const SESSION_ENDED = 'Your session has ended. Sign in again to continue.';
+/** @type {Record<string, string>} */
+const SIGNED_OUT_NOTICES = {
+  'signed-out': 'You have signed out. Nothing from your session is left on this page.',
+  everywhere:
+    'You have signed out everywhere: none of your tokens works any more, on any device. To sign in again, ask for a new claim code.',
+};
 
 /**
  * @typedef {import('./identity.js').Me} Me
@@ -35,7 +42,8 @@ export function mountSession(cards) {
   listener = cards;
   onUnauthenticated(endSession);
   $('sign-in-form').addEventListener('submit', onSignInSubmit);
-  $('session-sign-out').addEventListener('click', onSignOut);
+  $('session-sign-out').addEventListener('click', () => signOut('signed-out'));
+  mountAccount({ signedIn: showSignedIn, reloadIfEnded: () => identity.ended, signOut });
   return detectAuth();
 }
 
@@ -55,12 +63,13 @@ function applyRole(role) {
 }
 
 async function detectAuth() {
-  let signedOut = false;
+  /** @type {string | null} */
+  let signedOut = null;
   try {
-    signedOut = sessionStorage.getItem(SIGNED_OUT_KEY) === '1';
+    signedOut = sessionStorage.getItem(SIGNED_OUT_KEY);
     sessionStorage.removeItem(SIGNED_OUT_KEY);
   } catch {
-    signedOut = false;
+    signedOut = null;
   }
   let me;
   try {
@@ -73,14 +82,15 @@ async function detectAuth() {
     }
     token.clear();
     const notice = signedOut
-      ? 'You have signed out. Nothing from your session is left on this page.'
+      ? (SIGNED_OUT_NOTICES[signedOut] ?? SIGNED_OUT_NOTICES['signed-out'])
       : status === 401
         ? ''
         : describeError(asApiError(error), { action: 'sign-in' }).text;
-    showSignIn({ focus: signedOut, notice });
+    showSignIn({ focus: Boolean(signedOut), notice });
     return;
   }
   showSignedIn(me.data, { focus: false });
+  showPendingToken();
 }
 
 /**
@@ -93,6 +103,8 @@ function showSignIn({ focus = true, notice = '' } = {}) {
   $('session').hidden = false;
   $('session-who').textContent = 'Not signed in';
   $('session-sign-out').hidden = true;
+  renderAccount(null);
+  hideToken();
   $('sign-in-notice').textContent = notice;
   $('sign-in-notice').hidden = !notice;
   if (focus) $('sign-in-token').focus();
@@ -105,6 +117,8 @@ function showSignedIn(me, { focus }) {
   $('session').hidden = false;
   $('session-who').textContent = me?.id ? `Signed in as ${me.id}${me.role ? ` (${me.role})` : ''}` : 'Signed in';
   $('session-sign-out').hidden = false;
+  renderAccount(me);
+  $('sign-in').hidden = true;
   applyRole(me?.role ?? null);
   if (me) listener.signedIn(me);
   if (focus) {
@@ -153,11 +167,14 @@ async function onSignInSubmit(event) {
   }
 }
 
-/** Signing out reloads the page: records, tokens shown once and blob: URLs all go with it. */
-function onSignOut() {
+/**
+ * Signing out reloads the page: records, tokens shown once and blob: URLs all go with it.
+ * @param {'signed-out' | 'everywhere'} how
+ */
+function signOut(how) {
   token.clear();
   try {
-    sessionStorage.setItem(SIGNED_OUT_KEY, '1');
+    sessionStorage.setItem(SIGNED_OUT_KEY, how);
   } catch {
     /* the notice is a nicety */
   }

@@ -5,11 +5,15 @@ import { api, asApiError } from '../api.js';
 import { $, $input, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
 import { describeError } from '../problem-text.js';
 import { MAX_PROVIDER_NAME_CHARS, validateProviderId } from '../validation.js';
-import { tokenReveal } from './token-reveal.js';
+import { groupClaimCode, showClaimCode, shownOnce } from './shown-once.js';
 
-const state = { busy: false };
+const state = {
+  busy: false,
+  /** @type {string | null} an existing provider who may be given a new claim code */
+  reissueFor: null,
+};
 
-/** @type {ReturnType<typeof tokenReveal>} */
+/** @type {ReturnType<typeof shownOnce>} */
 let reveal;
 const errors = fieldErrors(
   {
@@ -20,14 +24,15 @@ const errors = fieldErrors(
 );
 
 export function mountProviderCard() {
-  reveal = tokenReveal('provider');
+  reveal = shownOnce('provider', 'Claim code');
   $('provider-form').addEventListener('submit', onSubmit);
   $('provider-copy').addEventListener('click', () => reveal.copy());
   $('provider-done').addEventListener('click', () => {
     reveal.hide();
-    $('provider-status').textContent = 'The token is no longer shown.';
+    $('provider-status').textContent = 'The claim code is no longer shown.';
     $('provider-id').focus();
   });
+  $('provider-reissue').addEventListener('click', onReissue);
   clearWhenValid('provider-id', validateProviderId);
 }
 
@@ -43,6 +48,7 @@ async function onSubmit(event) {
   if (state.busy) return;
   errors.clear();
   reveal.hide();
+  offerReissue(null);
   const providerId = $input('provider-id').value.trim();
   const name = $input('provider-name').value.trim();
   /** @type {[string, string][]} */
@@ -64,13 +70,47 @@ async function onSubmit(event) {
     const { data } = await api('/providers', { method: 'POST', json: { providerId, name } });
     $input('provider-id').value = '';
     $input('provider-name').value = '';
-    $('provider-status').textContent = `Provider ${data.providerId} created. Its token is shown below, once.`;
-    reveal.show(`${name} (${data.providerId}) can now sign in`, data.token);
+    $('provider-status').textContent = `Provider ${data.providerId} created. Its claim code is shown below, once.`;
+    showClaimCode('provider', name, data.claimCode, data.claimExpiresAt);
+    reveal.show(`${name} (${data.providerId}) can now sign in`, groupClaimCode(String(data.claimCode ?? '')));
+  } catch (error) {
+    const problem = asApiError(error);
+    const { field, text } = describeError(problem, { action: 'create-provider', providerId });
+    errors.show(field, text);
+    $('provider-status').textContent = 'Not created.';
+    if (problem.code === 'ALREADY_EXISTS') offerReissue(providerId);
+  } finally {
+    render(false);
+  }
+}
+
+/** "Give <provider> a new claim code", offered when the ID exists. @param {string | null} providerId */
+function offerReissue(providerId) {
+  state.reissueFor = providerId;
+  const button = $('provider-reissue');
+  button.hidden = !providerId;
+  button.textContent = providerId ? `Give ${providerId} a new claim code` : '';
+}
+
+/** A new claim code for a provider who lost theirs or signed out everywhere; older unused codes stop working. */
+async function onReissue() {
+  const providerId = state.reissueFor;
+  if (!providerId || state.busy) return;
+  state.busy = true;
+  errors.clear();
+  try {
+    const { data } = await api(`/providers/${encodeURIComponent(providerId)}/claim-code`, { method: 'POST' });
+    offerReissue(null);
+    $input('provider-id').value = '';
+    $input('provider-name').value = '';
+    $('provider-status').textContent =
+      `A new claim code for ${providerId} is shown below, once. Older unused codes no longer work.`;
+    showClaimCode('provider', providerId, data.claimCode, data.claimExpiresAt);
+    reveal.show(`A new claim code for ${providerId}`, groupClaimCode(String(data.claimCode ?? '')));
   } catch (error) {
     const { field, text } = describeError(asApiError(error), { action: 'create-provider', providerId });
     errors.show(field, text);
-    $('provider-status').textContent = 'Not created.';
   } finally {
-    render(false);
+    state.busy = false;
   }
 }
