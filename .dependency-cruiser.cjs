@@ -20,6 +20,13 @@ module.exports = {
       to: { pathNot: '^src/domain/' },
     },
     {
+      name: 'domain-has-no-node-builtins',
+      comment: 'Nothing in src/domain, specs included, imports a Node built-in (node:crypto, node:fs, …).',
+      severity: 'error',
+      from: { path: '^src/domain/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'domain-specs-stay-in-the-domain',
       comment: 'A domain spec imports the domain and the shared fakes (test/fakes/), nothing else of ours.',
       severity: 'error',

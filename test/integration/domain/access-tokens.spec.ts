@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AccessTokens, base64url } from './access-tokens';
+import { AccessTokens, base64url } from '../../../src/domain/access-tokens';
+import { NodeHasher } from '../../../src/infrastructure/crypto/node-crypto.hasher';
+import { NodeRandomSource } from '../../../src/infrastructure/crypto/node-crypto.random';
 
 describe('AccessTokens', () => {
-  const hasher = {
-    sha256: (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest()),
-    sha1: (data: Uint8Array) => new Uint8Array(createHash('sha1').update(data).digest()),
-  };
-  const random = { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
+  // The real adapters: these specs check the domain's use of SHA-256 and of the random source.
+  const hasher = new NodeHasher();
+  const random = new NodeRandomSource();
 
   it('encodes base64url like Node does', () => {
     for (let length = 0; length < 40; length++) {

@@ -1,12 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { CLAIM_CODE_CHARS, ClaimCodes, normalizeClaimCode } from './claim-codes';
+import { createHash } from 'node:crypto';
+import { CLAIM_CODE_CHARS, ClaimCodes, normalizeClaimCode } from '../../../src/domain/claim-codes';
+import { NodeHasher } from '../../../src/infrastructure/crypto/node-crypto.hasher';
+import { NodeRandomSource } from '../../../src/infrastructure/crypto/node-crypto.random';
 
 describe('ClaimCodes', () => {
-  const hasher = {
-    sha256: (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest()),
-    sha1: (data: Uint8Array) => new Uint8Array(createHash('sha1').update(data).digest()),
-  };
-  const random = { bytes: (n: number) => new Uint8Array(randomBytes(n)) };
+  // The real adapters: these specs check the domain's use of SHA-256 and of the random source.
+  const hasher = new NodeHasher();
+  const random = new NodeRandomSource();
   const codes = new ClaimCodes(hasher, random);
 
   it('#13 issues 20 Crockford characters (100 bits) grouped by four, hashed as SHA-256 of the plain form', () => {
