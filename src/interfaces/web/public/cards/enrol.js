@@ -5,18 +5,18 @@ import { api, asApiError } from '../api.js';
 import { $, $input, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
 import { describeError } from '../problem-text.js';
 import { validatePatientId } from '../validation.js';
-import { groupClaimCode, showClaimCode, shownOnce } from './shown-once.js';
+import { claimCodeReissue, groupClaimCode, showClaimCode, shownOnce } from './shown-once.js';
 
 const state = {
   busy: false,
   /** @type {string | null} the patient just enrolled */
   patientId: null,
-  /** @type {string | null} an enrolled patient who may be given a new claim code */
-  reissueFor: null,
 };
 
 /** @type {ReturnType<typeof shownOnce>} */
 let reveal;
+/** @type {ReturnType<typeof claimCodeReissue>} */
+let reissue;
 const errors = fieldErrors({ patient: { control: '#enrol-patient', error: 'enrol-patient-error' } }, 'enrol-error');
 
 /** @param {{ uploadFor(patientId: string): void }} upload the upload card */
@@ -29,7 +29,18 @@ export function mountEnrolCard(upload) {
     $('enrol-status').textContent = 'The claim code is no longer shown.';
     $('enrol-patient').focus();
   });
-  $('enrol-reissue').addEventListener('click', onReissue);
+  reissue = claimCodeReissue({
+    prefix: 'enrol',
+    path: (patientId) => `/patients/${encodeURIComponent(patientId)}/claim-code`,
+    reveal,
+    busy: { get: () => state.busy, set: (busy) => (state.busy = busy) },
+    errors,
+    describe: (error, patientId) => describeError(error, { action: 'reissue', patientId }),
+    onIssued: (patientId) => {
+      state.patientId = patientId;
+      $input('enrol-patient').value = '';
+    },
+  });
   $('enrol-upload').addEventListener('click', () => {
     if (state.patientId) upload.uploadFor(state.patientId);
   });
@@ -48,7 +59,7 @@ async function onSubmit(event) {
   if (state.busy) return;
   errors.clear();
   reveal.hide();
-  offerReissue(null);
+  reissue.offer(null);
   const patientId = $input('enrol-patient').value.trim();
   const problem = validatePatientId(patientId);
   if (problem) {
@@ -70,39 +81,8 @@ async function onSubmit(event) {
     const { field, text } = describeError(problem, { action: 'enrol', patientId });
     errors.show(field, text);
     $('enrol-status').textContent = 'Not enrolled.';
-    if (problem.code === 'ALREADY_EXISTS') offerReissue(patientId);
+    if (problem.code === 'ALREADY_EXISTS') reissue.offer(patientId);
   } finally {
     render(false);
-  }
-}
-
-/** "Give <patient> a new claim code", offered when they are already enrolled. @param {string | null} patientId */
-function offerReissue(patientId) {
-  state.reissueFor = patientId;
-  const button = $('enrol-reissue');
-  button.hidden = !patientId;
-  button.textContent = patientId ? `Give ${patientId} a new claim code` : '';
-}
-
-/** A new claim code for a patient who lost theirs or signed out everywhere; older unused codes stop working. */
-async function onReissue() {
-  const patientId = state.reissueFor;
-  if (!patientId || state.busy) return;
-  state.busy = true;
-  errors.clear();
-  try {
-    const { data } = await api(`/patients/${encodeURIComponent(patientId)}/claim-code`, { method: 'POST' });
-    offerReissue(null);
-    state.patientId = patientId;
-    $input('enrol-patient').value = '';
-    $('enrol-status').textContent =
-      `A new claim code for ${patientId} is shown below, once. Older unused codes no longer work.`;
-    showClaimCode('enrol', patientId, data.claimCode, data.claimExpiresAt);
-    reveal.show(`A new claim code for ${patientId}`, groupClaimCode(String(data.claimCode ?? '')));
-  } catch (error) {
-    const { field, text } = describeError(asApiError(error), { action: 'reissue', patientId });
-    errors.show(field, text);
-  } finally {
-    state.busy = false;
   }
 }

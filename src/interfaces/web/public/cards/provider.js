@@ -5,16 +5,16 @@ import { api, asApiError } from '../api.js';
 import { $, $input, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
 import { describeError } from '../problem-text.js';
 import { MAX_PROVIDER_NAME_CHARS, validateProviderId } from '../validation.js';
-import { groupClaimCode, showClaimCode, shownOnce } from './shown-once.js';
+import { claimCodeReissue, groupClaimCode, showClaimCode, shownOnce } from './shown-once.js';
 
 const state = {
   busy: false,
-  /** @type {string | null} an existing provider who may be given a new claim code */
-  reissueFor: null,
 };
 
 /** @type {ReturnType<typeof shownOnce>} */
 let reveal;
+/** @type {ReturnType<typeof claimCodeReissue>} */
+let reissue;
 const errors = fieldErrors(
   {
     provider: { control: '#provider-id', error: 'provider-id-error' },
@@ -32,7 +32,18 @@ export function mountProviderCard() {
     $('provider-status').textContent = 'The claim code is no longer shown.';
     $('provider-id').focus();
   });
-  $('provider-reissue').addEventListener('click', onReissue);
+  reissue = claimCodeReissue({
+    prefix: 'provider',
+    path: (providerId) => `/providers/${encodeURIComponent(providerId)}/claim-code`,
+    reveal,
+    busy: { get: () => state.busy, set: (busy) => (state.busy = busy) },
+    errors,
+    describe: (error, providerId) => describeError(error, { action: 'create-provider', providerId }),
+    onIssued: () => {
+      $input('provider-id').value = '';
+      $input('provider-name').value = '';
+    },
+  });
   clearWhenValid('provider-id', validateProviderId);
 }
 
@@ -48,7 +59,7 @@ async function onSubmit(event) {
   if (state.busy) return;
   errors.clear();
   reveal.hide();
-  offerReissue(null);
+  reissue.offer(null);
   const providerId = $input('provider-id').value.trim();
   const name = $input('provider-name').value.trim();
   /** @type {[string, string][]} */
@@ -78,39 +89,8 @@ async function onSubmit(event) {
     const { field, text } = describeError(problem, { action: 'create-provider', providerId });
     errors.show(field, text);
     $('provider-status').textContent = 'Not created.';
-    if (problem.code === 'ALREADY_EXISTS') offerReissue(providerId);
+    if (problem.code === 'ALREADY_EXISTS') reissue.offer(providerId);
   } finally {
     render(false);
-  }
-}
-
-/** "Give <provider> a new claim code", offered when the ID exists. @param {string | null} providerId */
-function offerReissue(providerId) {
-  state.reissueFor = providerId;
-  const button = $('provider-reissue');
-  button.hidden = !providerId;
-  button.textContent = providerId ? `Give ${providerId} a new claim code` : '';
-}
-
-/** A new claim code for a provider who lost theirs or signed out everywhere; older unused codes stop working. */
-async function onReissue() {
-  const providerId = state.reissueFor;
-  if (!providerId || state.busy) return;
-  state.busy = true;
-  errors.clear();
-  try {
-    const { data } = await api(`/providers/${encodeURIComponent(providerId)}/claim-code`, { method: 'POST' });
-    offerReissue(null);
-    $input('provider-id').value = '';
-    $input('provider-name').value = '';
-    $('provider-status').textContent =
-      `A new claim code for ${providerId} is shown below, once. Older unused codes no longer work.`;
-    showClaimCode('provider', providerId, data.claimCode, data.claimExpiresAt);
-    reveal.show(`A new claim code for ${providerId}`, groupClaimCode(String(data.claimCode ?? '')));
-  } catch (error) {
-    const { field, text } = describeError(asApiError(error), { action: 'create-provider', providerId });
-    errors.show(field, text);
-  } finally {
-    state.busy = false;
   }
 }

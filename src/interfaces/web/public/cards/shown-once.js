@@ -4,6 +4,7 @@
  * cards) or the signed-in person's own token (after a claim, or "New token").
  */
 
+import { api, asApiError } from '../api.js';
 import { $, $textarea } from '../dom.js';
 import { formatDate } from '../format.js';
 
@@ -94,4 +95,49 @@ export function showClaimCode(prefix, name, code, expiresAt) {
     typeof expiresAt === 'string' && code
       ? `Valid until ${formatDate(expiresAt)}. After that, or once used, it opens nothing.`
       : '';
+}
+
+/**
+ * "Give <id> a new claim code" on the provider and enrol cards, offered when the id already exists:
+ * POSTs to `path(id)` and shows the new code once (older unused codes of that id stop working).
+ * `onIssued` runs before the code is shown (the card clears its form, remembers the id).
+ * @param {{ prefix: 'provider' | 'enrol', path: (id: string) => string, reveal: ReturnType<typeof shownOnce>,
+ *   busy: { get(): boolean, set(busy: boolean): void },
+ *   errors: { clear(): void, show(field: string | null, text: string): void },
+ *   describe: (error: import('../api.js').ApiError, id: string) => import('../problem-text.js').ErrorText,
+ *   onIssued: (id: string) => void }} options
+ */
+export function claimCodeReissue({ prefix, path, reveal, busy, errors, describe, onIssued }) {
+  const button = $(`${prefix}-reissue`);
+  /** @type {string | null} */
+  let target = null;
+
+  /** @param {string | null} id */
+  function offer(id) {
+    target = id;
+    button.hidden = !id;
+    button.textContent = id ? `Give ${id} a new claim code` : '';
+  }
+
+  button.addEventListener('click', async () => {
+    const id = target;
+    if (!id || busy.get()) return;
+    busy.set(true);
+    errors.clear();
+    try {
+      const { data } = await api(path(id), { method: 'POST' });
+      offer(null);
+      onIssued(id);
+      $(`${prefix}-status`).textContent =
+        `A new claim code for ${id} is shown below, once. Older unused codes no longer work.`;
+      showClaimCode(prefix, id, data.claimCode, data.claimExpiresAt);
+      reveal.show(`A new claim code for ${id}`, groupClaimCode(String(data.claimCode ?? '')));
+    } catch (error) {
+      const { field, text } = describe(asApiError(error), id);
+      errors.show(field, text);
+    } finally {
+      busy.set(false);
+    }
+  });
+  return { offer };
 }
