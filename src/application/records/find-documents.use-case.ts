@@ -48,6 +48,7 @@ export class FindDocumentsUseCase {
   ) {}
 
   async execute(input: FindDocumentsInput): Promise<FoundDocument[]> {
+    this.access.assertPlaintextReader(input.actor);
     const patientId = PatientId.parse(input.patientId);
     const found = new Map<string, { header: RecordHeader; createdAt: Date; chains: ChainName[] }>();
     let unavailable: ChainUnavailableError | null = null;
@@ -93,7 +94,7 @@ export class FindDocumentsUseCase {
     for (;;) {
       const records = await ledger.list(scope.patientKey, { limit: SCAN_PAGE, beforeVersion: before });
       for (const record of records) {
-        const granted = this.access.recordAccess(scope, record);
+        const granted = await this.access.recordAccess(scope, record);
         if (!granted) continue;
         const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
         readable.push({ record, header });

@@ -46,6 +46,7 @@ export class ListRecordsUseCase {
   ) {}
 
   async execute(input: ListRecordsInput): Promise<RecordPage> {
+    this.access.assertPlaintextReader(input.actor);
     const patientId = PatientId.parse(input.patientId);
     const target = parseReadTarget(input.chain);
     const limit = input.limit ?? DEFAULT_PAGE_SIZE;
@@ -99,7 +100,11 @@ export class ListRecordsUseCase {
     const readable: { record: LedgerRecord; granted: RecordAccess }[] = [];
     if (scope.wholeRecordKind !== null) {
       const records = await ledger.list(scope.patientKey, { limit, beforeVersion });
-      for (const record of records) readable.push({ record, granted: this.access.requireRecordAccess(scope, record) });
+      // Under consent a record sealed only to the patient (and providers they chose) is left out, not an error.
+      for (const record of records) {
+        const granted = await this.access.recordAccess(scope, record);
+        if (granted) readable.push({ record, granted });
+      }
       const oldest = records[records.length - 1];
       return { readable, nextBefore: records.length === limit && oldest.version > 1 ? oldest.version : null };
     }
@@ -107,7 +112,7 @@ export class ListRecordsUseCase {
     for (;;) {
       const records = await ledger.list(scope.patientKey, { limit: MAX_PAGE_SIZE, beforeVersion: before });
       for (const record of records) {
-        const granted = this.access.recordAccess(scope, record);
+        const granted = await this.access.recordAccess(scope, record);
         if (!granted) continue;
         readable.push({ record, granted });
         if (readable.length === limit) return { readable, nextBefore: record.version > 1 ? record.version : null };

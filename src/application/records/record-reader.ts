@@ -59,10 +59,11 @@ export class RecordReader {
 
   /** `fetch` turns the verified record into the answer; its IntegrityCheckFailedError counts as a bad copy too. */
   async read<T>(input: GetRecordInput, fetch: (verified: VerifiedRecord) => Promise<T>): Promise<T> {
+    this.access.assertPlaintextReader(input.actor);
     const parsed = parseRead(input);
     return this.failover.read(parsed.target, async (chain) => {
       const { scope, record } = await this.locate(input, parsed, chain);
-      const granted = this.access.requireRecordAccess(scope, record);
+      const granted = await this.access.requireRecordAccess(scope, record);
       try {
         const opened = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
         const answer = await fetch({ chain, ledger: this.ledgers.get(chain), scope, record, opened });
