@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { LedgerAccessEntry } from '../../../src/domain/access-log';
 import { ChainUnavailableError, ValidationFailedError } from '../../../src/domain/errors';
 import { Ledgers } from '../../../src/domain/ledgers';
+import { KeyPair } from '../../../src/domain/ports/cipher.port';
 import { Pseudonymizer } from '../../../src/domain/ports/pseudonymizer.port';
 import { RecordId } from '../../../src/domain/record-id';
 import { HpkeP256Cipher } from '../../../src/infrastructure/crypto/hpke-p256.cipher';
