@@ -28,7 +28,11 @@ import { provide, provideFactory } from './provide';
     provideFactory(BreakGlassBudget, [ConfigService, Clock], (config: ConfigService<Environment, true>, clock) => {
       return new BreakGlassBudget(config.get('BREAK_GLASS_PER_HOUR', { infer: true }), clock);
     }),
-    provideFactory(AccessNoteKey, [KeyVault], async (vault) => new AccessNoteKey(await vault.createKeyPair(ACCESS_NOTE_KEY_REF))),
+    provideFactory(
+      AccessNoteKey,
+      [KeyVault],
+      async (vault) => new AccessNoteKey(await vault.createKeyPair(ACCESS_NOTE_KEY_REF)),
+    ),
     provide(PatientAccess, [
       PrincipalRepository,
       Ledgers,

@@ -96,7 +96,13 @@ export class FindDocumentsUseCase {
       for (const record of records) {
         const granted = await this.access.recordAccess(scope, record);
         if (!granted) continue;
-        const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+        const { header } = await this.opener.openHeader(
+          chain,
+          scope.patientKey,
+          record,
+          granted.keys,
+          scope.patient.keys?.signingPublicKey,
+        );
         readable.push({ record, header });
       }
       const oldest = records[records.length - 1];

@@ -71,7 +71,13 @@ export class ListRecordsUseCase {
       const nextBefore = page.nextBefore;
       const items = await Promise.all(
         readable.map(async ({ record, granted }) => {
-          const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+          const { header } = await this.opener.openHeader(
+            chain,
+            scope.patientKey,
+            record,
+            granted.keys,
+            scope.patient.keys?.signingPublicKey,
+          );
           return toMetadata(patientId, record, header);
         }),
       );

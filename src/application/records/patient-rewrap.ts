@@ -37,7 +37,10 @@ export class PatientRewrap {
   ) {}
 
   /** Every record of the patient on every ledger; ledgers that do not answer are left for later. */
-  async rewrapAll(patient: Principal, patientKey: Uint8Array): Promise<{ rewrapped: number; unreachable: ChainName[] }> {
+  async rewrapAll(
+    patient: Principal,
+    patientKey: Uint8Array,
+  ): Promise<{ rewrapped: number; unreachable: ChainName[] }> {
     let rewrapped = 0;
     const unreachable: ChainName[] = [];
     for (const chain of CHAIN_NAMES) {
@@ -60,7 +63,12 @@ export class PatientRewrap {
   }
 
   /** These records (of one ledger), in one ledger write; how many got a slot. */
-  async rewrap(patient: Principal, patientKey: Uint8Array, chain: ChainName, records: readonly LedgerRecord[]): Promise<number> {
+  async rewrap(
+    patient: Principal,
+    patientKey: Uint8Array,
+    chain: ChainName,
+    records: readonly LedgerRecord[],
+  ): Promise<number> {
     const patientPublicKey = patient.keys?.encryptionPublicKey;
     if (!patientPublicKey) return 0;
     const access = this.ledgers.access(chain);

@@ -65,7 +65,13 @@ export class RecordReader {
       const { scope, record } = await this.locate(input, parsed, chain);
       const granted = await this.access.requireRecordAccess(scope, record);
       try {
-        const opened = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+        const opened = await this.opener.openHeader(
+          chain,
+          scope.patientKey,
+          record,
+          granted.keys,
+          scope.patient.keys?.signingPublicKey,
+        );
         const answer = await fetch({ chain, ledger: this.ledgers.get(chain), scope, record, opened });
         await logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
         return answer;

@@ -41,7 +41,12 @@ export class SealedRecordViews {
     private readonly hasher: Hasher,
   ) {}
 
-  async view(patient: Principal, patientKey: Uint8Array, record: LedgerRecord, content?: Uint8Array): Promise<SealedRecord> {
+  async view(
+    patient: Principal,
+    patientKey: Uint8Array,
+    record: LedgerRecord,
+    content?: Uint8Array,
+  ): Promise<SealedRecord> {
     return {
       recordId: record.recordId.hex,
       patientId: patient.id,
@@ -67,7 +72,8 @@ export class SealedRecordViews {
     const trusted = this.signer.trustedPublicKey(record.signerKeyId);
     if (trusted) return { kind: 'service', keyId, publicKey: hex(trusted) };
     const own = patient.keys?.signingPublicKey;
-    if (own && bytesEqual(this.hasher.sha256(own), record.signerKeyId)) return { kind: 'patient', keyId, publicKey: hex(own) };
+    if (own && bytesEqual(this.hasher.sha256(own), record.signerKeyId))
+      return { kind: 'patient', keyId, publicKey: hex(own) };
     return { kind: 'unknown', keyId, publicKey: null };
   }
 

@@ -92,7 +92,8 @@ export class UploadSealedRecordUseCase {
     if (!content || content.length <= GCM_TAG_BYTES) {
       throw new ValidationFailedError('content must be the sealed file (ciphertext and tag).', 'content');
     }
-    if (content.length > this.policy.maxFileBytes + GCM_TAG_BYTES) throw new PayloadTooLargeError(this.policy.maxFileBytes);
+    if (content.length > this.policy.maxFileBytes + GCM_TAG_BYTES)
+      throw new PayloadTooLargeError(this.policy.maxFileBytes);
     if (sealedHeader.length <= GCM_TAG_BYTES || sealedHeader.length > MAX_SEALED_HEADER_BYTES) {
       throw new ValidationFailedError(`sealedHeader must be 17 to ${MAX_SEALED_HEADER_BYTES} bytes.`, 'sealedHeader');
     }
@@ -107,12 +108,22 @@ export class UploadSealedRecordUseCase {
     const keyEnvelopeSha256 = this.hasher.sha256(keyEnvelope);
     const drafts: [ChainName, NewLedgerRecord][] = [];
     for (const chain of chains) {
-      const payload = recordSigningPayload({ chain, patientKey, recordId, contentSha256, sealedHeader, keyEnvelopeSha256 });
+      const payload = recordSigningPayload({
+        chain,
+        patientKey,
+        recordId,
+        contentSha256,
+        sealedHeader,
+        keyEnvelopeSha256,
+      });
       const signature = signatures.get(chain) as Uint8Array;
       if (!(await this.signer.verifyWithPublicKey(payload, signature, keys.signingPublicKey))) {
         throw new SignatureInvalidError(`The signature for ${chain} does not verify under your signing key.`);
       }
-      drafts.push([chain, { recordId, patientKey, content, contentSha256, sealedHeader, keyEnvelope, signature, signerKeyId }]);
+      drafts.push([
+        chain,
+        { recordId, patientKey, content, contentSha256, sealedHeader, keyEnvelope, signature, signerKeyId },
+      ]);
     }
     for (const chain of chains) {
       if (await this.ledgers.get(chain).findById(patientKey, recordId)) {
@@ -155,7 +166,8 @@ export class UploadSealedRecordUseCase {
     try {
       described = this.cipher.describeEnvelope(keyEnvelope);
     } catch (error) {
-      if (error instanceof DecryptionFailedError) throw new EnvelopeMalformedError('keyEnvelope is not a key envelope.');
+      if (error instanceof DecryptionFailedError)
+        throw new EnvelopeMalformedError('keyEnvelope is not a key envelope.');
       throw error;
     }
     if (described.version !== 2) throw new EnvelopeMalformedError('keyEnvelope must be a version 2 envelope.');
@@ -193,7 +205,11 @@ export class UploadSealedRecordUseCase {
     }
   }
 
-  private async opensHeader(dataKey: { bytes: Uint8Array }, sealedHeader: Uint8Array, aad: Uint8Array): Promise<boolean> {
+  private async opensHeader(
+    dataKey: { bytes: Uint8Array },
+    sealedHeader: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<boolean> {
     try {
       await this.cipher.open(dataKey, sealedHeader, HEADER_PART, aad);
       return true;

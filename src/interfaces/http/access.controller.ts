@@ -81,7 +81,9 @@ export class AccessController {
   }
 
   @Get('me')
-  @ApiOperation({ summary: 'Who the token belongs to, who created them, when they claimed it, and (patients) their registered keys' })
+  @ApiOperation({
+    summary: 'Who the token belongs to, who created them, when they claimed it, and (patients) their registered keys',
+  })
   @ApiOkResponse({ type: MeDto })
   @ApiProblems()
   me(@Actor() actor: Principal): MeDto {

@@ -98,7 +98,9 @@ export class MeDto {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Null until claimed' })
   claimedAt!: string | null;
-  @ApiPropertyOptional({ description: 'Patients: the pseudonym the ledgers know them by (in every record aad), 0x-hex' })
+  @ApiPropertyOptional({
+    description: 'Patients: the pseudonym the ledgers know them by (in every record aad), 0x-hex',
+  })
   patientKey?: string;
   @ApiPropertyOptional({
     nullable: true,

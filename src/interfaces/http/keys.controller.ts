@@ -20,7 +20,8 @@ export class KeysController {
   @Post('keys')
   @HttpCode(201)
   @ApiOperation({
-    summary: 'Register the public keys your browser generated, and their backup wrapped under your recovery code (patient)',
+    summary:
+      'Register the public keys your browser generated, and their backup wrapped under your recovery code (patient)',
   })
   @ApiCreatedResponse({ type: RegisteredKeysDto })
   @ApiProblems(400, 403, 409, 422, 503)
@@ -35,7 +36,9 @@ export class KeysController {
   }
 
   @Get('key-backup')
-  @ApiOperation({ summary: 'Your key backup, to restore your keys with your recovery code on another device (patient)' })
+  @ApiOperation({
+    summary: 'Your key backup, to restore your keys with your recovery code on another device (patient)',
+  })
   @ApiOkResponse({ type: KeyBackupDto })
   @ApiProblems(403, 409)
   backup(@Actor() actor: Principal): Promise<KeyBackupDto> {

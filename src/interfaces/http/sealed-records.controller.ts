@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  UploadedFile,
+  UseInterceptors,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -60,7 +71,9 @@ export class SealedRecordsController {
   ) {}
 
   @Get('recipients')
-  @ApiOperation({ summary: 'Whom your next upload must be sealed to: your key, then the providers holding your consent (patient)' })
+  @ApiOperation({
+    summary: 'Whom your next upload must be sealed to: your key, then the providers holding your consent (patient)',
+  })
   @ApiOkResponse({ type: RecipientsDto })
   @ApiProblems(400, 403, 404, 409, 503)
   recipients(
@@ -117,7 +130,8 @@ export class SealedRecordsController {
     @UploadedFile() file: Express.Multer.File | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SealedUploadDto> {
-    if (!file) throw new ValidationFailedError('content is required (a multipart file part named "content").', 'content');
+    if (!file)
+      throw new ValidationFailedError('content is required (a multipart file part named "content").', 'content');
     const result = await this.uploadSealed.execute({
       actor,
       patientId,

@@ -11,7 +11,11 @@ export const SEALED_UPLOAD_SCHEMA = {
   type: 'object',
   required: ['content', 'chain', 'recordId', 'sealedHeader', 'keyEnvelope', 'recipients', 'signatures'],
   properties: {
-    content: { type: 'string', format: 'binary', description: 'The file sealed in the browser: AES-256-GCM ciphertext and tag' },
+    content: {
+      type: 'string',
+      format: 'binary',
+      description: 'The file sealed in the browser: AES-256-GCM ciphertext and tag',
+    },
     chain: { type: 'string', enum: WRITE_TARGETS, description: 'Ledger to store on, or both (case-insensitive)' },
     recordId: { type: 'string', description: '0x + 64 hex characters, chosen at random by the client' },
     sealedHeader: { type: 'string', description: 'base64 of the sealed header (name, type, size, SHA-1)' },
@@ -22,7 +26,8 @@ export const SEALED_UPLOAD_SCHEMA = {
     },
     signatures: {
       type: 'string',
-      description: 'JSON object: per target ledger, 0x-hex ECDSA P-256 signature (r‖s, low-S) by the patient signing key',
+      description:
+        'JSON object: per target ledger, 0x-hex ECDSA P-256 signature (r‖s, low-S) by the patient signing key',
     },
   },
 };
@@ -55,7 +60,8 @@ class SignerDto {
 export class SealedRecordDto {
   @ApiProperty() recordId!: string;
   @ApiProperty() patientId!: string;
-  @ApiProperty({ description: 'The patient pseudonym the ledgers know, 0x-hex (in the record aad)' }) patientKey!: string;
+  @ApiProperty({ description: 'The patient pseudonym the ledgers know, 0x-hex (in the record aad)' })
+  patientKey!: string;
   @ApiProperty({ enum: ['supchain', 'medchain'] }) chain!: string;
   @ApiProperty() version!: number;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

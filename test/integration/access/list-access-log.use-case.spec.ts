@@ -44,7 +44,13 @@ describe('ListAccessLogUseCase', () => {
     const ledger = new ForgetfulAccessLedger('supchain', { now: () => new Date() });
     const ledgers = new Ledgers([], [ledger, new InMemoryAccessLedger('medchain', { now: () => new Date() })]);
     const writer = new AccessLogWriter(ledgers, cipher, new InMemoryAccessLogJournal());
-    const useCase = new ListAccessLogUseCase(ledgers, new FixedPseudonymizer(), new AccessNoteKey(keys), cipher, writer);
+    const useCase = new ListAccessLogUseCase(
+      ledgers,
+      new FixedPseudonymizer(),
+      new AccessNoteKey(keys),
+      cipher,
+      writer,
+    );
     const recordId = RecordId.fromBytes(randomBytes(32));
     try {
       await writer.record({
