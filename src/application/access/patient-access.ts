@@ -79,6 +79,7 @@ export class PatientAccess {
 
   /** For a provider's upload: the keys to seal to (the patient's, once registered, and the provider's own). */
   async writeScope(actor: Principal, patientId: PatientId): Promise<{ recipients: Uint8Array[]; uploader: string }> {
+    assertOwnRecords(actor, patientId);
     if (actor.role === 'patient') {
       throw new SealedUploadRequiredError(
         'Patients upload sealed records (POST /api/v1/patients/{id}/sealed-records): the page seals them in your browser.',
@@ -102,9 +103,9 @@ export class PatientAccess {
     return { patient, patientKey: this.pseudonymizer.patientKey(patientId) };
   }
 
-  /** For the endpoints that serve plaintext: a patient is sent to the sealed ones. */
-  assertPlaintextReader(actor: Principal): void {
-    if (actor.role === 'patient') {
+  /** For the endpoints that serve plaintext: a patient is sent to the sealed ones (another patient's records stay 403). */
+  assertPlaintextReader(actor: Principal, patientId: string): void {
+    if (actor.role === 'patient' && actor.id === patientId) {
       throw new SealedReadRequiredError(
         'Patients read their records sealed (GET /api/v1/patients/{id}/sealed-records) and decrypt them in the browser.',
       );
@@ -156,7 +157,7 @@ export class PatientAccess {
   }
 
   async requireRecordAccess(scope: ReadScope, record: LedgerRecord): Promise<RecordAccess> {
-    this.assertPlaintextReader(scope.actor);
+    this.assertPlaintextReader(scope.actor, scope.patientId.value);
     const access = await this.recordAccess(scope, record);
     if (access) return access;
     if (scope.wholeRecordKind === 'consent' || scope.wholeRecordKind === 'emergency') {
@@ -196,10 +197,7 @@ export class PatientAccess {
   }
 
   private async enrolledPatient(actor: Principal, patientId: PatientId): Promise<Principal> {
-    if (actor.role === 'admin') throw new ForbiddenError('The operator cannot read or write medical records.');
-    if (actor.role === 'patient' && actor.id !== patientId.value) {
-      throw new ForbiddenError('A patient can only access their own records.');
-    }
+    assertOwnRecords(actor, patientId);
     const patient = await this.principals.find('patient', patientId.value);
     if (!patient) throw new PatientNotFoundError('No patient with this id is enrolled.');
     return patient;
@@ -209,5 +207,13 @@ export class PatientAccess {
     const keys = await this.keyVault.keyPair(principalRef('provider', actor.id));
     if (!keys) throw new ForbiddenError('This provider has no keys; ask the operator to re-create it.');
     return keys;
+  }
+}
+
+/** The operator reads and writes nothing medical; a patient only their own records. */
+function assertOwnRecords(actor: Principal, patientId: PatientId): void {
+  if (actor.role === 'admin') throw new ForbiddenError('The operator cannot read or write medical records.');
+  if (actor.role === 'patient' && actor.id !== patientId.value) {
+    throw new ForbiddenError('A patient can only access their own records.');
   }
 }

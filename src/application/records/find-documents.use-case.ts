@@ -48,7 +48,7 @@ export class FindDocumentsUseCase {
   ) {}
 
   async execute(input: FindDocumentsInput): Promise<FoundDocument[]> {
-    this.access.assertPlaintextReader(input.actor);
+    this.access.assertPlaintextReader(input.actor, String(input.patientId));
     const patientId = PatientId.parse(input.patientId);
     const found = new Map<string, { header: RecordHeader; createdAt: Date; chains: ChainName[] }>();
     let unavailable: ChainUnavailableError | null = null;

@@ -46,7 +46,7 @@ export class ListRecordsUseCase {
   ) {}
 
   async execute(input: ListRecordsInput): Promise<RecordPage> {
-    this.access.assertPlaintextReader(input.actor);
+    this.access.assertPlaintextReader(input.actor, String(input.patientId));
     const patientId = PatientId.parse(input.patientId);
     const target = parseReadTarget(input.chain);
     const limit = input.limit ?? DEFAULT_PAGE_SIZE;

@@ -59,7 +59,7 @@ export class RecordReader {
 
   /** `fetch` turns the verified record into the answer; its IntegrityCheckFailedError counts as a bad copy too. */
   async read<T>(input: GetRecordInput, fetch: (verified: VerifiedRecord) => Promise<T>): Promise<T> {
-    this.access.assertPlaintextReader(input.actor);
+    this.access.assertPlaintextReader(input.actor, String(input.patientId));
     const parsed = parseRead(input);
     return this.failover.read(parsed.target, async (chain) => {
       const { scope, record } = await this.locate(input, parsed, chain);
