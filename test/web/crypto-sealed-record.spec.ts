@@ -252,7 +252,6 @@ describe('a patient’s sealed upload and sealed read', () => {
       const payload = await recordSigningPayload({
         chain,
         patientKey,
-        recordId: built.recordId,
         contentSha256,
         ...built,
       });
