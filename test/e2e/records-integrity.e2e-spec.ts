@@ -7,6 +7,7 @@ import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory
 import { Actor } from '../support/actors';
 import { TestApp } from '../support/app';
 import { makePng } from '../support/files';
+import { TestPatient } from '../support/patient-keys';
 import {
   binary,
   expectProblemBuffer,
@@ -26,7 +27,10 @@ describe('Records over HTTP (in-memory ledgers)', () => {
   const TAMPERED = [0, 1, 2, 3, 4].map((n) => `P-TAMPER-${n}`);
 
   beforeAll(async () => {
-    ({ testApp, server, provider } = await startRecordsApp(['P-REPLAY', ...TAMPERED]));
+    let patients: Map<string, Actor>;
+    ({ testApp, server, provider, patients } = await startRecordsApp(['P-REPLAY', ...TAMPERED]));
+    // The tampered patients hold keys (issue 13), so their records are sealed to [patient, uploader].
+    for (const patientId of TAMPERED) await TestPatient.register(server, patients.get(patientId)!);
   });
 
   afterAll(async () => {
