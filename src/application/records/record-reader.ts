@@ -63,8 +63,10 @@ export class RecordReader {
     const parsed = parseRead(input);
     return this.failover.read(parsed.target, async (chain) => {
       const { scope, record } = await this.locate(input, parsed, chain);
-      const granted = await this.access.requireRecordAccess(scope, record);
       try {
+        // Signature first: the envelope is under it, so tampering is a 422, never a mistaken "not yours".
+        await this.opener.assertSigned(chain, record, scope.patient.keys?.signingPublicKey);
+        const granted = await this.access.requireRecordAccess(scope, record);
         const opened = await this.opener.openHeader(
           chain,
           scope.patientKey,
