@@ -1,0 +1,90 @@
+import { webcrypto } from 'node:crypto';
+import type { SealedRecordJson } from './patient-keys';
+
+/**
+ * The page's patient client (src/interfaces/web/public/patient/patient-client.js) and the key store
+ * of its crypto module, loaded for the e2e specs that drive the real service as a patient's browser
+ * would. Like test/integration/web-crypto/web-crypto-module.ts: the modules are JavaScript typed by
+ * JSDoc, which the service's tsconfig.json does not read (no allowJs), so this file names the
+ * signatures the e2e specs call; each of them runs there, so a drift from the module fails there.
+ */
+type CryptoKey = webcrypto.CryptoKey;
+
+export interface StoredPatientKeys {
+  patientId: string;
+  encryption: { privateKey: CryptoKey; publicKey: Uint8Array };
+  signing: { privateKey: CryptoKey; publicKey: Uint8Array };
+  storedAt: string;
+}
+
+export interface KeyStore {
+  get(patientId: string): Promise<StoredPatientKeys | null | undefined>;
+  put(record: StoredPatientKeys): Promise<void>;
+  delete(patientId: string): Promise<void>;
+}
+
+export interface PatientClientOptions {
+  baseUrl: string;
+  token: string;
+  keyStore?: KeyStore;
+  patientId?: string;
+  trustedServiceKeys?: readonly Uint8Array[];
+}
+
+export interface OpenedSealedRecord {
+  header: { fileName: string; contentType: string; size: number; uploader: string; sha1?: string };
+  bytes: Uint8Array;
+  sealed: SealedRecordJson & { signer: { kind: 'service' | 'patient'; keyId: string; publicKey: string } };
+}
+
+/** What POST /patients/{id}/sealed-records answers (the fields the specs read). */
+export interface SealedUploadAnswer {
+  recordId: string;
+  patientId: string;
+  chain: string;
+  ciphertextSha256: string;
+}
+
+export interface PatientClient {
+  readonly token: string;
+  readonly patientId: string | null;
+  me(): Promise<{ id: string; role: string; patientKey: string; keys: Record<string, string> | null }>;
+  registerKeys(): Promise<{ recoveryCode: string; stored: boolean; registeredAt?: string; rewrapped?: number }>;
+  restoreKeys(recoveryCode: string): Promise<{ encryptionPublicKey: string; signingPublicKey: string }>;
+  listSealed(query?: {
+    chain?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: SealedRecordJson[]; nextCursor: string | null }>;
+  readSealed(recordId: string, query?: { chain?: string }): Promise<OpenedSealedRecord>;
+  upload(input: {
+    bytes: Uint8Array;
+    fileName: string;
+    contentType: string;
+    chain: 'supchain' | 'medchain' | 'both';
+  }): Promise<SealedUploadAnswer>;
+}
+
+export interface PatientClientModule {
+  PatientClient: {
+    new (options: PatientClientOptions): PatientClient;
+    claim(code: string, options: Omit<PatientClientOptions, 'token' | 'patientId'>): Promise<PatientClient>;
+  };
+  /** Fresh in-memory store per call in Node (no IndexedDB). */
+  openKeyStore(): Promise<KeyStore>;
+  generateRecoveryCode(): string;
+}
+
+/** The specifiers are variables so tsc does not try to type the JavaScript modules (see above). */
+const CLIENT_PATH = '../../src/interfaces/web/public/patient/patient-client.js';
+const CRYPTO_PATH = '../../src/interfaces/web/public/crypto/index.js';
+
+export async function loadPatientClient(): Promise<PatientClientModule> {
+  const client = (await import(CLIENT_PATH)) as Pick<PatientClientModule, 'PatientClient'>;
+  const crypto = (await import(CRYPTO_PATH)) as Omit<PatientClientModule, 'PatientClient'>;
+  return {
+    PatientClient: client.PatientClient,
+    openKeyStore: crypto.openKeyStore,
+    generateRecoveryCode: crypto.generateRecoveryCode,
+  };
+}
