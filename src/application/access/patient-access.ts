@@ -63,8 +63,12 @@ const KNOWN_CUSTODIANS_MAX = 10_000;
  * Consent is read from the ledger on every request, so a revoke takes effect on the next read.
  */
 export class PatientAccess {
-  /** hex record id -> the provider whose key opened it (read again when it no longer does). */
-  private readonly custodians = new Map<string, string>();
+  /**
+   * hex record id -> the provider whose key opens it, or null when none the service keeps does.
+   * Both answers are for good: an envelope never changes, and a provider created later cannot be
+   * in an envelope written before.
+   */
+  private readonly custodians = new Map<string, string | null>();
 
   constructor(
     private readonly principals: PrincipalRepository,
@@ -178,22 +182,28 @@ export class PatientAccess {
   private async custodianKeys(scope: ReadScope, record: LedgerRecord, aad: Uint8Array): Promise<KeyPair | null> {
     const recordKey = bytesToHex(record.recordId.bytes);
     const remembered = this.custodians.get(recordKey);
+    if (remembered === null) return null;
     const providers = (await this.principals.list('provider')).map((provider) => provider.id);
     const order = [
-      ...(remembered ? [remembered] : []),
+      ...(remembered !== undefined ? [remembered] : []),
       ...(scope.patient.createdBy ? [scope.patient.createdBy] : []),
       ...providers,
-    ].filter((id, index, all) => id !== scope.actor.id && all.indexOf(id) === index);
+    ].filter((id, index, all) => all.indexOf(id) === index);
     for (const providerId of order) {
       const keys = await this.keyVault.keyPair(principalRef('provider', providerId));
       if (!keys || !(await this.cipher.tryUnwrap([record.keyEnvelope], keys, aad))) continue;
-      if (this.custodians.size >= KNOWN_CUSTODIANS_MAX && !this.custodians.has(recordKey)) {
-        this.custodians.delete(this.custodians.keys().next().value as string);
-      }
-      this.custodians.set(recordKey, providerId);
+      this.remember(recordKey, providerId);
       return keys;
     }
+    this.remember(recordKey, null);
     return null;
+  }
+
+  private remember(recordKey: string, custodian: string | null): void {
+    if (this.custodians.size >= KNOWN_CUSTODIANS_MAX && !this.custodians.has(recordKey)) {
+      this.custodians.delete(this.custodians.keys().next().value as string);
+    }
+    this.custodians.set(recordKey, custodian);
   }
 
   private async enrolledPatient(actor: Principal, patientId: PatientId): Promise<Principal> {
