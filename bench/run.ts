@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [--only=crypto,gas,http,scale,memory,fhir] [--ledger=embedded|memory]`: measures cost, speed and
+ * `npm run bench [-- --full] [--only=crypto,gas,http,scale,memory,fhir,page] [--ledger=embedded|memory]`: measures cost, speed and
  * scale on this machine, prints one markdown table per section and writes bench/results.json.
  * Every figure is compared only with figures measured in the same run. Exits 0 even when a
  * target is missed: the ❌ marks say so.
@@ -12,6 +12,7 @@ import { runFhirBench } from './fhir.bench';
 import { runHttpBench } from './http.bench';
 import { runLedgerCostBench } from './ledger-cost.bench';
 import { runMemoryBench } from './memory.bench';
+import { PAGE_TARGETS, PAGE_TITLE, runPageBench } from './page.bench';
 import { runScaleBench } from './scale.bench';
 import { BenchContext, BenchMode, createContext } from './support/context';
 import { failedSection, renderSection, SectionResult } from './support/report';
@@ -61,6 +62,12 @@ const SECTIONS: readonly Section[] = [
     title: 'FHIR (IHE MHD) vs REST for the same file',
     targets: ['ITI-65 and ITI-68 of 1 MiB ≤ 1.15× the REST upload and read'],
     run: runFhirBench,
+  },
+  {
+    id: 'page',
+    title: PAGE_TITLE,
+    targets: PAGE_TARGETS,
+    run: runPageBench,
   },
 ];
 
