@@ -97,6 +97,8 @@ type PageFigures = ReaderFigures & { readonly fetch: LatencySummary; readonly op
 interface SizeRow {
   readonly bytes: number;
   readonly service: ReaderFigures;
+  /** GET …/sealed-records/{id} from Node, the answer received but not parsed. */
+  readonly sealedAnswer: LatencySummary;
   /** null when the page could not read the record at all (`pageError` says why). */
   readonly page: PageFigures | null;
   readonly pageError: string | null;
@@ -200,6 +202,13 @@ async function measureSize(
     if (response.status !== 200) throw new Error(`plaintext read ${sizeLabel(record.bytes)}: ${response.status}`);
     return response.body;
   };
+  // The page's own request from Node, answer not parsed: how much of the page's fetch is the
+  // service building the SealedRecord (ledger read, base64, JSON) rather than the page.
+  const sealedPath = sealedUrl.slice(baseUrl.length);
+  const sealedFetch = async (): Promise<void> => {
+    const response = await client.send('GET', sealedPath, patientToken);
+    if (response.status !== 200) throw new Error(`sealed read ${sizeLabel(record.bytes)}: ${response.status}`);
+  };
 
   // Both readers must get the very file the provider uploaded, or the figures compare nothing.
   // A page that cannot open the record at all is a finding, not a broken bench: the service is
@@ -226,10 +235,17 @@ async function measureSize(
   const fetchMs: number[] = [];
   const openMs: number[] = [];
   const serviceMs: number[] = [];
+  const sealedFetchMs: number[] = [];
+  const readers = ['page', 'service', 'sealedFetch'] as const;
   for (let i = 0; i < warmup + samples; i++) {
-    // Turns alternate who goes first, so neither always reads right after the other's garbage.
-    const order = i % 2 === 0 ? (['page', 'service'] as const) : (['service', 'page'] as const);
+    // Turns rotate who goes first, so no reader always runs right after another's garbage.
+    const order = readers.map((_, k) => readers[(i + k) % readers.length]);
     for (const reader of order) {
+      if (reader === 'sealedFetch') {
+        const { ms: elapsed } = await timeOnce(sealedFetch);
+        if (i >= warmup) sealedFetchMs.push(elapsed);
+        continue;
+      }
       if (reader === 'page') {
         if (pageError !== null) continue;
         const read = await pageRead(false);
@@ -248,11 +264,13 @@ async function measureSize(
     }
   }
   const service = figures(serviceMs, record.bytes);
-  if (pageError !== null) return { bytes: record.bytes, service, page: null, pageError, ratio: 0 };
+  const sealedAnswer = summarize(sealedFetchMs);
+  if (pageError !== null) return { bytes: record.bytes, service, sealedAnswer, page: null, pageError, ratio: 0 };
   const pageFigures = figures(pageMs, record.bytes);
   return {
     bytes: record.bytes,
     service,
+    sealedAnswer,
     page: { ...pageFigures, fetch: summarize(fetchMs), open: summarize(openMs) },
     pageError,
     ratio: pageFigures.recordsPerSecond / service.recordsPerSecond,
@@ -294,9 +312,10 @@ function report(context: BenchContext, counts: Record<number, SampleCounts>, row
         'of the content, data key unwrap, header and content AES-GCM). Timed in the page (performance.now).',
       "service: the provider's plaintext read GET /patients/{id}/records/{recordId} of the same record and chain " +
         '(the service verifies, unwraps and decrypts it), timed from Node over keep-alive node:http.',
-      `One read at a time, page and service taking turns (the first alternates); per size ` +
+      `One read at a time, page and service taking turns (who goes first rotates); per size ` +
         `${rows.map((row) => `${sizeLabel(row.bytes)}: ${counts[row.bytes].warmup} warm-up + ${counts[row.bytes].samples} timed`).join(', ')} ` +
-        'reads each. Both readers checked once to return the uploaded file (SHA-256). Throughput = reads / time they took.',
+        "reads each, and the page's GET sent from Node as a third turn (answer not parsed), to tell the service's " +
+        "share of the page's fetch. Both readers checked once to return the uploaded file (SHA-256). Throughput = reads / time they took.",
     ],
     tables: [
       {
@@ -336,13 +355,20 @@ function report(context: BenchContext, counts: Record<number, SampleCounts>, row
       },
       {
         caption: "Where the page's time goes (p50)",
-        headers: ['size', 'fetch + JSON parse', 'openSealedRecord', 'open share of the read'],
-        rows: rows.map(({ bytes, page }) =>
+        headers: [
+          'size',
+          'fetch + JSON parse',
+          'the same GET from Node (answer unparsed)',
+          'openSealedRecord',
+          'open share of the read',
+        ],
+        rows: rows.map(({ bytes, page, sealedAnswer }) =>
           page === null
-            ? [sizeLabel(bytes), '—', '—', '—']
+            ? [sizeLabel(bytes), '—', ms(sealedAnswer.p50Ms), '—', '—']
             : [
                 sizeLabel(bytes),
                 ms(page.fetch.p50Ms),
+                ms(sealedAnswer.p50Ms),
                 ms(page.open.p50Ms),
                 `${num((100 * page.open.meanMs) / (page.fetch.meanMs + page.open.meanMs))} % (of the mean)`,
               ],
