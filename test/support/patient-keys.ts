@@ -74,7 +74,19 @@ export class TestPatient {
       .query({ chain })
       .set(this.actor.auth);
     if (response.status !== 200) throw new Error(`sealed read: ${response.status} ${response.text}`);
-    return response.body as SealedRecordJson;
+    const sealed = response.body as SealedRecordJson;
+    const content = await request(server)
+      .get(`/api/v1/patients/${this.actor.id}/sealed-records/${sealed.recordId}/content`)
+      .query({ chain: sealed.chain })
+      .set(this.actor.auth)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    if (content.status !== 200) throw new Error(`sealed content: ${content.status}`);
+    return { ...sealed, content: (content.body as Buffer).toString('base64') };
   }
 
   /** Verifies (signature, digest) and opens a sealed record with this patient's key, as the page does. */

@@ -99,11 +99,16 @@ export class FakePatientApi {
       case `POST ${own}/sealed-records`:
         return this.upload(request);
     }
-    const one = url.pathname.match(new RegExp(`^/api/v1${own}/sealed-records/(0x[0-9a-f]{64})$`));
+    const one = url.pathname.match(new RegExp(`^/api/v1${own}/sealed-records/(0x[0-9a-f]{64})(/content)?$`));
     if (request.method === 'GET' && one) {
       const record = this.records.get(one[1]);
       if (!record) return problem(404, 'RECORD_NOT_FOUND');
-      return json(200, { ...this.sealedRecord(record, request.query.chain), content: toBase64(record.content) });
+      if (one[2])
+        return new Response(Buffer.from(record.content), {
+          status: 200,
+          headers: { 'Content-Type': 'application/octet-stream' },
+        });
+      return json(200, this.sealedRecord(record, request.query.chain));
     }
     return problem(404, 'NOT_FOUND');
   };

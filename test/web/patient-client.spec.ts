@@ -193,6 +193,12 @@ describe('PatientClient records', () => {
       path: `/api/v1/patients/${PATIENT_ID}/sealed-records/${answer.recordId}`,
       query: { chain: 'medchain' },
     });
+    // The ciphertext comes as bytes from the ledger the record was read from.
+    expect(api.requests[1]).toMatchObject({
+      method: 'GET',
+      path: `/api/v1/patients/${PATIENT_ID}/sealed-records/${answer.recordId}/content`,
+      query: { chain: 'medchain' },
+    });
     expect(read.sealed.chain).toBe('medchain');
     expect(read.header).toMatchObject({
       fileName: 'lab result.pdf',
@@ -203,7 +209,7 @@ describe('PatientClient records', () => {
     expect(bytesToHex(read.bytes)).toBe(bytesToHex(FILE));
 
     const page = (await client.listSealed({ chain: 'supchain', limit: 10, cursor: 'abc' })) as { items: unknown[] };
-    expect(api.requests[1]).toMatchObject({
+    expect(api.requests[2]).toMatchObject({
       path: `/api/v1/patients/${PATIENT_ID}/sealed-records`,
       query: { chain: 'supchain', limit: '10', cursor: 'abc' },
     });

@@ -1,9 +1,11 @@
 import { bytesEqual } from '../../domain/bytes';
 import { parseReadTarget } from '../../domain/chain-name';
 import { IntegrityCheckFailedError, RecordNotFoundError } from '../../domain/errors';
+import { LedgerRecord } from '../../domain/emr-record';
 import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
 import { Clock } from '../../domain/ports/clock.port';
+import { EmrRepository } from '../../domain/ports/emr-repository.port';
 import { Hasher } from '../../domain/ports/hasher.port';
 import { Principal } from '../../domain/principal';
 import { RecordId } from '../../domain/record-id';
@@ -22,9 +24,11 @@ export interface GetSealedRecordInput {
 }
 
 /**
- * One of the patient's records with its content, sealed: the browser verifies the signature and
- * digest and decrypts with the patient's key. The service checks the content digest too, so a
- * bad copy falls over to the other ledger (chain=any) and is reported, as plaintext reads do.
+ * One of the patient's records, sealed: `execute` answers what the browser needs to verify and
+ * open it (no content: JSON stays small), `content` the ciphertext bytes, served as they are —
+ * base64 in JSON would cost a 10 MiB record more than its decryption does. The service checks the
+ * content digest before serving it, so a bad copy falls over to the other ledger (chain=any) and
+ * is reported, as plaintext reads do; the browser checks it again.
  */
 export class GetSealedRecordUseCase {
   constructor(
@@ -39,26 +43,45 @@ export class GetSealedRecordUseCase {
   ) {}
 
   async execute(input: GetSealedRecordInput): Promise<SealedRecord> {
-    const patientId = PatientId.parse(input.patientId);
-    const target = parseReadTarget(input.chain);
-    const recordId = input.recordId === 'latest' ? null : RecordId.parse(input.recordId);
-    const { patient, patientKey } = await this.access.sealedScope(input.actor, patientId);
+    const { patient, patientKey, target, recordId } = await this.parse(input);
     return this.failover.read(target, async (chain) => {
       const ledger = this.ledgers.get(chain);
-      const found = recordId ? await ledger.findById(patientKey, recordId) : await ledger.latest(patientKey);
-      if (!found) {
-        throw new RecordNotFoundError(
-          recordId ? 'No record with this id for this patient on this ledger.' : 'You have no records on this ledger.',
-        );
-      }
-      const [record] = await ledger.withTransactions([found]);
+      const [record] = await ledger.withTransactions([await this.find(ledger, patientKey, recordId)]);
+      await this.rewrap.rewrap(patient, patientKey, chain, [record]);
+      return this.views.view(patient, patientKey, record);
+    });
+  }
+
+  /** The content ciphertext of the record, after its digest was checked. */
+  async content(input: GetSealedRecordInput): Promise<{ recordId: string; content: Uint8Array }> {
+    const { patientKey, target, recordId } = await this.parse(input);
+    return this.failover.read(target, async (chain) => {
+      const ledger = this.ledgers.get(chain);
+      const record = await this.find(ledger, patientKey, recordId);
       const content = await ledger.readContent(record);
       if (content.length !== record.contentLength || !bytesEqual(this.hasher.sha256(content), record.contentSha256)) {
         this.integrity.report(chain, record.recordId, this.clock.now());
         throw new IntegrityCheckFailedError('The record content does not match its digest.');
       }
-      await this.rewrap.rewrap(patient, patientKey, chain, [record]);
-      return this.views.view(patient, patientKey, record, content);
+      return { recordId: record.recordId.hex, content };
     });
+  }
+
+  private async parse(input: GetSealedRecordInput) {
+    const patientId = PatientId.parse(input.patientId);
+    const target = parseReadTarget(input.chain);
+    const recordId = input.recordId === 'latest' ? null : RecordId.parse(input.recordId);
+    const { patient, patientKey } = await this.access.sealedScope(input.actor, patientId);
+    return { patient, patientKey, target, recordId };
+  }
+
+  private async find(ledger: EmrRepository, patientKey: Uint8Array, recordId: RecordId | null): Promise<LedgerRecord> {
+    const found = recordId ? await ledger.findById(patientKey, recordId) : await ledger.latest(patientKey);
+    if (!found) {
+      throw new RecordNotFoundError(
+        recordId ? 'No record with this id for this patient on this ledger.' : 'You have no records on this ledger.',
+      );
+    }
+    return found;
   }
 }

@@ -25,8 +25,6 @@ export interface SealedRecord {
   readonly addedKeyEnvelopes: string[];
   readonly signature: string;
   readonly signer: { kind: 'service' | 'patient' | 'unknown'; keyId: string; publicKey: string | null };
-  /** The content ciphertext, base64; only when one record is read. */
-  readonly content?: string;
 }
 
 const hex = (bytes: Uint8Array): string => `0x${bytesToHex(bytes)}`;
@@ -41,12 +39,7 @@ export class SealedRecordViews {
     private readonly hasher: Hasher,
   ) {}
 
-  async view(
-    patient: Principal,
-    patientKey: Uint8Array,
-    record: LedgerRecord,
-    content?: Uint8Array,
-  ): Promise<SealedRecord> {
+  async view(patient: Principal, patientKey: Uint8Array, record: LedgerRecord): Promise<SealedRecord> {
     return {
       recordId: record.recordId.hex,
       patientId: patient.id,
@@ -63,7 +56,6 @@ export class SealedRecordViews {
       addedKeyEnvelopes: (await this.addedEnvelopes(patientKey, record)).map(base64),
       signature: hex(record.signature),
       signer: this.signerOf(patient, record),
-      ...(content ? { content: base64(content) } : {}),
     };
   }
 

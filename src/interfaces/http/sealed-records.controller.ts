@@ -7,6 +7,7 @@ import {
   Post,
   Query,
   Res,
+  StreamableFile,
   UploadedFile,
   UseInterceptors,
 } from '@nestjs/common';
@@ -18,6 +19,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiProduces,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -97,7 +99,7 @@ export class SealedRecordsController {
   }
 
   @Get('sealed-records/:recordId')
-  @ApiOperation({ summary: 'One of your records (or `latest`) with its sealed content (patient)' })
+  @ApiOperation({ summary: 'One of your records (or `latest`), sealed; its content is at …/content (patient)' })
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters, or latest' })
   @ApiOkResponse({ type: SealedRecordDto })
   @ApiProblems(400, 403, 404, 422, 503)
@@ -108,6 +110,27 @@ export class SealedRecordsController {
     @Query() query: ChainQuery,
   ): Promise<SealedRecord> {
     return this.getSealed.execute({ actor, patientId, chain: query.chain, recordId });
+  }
+
+  @Get('sealed-records/:recordId/content')
+  @ApiOperation({ summary: 'The sealed content (AES-256-GCM ciphertext) of one of your records, as bytes (patient)' })
+  @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ description: 'The ciphertext; its SHA-256 is the record’s contentSha256' })
+  @ApiProblems(400, 403, 404, 422, 503)
+  async content(
+    @Actor() actor: Principal,
+    @Param('patientId') patientId: string,
+    @Param('recordId') recordId: string,
+    @Query() query: ChainQuery,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StreamableFile> {
+    const found = await this.getSealed.content({ actor, patientId, chain: query.chain, recordId });
+    response.setHeader('Content-Type', 'application/octet-stream');
+    response.setHeader('Content-Length', String(found.content.length));
+    response.setHeader('Cache-Control', 'private, no-store');
+    response.setHeader('X-Record-Id', found.recordId);
+    return new StreamableFile(Buffer.from(found.content.buffer, found.content.byteOffset, found.content.byteLength));
   }
 
   @Post('sealed-records')

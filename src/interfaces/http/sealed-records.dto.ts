@@ -75,7 +75,6 @@ export class SealedRecordDto {
   addedKeyEnvelopes!: string[];
   @ApiProperty() signature!: string;
   @ApiProperty({ type: SignerDto }) signer!: SignerDto;
-  @ApiPropertyOptional({ description: 'base64 of the content ciphertext (one record only)' }) content?: string;
 }
 
 export class SealedRecordPageDto {

@@ -189,7 +189,8 @@ async function unsealHeader(fields, recipient) {
 }
 
 /**
- * A SealedRecord with `content` (GET …/sealed-records/{recordId}) verified and opened: signature
+ * A SealedRecord with its `content` — the ciphertext bytes of GET …/sealed-records/{recordId}/content
+ * (a base64 string is accepted too) — verified and opened: signature
  * (BAD_SIGNATURE), content against contentSha256 and contentLength (INTEGRITY), data key (NO_SLOT
  * or INTEGRITY), header and file (INTEGRITY), header.size against the file (INTEGRITY).
  * @param {any} sealed the SealedRecord JSON
@@ -201,7 +202,7 @@ async function unsealHeader(fields, recipient) {
 export async function openSealedRecord(sealed, keys, options = {}) {
   const fields = parseSealed(sealed);
   await verifySignature(fields, keys, options);
-  const content = fromBase64(sealed.content);
+  const content = sealed.content instanceof Uint8Array ? sealed.content : fromBase64(sealed.content);
   if (content.length !== sealed.contentLength || !bytesEqual(await sha256(content), fields.contentSha256)) {
     throw new WebCryptoError('INTEGRITY', 'The content does not match its signed hash.');
   }

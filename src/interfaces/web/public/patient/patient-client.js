@@ -76,7 +76,7 @@ function apiUrl(baseUrl, path, query = {}) {
  * @param {string} url
  * @param {RequestInit} init
  */
-async function send(fetcher, url, init) {
+async function send(fetcher, url, init, as = 'json') {
   let response;
   try {
     response = await fetcher(url, init);
@@ -101,7 +101,8 @@ async function send(fetcher, url, init) {
       detail: typeof problem.detail === 'string' ? problem.detail : '',
     });
   }
-  return response.status === 204 ? null : response.json();
+  if (response.status === 204) return null;
+  return as === 'bytes' ? new Uint8Array(await response.arrayBuffer()) : response.json();
 }
 
 export class PatientClient {
@@ -141,17 +142,21 @@ export class PatientClient {
    * @private
    * @param {string} path
    * @param {{ method?: string, query?: Record<string, string | number | null | undefined>, json?: unknown,
-   *   body?: FormData }} [options]
+   *   body?: FormData, as?: 'json' | 'bytes' }} [options]
    */
-  request(path, { method = 'GET', query, json, body } = {}) {
+  request(path, { method = 'GET', query, json, body, as = 'json' } = {}) {
     /** @type {Record<string, string>} */
-    const headers = { Accept: ACCEPT, Authorization: `Bearer ${this.token}` };
+    const headers = {
+      Accept: as === 'bytes' ? 'application/octet-stream, application/problem+json' : ACCEPT,
+      Authorization: `Bearer ${this.token}`,
+    };
     if (json !== undefined) headers['Content-Type'] = 'application/json';
-    return send(this.fetcher, apiUrl(this.baseUrl, path, query), {
-      method,
-      headers,
-      body: json !== undefined ? JSON.stringify(json) : body,
-    });
+    return send(
+      this.fetcher,
+      apiUrl(this.baseUrl, path, query),
+      { method, headers, body: json !== undefined ? JSON.stringify(json) : body },
+      as,
+    );
   }
 
   /** @private */
@@ -272,13 +277,19 @@ export class PatientClient {
   }
 
   /**
-   * GET /patients/{id}/sealed-records/{recordId}, verified and decrypted here.
-   * @param {string} recordId 0x + 64 hex
+   * GET /patients/{id}/sealed-records/{recordId} and its …/content (the ciphertext as bytes, from the
+   * ledger the record was read from), verified and decrypted here.
+   * @param {string} recordId 0x + 64 hex, or `latest`
    * @param {{ chain?: string }} [query]
    */
   async readSealed(recordId, { chain } = {}) {
-    const path = `${await this.patientPath()}/sealed-records/${encodeURIComponent(recordId)}`;
-    const sealed = await this.request(path, { query: { chain } });
+    const records = `${await this.patientPath()}/sealed-records`;
+    const described = await this.request(`${records}/${encodeURIComponent(recordId)}`, { query: { chain } });
+    const content = await this.request(`${records}/${encodeURIComponent(described.recordId)}/content`, {
+      query: { chain: described.chain },
+      as: 'bytes',
+    });
+    const sealed = { ...described, content };
     const { header, bytes } = await openSealedRecord(sealed, await this.localKeys(), {
       trustedServiceKeys: this.trustedServiceKeys,
     });
