@@ -6,7 +6,6 @@ import {
   recordSigningPayload,
   registrationPayload,
   sha256,
-  toBase64,
   toHex0x,
   verifyRecordSignature,
 } from '../../src/interfaces/web/public/crypto/index.js';
