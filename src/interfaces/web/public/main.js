@@ -8,6 +8,7 @@
 import { mountAccessLogCard, loadAccessLog } from './cards/access-log.js';
 import { loadConsents, mountConsentsCard } from './cards/consents.js';
 import { mountEnrolCard } from './cards/enrol.js';
+import { checkKeys, mountKeysCard } from './cards/keys.js';
 import { mountProviderCard } from './cards/provider.js';
 import * as retrieve from './cards/retrieve.js';
 import * as upload from './cards/upload.js';
@@ -20,6 +21,7 @@ mountProviderCard();
 mountEnrolCard(upload);
 mountConsentsCard();
 mountAccessLogCard();
+mountKeysCard();
 
 // Dropping a file anywhere but the drop zone must not navigate away from the page.
 window.addEventListener('dragover', (event) => event.preventDefault());
@@ -31,9 +33,12 @@ mountSession({
     const ownRecord = role === 'patient' ? (identity.me?.id ?? null) : null;
     upload.setOwnPatient(ownRecord);
     retrieve.setOwnPatient(ownRecord);
+    if (role !== 'patient') checkKeys(null);
   },
   signedIn(me) {
     if (me.role !== 'patient') return;
+    // The patient's records open with keys held in this browser: set up, restored, or found.
+    checkKeys(me);
     loadConsents();
     loadAccessLog();
   },
