@@ -12,11 +12,17 @@
  *   NO_SLOT            the key envelope holds no slot for this recipient
  *   DECRYPTION_FAILED  an AEAD tag did not verify: wrong key, or tampered data
  *   BAD_SIGNATURE      a record signature does not verify
+ *   INTEGRITY          a signed record does not hold together: content that does not match its
+ *                      hash or length, a data key that does not open the header, an unreadable header
  *   UNAVAILABLE        no WebCrypto here (a browser page outside a secure context)
+ */
+/**
+ * @typedef {'INVALID_KEY' | 'MALFORMED' | 'NO_SLOT' | 'DECRYPTION_FAILED' | 'BAD_SIGNATURE' | 'INTEGRITY'
+ *   | 'UNAVAILABLE'} WebCryptoErrorCode
  */
 export class WebCryptoError extends Error {
   /**
-   * @param {'INVALID_KEY' | 'MALFORMED' | 'NO_SLOT' | 'DECRYPTION_FAILED' | 'BAD_SIGNATURE' | 'UNAVAILABLE'} code
+   * @param {WebCryptoErrorCode} code
    * @param {string} message
    */
   constructor(code, message) {
@@ -41,6 +47,17 @@ function unavailableSubtle() {
     throw new WebCryptoError('UNAVAILABLE', 'WebCrypto is unavailable: serve the page over https or localhost.');
   };
   return /** @type {SubtleCrypto} */ (new Proxy({}, { get: refuse }));
+}
+
+/**
+ * `length` bytes from the platform's CSPRNG; UNAVAILABLE without WebCrypto, like every other call.
+ * @param {number} length
+ */
+export function randomBytes(length) {
+  if (!globalThis.crypto?.getRandomValues) {
+    throw new WebCryptoError('UNAVAILABLE', 'WebCrypto is unavailable: serve the page over https or localhost.');
+  }
+  return globalThis.crypto.getRandomValues(new Uint8Array(length));
 }
 
 /**
@@ -125,4 +142,69 @@ export function base64url(bytes) {
 export function fromBase64url(text) {
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+/** Bytes per String.fromCharCode call: stays far below engines' argument-count limits. */
+const BASE64_CHUNK_BYTES = 0x8000;
+const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * RFC 4648 §4 base64 with padding, as the REST API carries sealed headers, envelopes and content.
+ * @param {Uint8Array} bytes
+ */
+export function toBase64(bytes) {
+  let binary = '';
+  for (let offset = 0; offset < bytes.length; offset += BASE64_CHUNK_BYTES) {
+    binary += String.fromCharCode(...bytes.subarray(offset, offset + BASE64_CHUNK_BYTES));
+  }
+  return btoa(binary);
+}
+
+/**
+ * Inverse of toBase64; MALFORMED for anything but canonical-alphabet, padded base64.
+ * @param {string} text
+ */
+export function fromBase64(text) {
+  if (typeof text !== 'string' || !BASE64_PATTERN.test(text)) {
+    throw new WebCryptoError('MALFORMED', 'Not base64.');
+  }
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/**
+ * The API's hex: `0x` + lowercase hex.
+ * @param {Uint8Array} bytes
+ */
+export function toHex0x(bytes) {
+  return `0x${bytesToHex(bytes)}`;
+}
+
+/**
+ * `0x`-prefixed hex as the API writes it (either case), of `length` bytes when given; MALFORMED otherwise.
+ * @param {string} text
+ * @param {number} [length]
+ */
+export function fromHex0x(text, length) {
+  if (typeof text !== 'string' || !/^0x(?:[0-9a-fA-F]{2})*$/.test(text)) {
+    throw new WebCryptoError('MALFORMED', 'Not 0x-prefixed hex.');
+  }
+  const bytes = hexToBytes(text.slice(2));
+  if (length !== undefined && bytes.length !== length) {
+    throw new WebCryptoError('MALFORMED', `Expected ${length} bytes of hex.`);
+  }
+  return bytes;
+}
+
+/**
+ * RFC 8017 I2OSP(length, 4) || bytes: the service's lengthPrefixed (src/domain/bytes.ts).
+ * @param {Uint8Array} bytes
+ */
+export function lengthPrefixed(bytes) {
+  const out = new Uint8Array(4 + bytes.length);
+  new DataView(out.buffer).setUint32(0, bytes.length, false);
+  out.set(bytes, 4);
+  return out;
 }

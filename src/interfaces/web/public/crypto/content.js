@@ -7,7 +7,7 @@
  * index once under it: never seal twice under one data key with the same index. The index in
  * the nonce also makes swapped parts fail to open.
  */
-import { i2osp, WebCryptoError } from './bytes.js';
+import { i2osp, randomBytes, WebCryptoError } from './bytes.js';
 import { aes256GcmOpen, aes256GcmSeal, AES256_KEY_BYTES, GCM_NONCE_BYTES } from './hpke.js';
 import { sealDataKey } from './key-envelope.js';
 
@@ -21,7 +21,7 @@ function partNonce(partIndex) {
 
 /** A fresh 32-byte data key, one per record. */
 export function generateDataKey() {
-  return globalThis.crypto.getRandomValues(new Uint8Array(AES256_KEY_BYTES));
+  return randomBytes(AES256_KEY_BYTES);
 }
 
 /**
