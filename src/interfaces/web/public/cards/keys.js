@@ -55,6 +55,17 @@ const restoreErrors = fieldErrors(
 );
 /** @type {ReturnType<typeof shownOnce>} */
 let reveal;
+/** @type {ReturnType<typeof openKeyStore> | null} one connection for the page's life */
+let store = null;
+
+/** This browser's key store (IndexedDB), opened once; a failed open is tried again next time. */
+function keyStore() {
+  store ??= openKeyStore().catch((error) => {
+    store = null;
+    throw error;
+  });
+  return store;
+}
 export function mountKeysCard() {
   reveal = shownOnce('recovery', 'Recovery code');
   $('keys-create').addEventListener('click', onCreate);
@@ -89,7 +100,7 @@ export async function checkKeys(me) {
       show('setup');
       return;
     }
-    const stored = await (await openKeyStore()).get(me.id);
+    const stored = await (await keyStore()).get(me.id);
     if (generation !== state.generation) return;
     if (stored && matchesRegistered(stored, me)) {
       ready(stored);
@@ -202,7 +213,7 @@ async function onConfirm(event) {
     });
     /** @type {StoredKeys} */
     const stored = { patientId: me.id, encryption, signing, storedAt: new Date().toISOString() };
-    await (await openKeyStore()).put(stored);
+    await (await keyStore()).put(stored);
     if (generation !== state.generation) return;
     $input('keys-confirm').value = '';
     reveal.hide();
@@ -292,7 +303,7 @@ async function onRestore(event) {
       $('keys-restore-status').textContent = 'Not restored.';
       return;
     }
-    await (await openKeyStore()).put(stored);
+    await (await keyStore()).put(stored);
     if (generation !== state.generation) return;
     $input('keys-restore-code').value = '';
     $('keys-restore-status').textContent = '';
