@@ -5,16 +5,17 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 /**
  * @title PatientAccessRegistry
- * @notice The patient-centric half of a ledger: published public keys, consents and the access
- *         log. Patients and providers appear only as keyed pseudonyms (bytes32); an access-log
- *         entry's note (who read and why) is sealed to the patient's key off-chain.
+ * @notice The patient-centric half of a ledger: published public keys, consents, the access
+ *         log and the key envelopes added to records after upload. Patients and providers appear
+ *         only as keyed pseudonyms (bytes32); an access-log entry's note (who read and why) is
+ *         sealed to the patient's key off-chain; an added key envelope names no one.
  *
  * @dev Kept apart from EmrRegistry so each contract stays well under the EIP-170 code size
  *      limit and consent changes never touch record storage. Consent is current state (checked
  *      by the service on every read); its history is the ConsentGranted / ConsentRevoked events.
  */
 contract PatientAccessRegistry is AccessControl {
-    /// @notice Role allowed to publish keys, change consents and append to access logs.
+    /// @notice Role allowed to publish keys, change consents, append to access logs and add record keys.
     bytes32 public constant WRITER_ROLE = keccak256("WRITER_ROLE");
 
     /// @notice SEC 1 uncompressed P-256 public key length.
@@ -31,6 +32,12 @@ contract PatientAccessRegistry is AccessControl {
 
     /// @notice The kind of a break-glass read, indexed apart so no flood of other reads can bury it.
     uint8 public constant EMERGENCY_KIND = 2;
+
+    /// @notice Largest key envelope accepted for one record (a v2 envelope of 36 slots is 4070 bytes).
+    uint256 public constant MAX_KEY_ENVELOPE_BYTES = 4096;
+
+    /// @notice Most key envelopes one record may be given, so `recordKeysOf` stays one cheap call.
+    uint256 public constant MAX_RECORD_KEYS = 32;
 
     struct Consent {
         uint64 grantedAt;
@@ -49,6 +56,13 @@ contract PatientAccessRegistry is AccessControl {
         bytes sealedNote;
     }
 
+    /// @notice A further key envelope for a record (a re-wrap of its data key to another recipient).
+    struct RecordKey {
+        bytes32 patientKey;
+        bytes32 recordId;
+        bytes keyEnvelope;
+    }
+
     mapping(bytes32 subject => bytes publicKey) private _publicKeys;
     mapping(bytes32 patient => mapping(bytes32 provider => Consent)) private _consents;
     mapping(bytes32 patient => bytes32[] providers) private _consentProviders;
@@ -56,6 +70,8 @@ contract PatientAccessRegistry is AccessControl {
     mapping(bytes32 patient => AccessEntry[]) private _accessLog;
     /// @dev Ascending 1-based positions in `_accessLog` of the patient's emergency entries.
     mapping(bytes32 patient => uint256[] positions) private _emergencyPositions;
+    /// @dev Keyed by patient as well as record id: one patient's entries can never reach another's record.
+    mapping(bytes32 patient => mapping(bytes32 record => bytes[] envelopes)) private _recordKeys;
 
     /// @notice A public key had the wrong length.
     error PatientAccessRegistryBadPublicKey(uint256 length);
@@ -65,6 +81,12 @@ contract PatientAccessRegistry is AccessControl {
     error PatientAccessRegistryBadEntry(uint256 index);
     /// @notice A zero address was given where an account is required.
     error PatientAccessRegistryZeroAddress();
+    /// @notice addRecordKeys was called with no entries.
+    error PatientAccessRegistryEmptyBatch();
+    /// @notice The key envelope of entry `index` was empty or longer than MAX_KEY_ENVELOPE_BYTES.
+    error PatientAccessRegistryBadKeyEnvelope(uint256 index, uint256 length);
+    /// @notice Entry `index` would give its record more than MAX_RECORD_KEYS key envelopes.
+    error PatientAccessRegistryTooManyRecordKeys(uint256 index, bytes32 patientKey, bytes32 recordId);
 
     /// @notice A patient's or provider's public key was published (or rotated).
     event PublicKeyPublished(bytes32 indexed subjectKey, bytes publicKey);
@@ -81,6 +103,9 @@ contract PatientAccessRegistry is AccessControl {
         uint64 readAt,
         uint256 position
     );
+
+    /// @notice A key envelope was added to a record; `index` is its 0-based place in recordKeysOf.
+    event RecordKeyAdded(bytes32 indexed patientKey, bytes32 indexed recordId, uint256 index);
 
     /// @notice `admin` manages roles; `writer` is the service's account.
     constructor(address admin, address writer) {
@@ -151,6 +176,33 @@ contract PatientAccessRegistry is AccessControl {
             if (entry.kind == EMERGENCY_KIND) _emergencyPositions[entry.patientKey].push(position);
             emit AccessLogged(entry.patientKey, entry.accessorKey, entry.recordId, entry.kind, entry.readAt, position);
         }
+    }
+
+    /**
+     * @notice Adds key envelopes to records (a batch, possibly for several records and patients);
+     *         each is appended after those the record already has.
+     * @dev The envelopes are opaque here: the reader authenticates one by the record's sealed header
+     *      opening under the data key it yields.
+     */
+    function addRecordKeys(RecordKey[] calldata entries) external onlyRole(WRITER_ROLE) {
+        if (entries.length == 0) revert PatientAccessRegistryEmptyBatch();
+        for (uint256 i = 0; i < entries.length; i++) {
+            RecordKey calldata entry = entries[i];
+            uint256 length = entry.keyEnvelope.length;
+            if (length == 0 || length > MAX_KEY_ENVELOPE_BYTES) revert PatientAccessRegistryBadKeyEnvelope(i, length);
+            bytes[] storage envelopes = _recordKeys[entry.patientKey][entry.recordId];
+            uint256 index = envelopes.length;
+            if (index == MAX_RECORD_KEYS) {
+                revert PatientAccessRegistryTooManyRecordKeys(i, entry.patientKey, entry.recordId);
+            }
+            envelopes.push(entry.keyEnvelope);
+            emit RecordKeyAdded(entry.patientKey, entry.recordId, index);
+        }
+    }
+
+    /// @notice The key envelopes added to the patient's record, oldest first (empty when none).
+    function recordKeysOf(bytes32 patientKey, bytes32 recordId) external view returns (bytes[] memory) {
+        return _recordKeys[patientKey][recordId];
     }
 
     /// @notice How many entries the patient's access log holds.

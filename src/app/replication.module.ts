@@ -23,7 +23,7 @@ import { provide, provideFactory } from './provide';
       const logger = new Logger('Replication');
       return new ReplicationWorker(ledgers, journal, (message) => logger.log(message));
     }),
-    provide(ReplicaCopier, [Ledgers, RecordSigner, ReplicationJournal, Clock]),
+    provide(ReplicaCopier, [Ledgers, RecordSigner, ReplicationJournal, Clock, Hasher]),
     provide(RepairReplicasUseCase, [
       Ledgers,
       ReplicationJournal,

@@ -6,30 +6,61 @@ import { LedgerRecord, RecordHeader, RecordMetadata, SHA1_BYTES } from './emr-re
 import { PatientId } from './patient-id';
 import { RecordId } from './record-id';
 
-const SIGNING_DOMAIN = utf8('patient-centric-emr/record-signature/v1');
+const SIGNING_DOMAIN_V1 = utf8('patient-centric-emr/record-signature/v1');
+const SIGNING_DOMAIN_V2 = utf8('patient-centric-emr/record-signature/v2');
 const AAD_DOMAIN = utf8('patient-centric-emr/record/v1');
+/** First byte of a v2 key envelope; only its records sign payload v2. */
+const KEY_ENVELOPE_V2 = 0x02;
+
+/** What a record signature covers, besides the ledger it is signed for. */
+export interface SignedRecordFields {
+  readonly patientKey: Uint8Array;
+  readonly recordId: RecordId;
+  readonly contentSha256: Uint8Array;
+  readonly sealedHeader: Uint8Array;
+}
 
 /**
  * Bytes an uploader signs. Layout (each field length-prefixed, u32 BE):
- *   domain tag | chain | patientKey (32) | recordId (32) | contentSha256 (32) | sealedHeader
- * The chain is inside, so a copy replayed onto the other ledger fails verification
- * unless it was signed for that ledger too.
+ *   v1: domain tag …/v1 | chain | patientKey (32) | recordId (32) | contentSha256 (32) | sealedHeader
+ *   v2: domain tag …/v2 | chain | patientKey (32) | recordId (32) | contentSha256 (32) | sealedHeader
+ *       | SHA-256(keyEnvelope) (32)
+ * `keyEnvelopeSha256` null gives v1 (records whose envelope is v1), else v2. The chain is inside, so
+ * a copy replayed onto the other ledger fails verification unless it was signed for that ledger too.
+ * v2 covers the envelope: a v2 slot names no recipient, so only the signature stops a ledger writer
+ * from swapping in an envelope that seals another data key to the same readers.
  */
-export function recordSigningPayload(fields: {
-  chain: ChainName;
-  patientKey: Uint8Array;
-  recordId: RecordId;
-  contentSha256: Uint8Array;
-  sealedHeader: Uint8Array;
-}): Uint8Array {
-  return concatBytes(
-    lengthPrefixed(SIGNING_DOMAIN),
+export function recordSigningPayload(
+  fields: SignedRecordFields & { chain: ChainName; keyEnvelopeSha256: Uint8Array | null },
+): Uint8Array {
+  const common = [
     lengthPrefixed(utf8(fields.chain)),
     lengthPrefixed(fields.patientKey),
     lengthPrefixed(fields.recordId.bytes),
     lengthPrefixed(fields.contentSha256),
     lengthPrefixed(fields.sealedHeader),
-  );
+  ];
+  if (fields.keyEnvelopeSha256 === null) return concatBytes(lengthPrefixed(SIGNING_DOMAIN_V1), ...common);
+  return concatBytes(lengthPrefixed(SIGNING_DOMAIN_V2), ...common, lengthPrefixed(fields.keyEnvelopeSha256));
+}
+
+/** A key envelope's format version: its first byte (0 for an empty envelope, which no version has). */
+export function envelopeVersion(keyEnvelope: Uint8Array): number {
+  return keyEnvelope.length > 0 ? keyEnvelope[0] : 0;
+}
+
+/**
+ * The payload a record's signature on `chain` covers, chosen by the record's own key envelope:
+ * v2 for a v2 envelope, v1 otherwise (as the page's module chooses). `sha256` is the Hasher's.
+ */
+export function recordSigningPayloadFor(
+  chain: ChainName,
+  record: SignedRecordFields & { readonly keyEnvelope: Uint8Array },
+  sha256: (data: Uint8Array) => Uint8Array,
+): Uint8Array {
+  const { patientKey, recordId, contentSha256, sealedHeader, keyEnvelope } = record;
+  const keyEnvelopeSha256 = envelopeVersion(keyEnvelope) === KEY_ENVELOPE_V2 ? sha256(keyEnvelope) : null;
+  return recordSigningPayload({ chain, patientKey, recordId, contentSha256, sealedHeader, keyEnvelopeSha256 });
 }
 
 /**

@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { LedgerAccessEntry } from '../../src/domain/access-log';
-import { AccessLedger } from '../../src/domain/ports/access-ledger.port';
+import { ValidationFailedError } from '../../src/domain/errors';
+import {
+  AccessLedger,
+  MAX_KEY_ENVELOPE_BYTES,
+  MAX_RECORD_KEYS,
+  RecordKeyEntry,
+} from '../../src/domain/ports/access-ledger.port';
 import { RecordId } from '../../src/domain/record-id';
+
+/** A one-slot v2 key envelope's length: version, slot count, one 113-byte slot. */
+export const ONE_SLOT_ENVELOPE_BYTES = 115;
 
 export interface AccessLedgerFixture {
   ledger: AccessLedger;
@@ -19,6 +28,19 @@ function entry(patientKey: Uint8Array, overrides: Partial<LedgerAccessEntry> = {
     ...overrides,
   };
 }
+
+export function recordKey(
+  patientKey: Uint8Array,
+  recordId: RecordId,
+  keyEnvelope: Uint8Array = randomBytes(ONE_SLOT_ENVELOPE_BYTES),
+): RecordKeyEntry {
+  return { patientKey, recordId, keyEnvelope };
+}
+
+export const newRecordId = (): RecordId => RecordId.fromBytes(randomBytes(32));
+
+const hexes = (envelopes: readonly Uint8Array[]): string[] =>
+  envelopes.map((envelope) => Buffer.from(envelope).toString('hex'));
 
 /** Behaviour every AccessLedger adapter must show (in-memory on every run, EVM on a local chain). */
 export function describeAccessLedgerPort(name: string, setup: () => Promise<AccessLedgerFixture>): void {
@@ -130,6 +152,103 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       expect((await ledger.accessLog(patient, { limit: 1, emergencyOnly: true })).map((e) => e.position)).toEqual([
         107,
       ]);
+    });
+
+    describe('added record keys', () => {
+      it('adds an envelope and reads it back; a record without any reads empty', async () => {
+        const patient = randomBytes(32);
+        const recordId = newRecordId();
+        expect(await ledger.recordKeysOf(patient, recordId)).toEqual([]);
+        const added = recordKey(patient, recordId);
+        await ledger.addRecordKeys([added]);
+        const stored = await ledger.recordKeysOf(patient, recordId);
+        expect(hexes(stored)).toEqual(hexes([added.keyEnvelope]));
+        expect(stored[0]).toBeInstanceOf(Uint8Array);
+      });
+
+      it('appends a second add after the first, oldest first', async () => {
+        const patient = randomBytes(32);
+        const recordId = newRecordId();
+        const [a, b, c] = [recordKey(patient, recordId), recordKey(patient, recordId), recordKey(patient, recordId)];
+        await ledger.addRecordKeys([a, b]);
+        await ledger.addRecordKeys([c]);
+        expect(hexes(await ledger.recordKeysOf(patient, recordId))).toEqual(hexes([a, b, c].map((e) => e.keyEnvelope)));
+      });
+
+      it("keeps one patient's records apart", async () => {
+        const patient = randomBytes(32);
+        const [first, second, never] = [newRecordId(), newRecordId(), newRecordId()];
+        const a = recordKey(patient, first);
+        const b = recordKey(patient, second);
+        const c = recordKey(patient, first);
+        await ledger.addRecordKeys([a, b, c]);
+        expect(hexes(await ledger.recordKeysOf(patient, first))).toEqual(hexes([a.keyEnvelope, c.keyEnvelope]));
+        expect(hexes(await ledger.recordKeysOf(patient, second))).toEqual(hexes([b.keyEnvelope]));
+        expect(await ledger.recordKeysOf(patient, never)).toEqual([]);
+      });
+
+      it('keeps patients apart under the same record id', async () => {
+        const [patient, other] = [randomBytes(32), randomBytes(32)];
+        const recordId = newRecordId();
+        const mine = recordKey(patient, recordId);
+        const theirs = recordKey(other, recordId);
+        await ledger.addRecordKeys([mine]);
+        await ledger.addRecordKeys([theirs]);
+        expect(hexes(await ledger.recordKeysOf(patient, recordId))).toEqual(hexes([mine.keyEnvelope]));
+        expect(hexes(await ledger.recordKeysOf(other, recordId))).toEqual(hexes([theirs.keyEnvelope]));
+        expect(await ledger.recordKeysOf(randomBytes(32), recordId)).toEqual([]);
+      });
+
+      it('takes envelopes of 1 and of MAX_KEY_ENVELOPE_BYTES bytes', async () => {
+        const patient = randomBytes(32);
+        const recordId = newRecordId();
+        const smallest = recordKey(patient, recordId, randomBytes(1));
+        const largest = recordKey(patient, recordId, randomBytes(MAX_KEY_ENVELOPE_BYTES));
+        await ledger.addRecordKeys([smallest, largest]);
+        expect(hexes(await ledger.recordKeysOf(patient, recordId))).toEqual(
+          hexes([smallest.keyEnvelope, largest.keyEnvelope]),
+        );
+      });
+
+      it('refuses an empty batch, an empty or oversized envelope and a short patient key, writing nothing', async () => {
+        const patient = randomBytes(32);
+        const recordId = newRecordId();
+        const fine = recordKey(patient, recordId);
+        await expect(ledger.addRecordKeys([])).rejects.toThrow(ValidationFailedError);
+        await expect(ledger.addRecordKeys([fine, recordKey(patient, recordId, new Uint8Array(0))])).rejects.toThrow(
+          ValidationFailedError,
+        );
+        await expect(
+          ledger.addRecordKeys([fine, recordKey(patient, recordId, randomBytes(MAX_KEY_ENVELOPE_BYTES + 1))]),
+        ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', field: 'keyEnvelope' });
+        await expect(ledger.addRecordKeys([fine, recordKey(randomBytes(31), recordId)])).rejects.toMatchObject({
+          code: 'VALIDATION_FAILED',
+          field: 'patientKey',
+        });
+        await expect(ledger.recordKeysOf(randomBytes(31), recordId)).rejects.toThrow(ValidationFailedError);
+        expect(await ledger.recordKeysOf(patient, recordId)).toEqual([]);
+      });
+
+      it('gives a record at most MAX_RECORD_KEYS envelopes, in one batch or across adds', async () => {
+        const patient = randomBytes(32);
+        const [full, other] = [newRecordId(), newRecordId()];
+        const small = () => recordKey(patient, full, randomBytes(2));
+        const tooMany = Array.from({ length: MAX_RECORD_KEYS + 1 }, small);
+        await expect(ledger.addRecordKeys(tooMany)).rejects.toThrow(ValidationFailedError);
+        expect(await ledger.recordKeysOf(patient, full)).toEqual([]);
+
+        const allowed = tooMany.slice(0, MAX_RECORD_KEYS);
+        await ledger.addRecordKeys(allowed);
+        const beside = recordKey(patient, other);
+        await expect(ledger.addRecordKeys([beside, small()])).rejects.toMatchObject({
+          code: 'VALIDATION_FAILED',
+          field: 'keyEnvelope',
+        });
+        expect(hexes(await ledger.recordKeysOf(patient, full))).toEqual(hexes(allowed.map((e) => e.keyEnvelope)));
+        expect(await ledger.recordKeysOf(patient, other)).toEqual([]);
+        await ledger.addRecordKeys([beside]);
+        expect(hexes(await ledger.recordKeysOf(patient, other))).toEqual(hexes([beside.keyEnvelope]));
+      });
     });
   });
 }

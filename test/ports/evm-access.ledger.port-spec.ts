@@ -5,7 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { JsonRpcProvider } from 'ethers';
 import { startEmbeddedLedgers } from '../../src/infrastructure/evm/anvil/embedded-ledgers';
 import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repository';
-import { describeAccessLedgerPort } from './access-ledger.port-suite';
+import { ValidationFailedError } from '../../src/domain/errors';
+import { MAX_KEY_ENVELOPE_BYTES } from '../../src/domain/ports/access-ledger.port';
+import { EvmAccessLedger } from '../../src/infrastructure/evm/evm-access.ledger';
+import { describeAccessLedgerPort, newRecordId, recordKey } from './access-ledger.port-suite';
 import { newRecord } from './emr-repository.port-suite';
 
 describeAccessLedgerPort('EVM PatientAccessRegistry on anvil', async () => {
@@ -59,5 +62,74 @@ describe('EvmAccessLedger beside EvmEmrRepository', () => {
       await ledgers.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('EvmAccessLedger record keys on the wire', () => {
+  let dataDir: string;
+  let ledgers: Awaited<ReturnType<typeof startEmbeddedLedgers>>;
+  let repository: EvmEmrRepository;
+  let access: EvmAccessLedger;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'emr-evm-record-keys-'));
+    ledgers = await startEmbeddedLedgers({ dataDir, chains: ['supchain'], handleProcessSignals: false });
+    repository = await EvmEmrRepository.connect(ledgers.settings[0]);
+    access = repository.accessLedger();
+    // The first call checks the chain and the registry: done here so the spies below see only the calls under test.
+    await access.recordKeysOf(randomBytes(32), newRecordId());
+  });
+
+  afterAll(async () => {
+    await repository?.close();
+    await ledgers?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  const rpcMethods = () => {
+    const send = jest.spyOn(JsonRpcProvider.prototype, 'send');
+    return () => send.mock.calls.map(([method]) => method);
+  };
+
+  it('refuses malformed batches before asking the node anything', async () => {
+    const patient = randomBytes(32);
+    const recordId = newRecordId();
+    const methods = rpcMethods();
+    await expect(access.addRecordKeys([])).rejects.toThrow(ValidationFailedError);
+    await expect(access.addRecordKeys([recordKey(patient, recordId, new Uint8Array(0))])).rejects.toThrow(
+      ValidationFailedError,
+    );
+    await expect(
+      access.addRecordKeys([recordKey(patient, recordId, randomBytes(MAX_KEY_ENVELOPE_BYTES + 1))]),
+    ).rejects.toThrow(ValidationFailedError);
+    expect(methods()).toEqual([]);
+  });
+
+  it('writes 20 one-slot envelopes in one transaction', async () => {
+    const patient = randomBytes(32);
+    const entries = Array.from({ length: 20 }, () => recordKey(patient, newRecordId()));
+    const methods = rpcMethods();
+    await access.addRecordKeys(entries);
+    expect(methods().filter((method) => method === 'eth_sendRawTransaction')).toHaveLength(1);
+    const stored = await Promise.all(entries.map((entry) => access.recordKeysOf(patient, entry.recordId)));
+    expect(stored.map((envelopes) => Buffer.from(envelopes[0]).toString('hex'))).toEqual(
+      entries.map((entry) => Buffer.from(entry.keyEnvelope).toString('hex')),
+    );
+  });
+
+  it('splits a batch past the per-transaction gas cap into as few transactions as fit, in order', async () => {
+    const patient = randomBytes(32);
+    const recordId = newRecordId();
+    // 4 of the largest envelopes fit in one transaction under the EIP-7825 cap, 6 do not.
+    const entries = Array.from({ length: 6 }, () => recordKey(patient, recordId, randomBytes(MAX_KEY_ENVELOPE_BYTES)));
+    const methods = rpcMethods();
+    await access.addRecordKeys(entries);
+    expect(methods().filter((method) => method === 'eth_sendRawTransaction')).toHaveLength(2);
+    const stored = await access.recordKeysOf(patient, recordId);
+    expect(stored.map((envelope) => Buffer.from(envelope).toString('hex'))).toEqual(
+      entries.map((entry) => Buffer.from(entry.keyEnvelope).toString('hex')),
+    );
   });
 });

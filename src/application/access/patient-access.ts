@@ -12,6 +12,7 @@ import { KeyVault } from '../../domain/ports/key-vault.port';
 import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
 import { Principal, principalRef } from '../../domain/principal';
+import { recordAad } from '../../domain/record-codec';
 import { BreakGlassBudget } from './break-glass-budget';
 
 /** Who is reading a patient's records, resolved once per request. */
@@ -104,10 +105,13 @@ export class PatientAccess {
     };
   }
 
-  /** Whether this record may be read, and with which key; null when it may not. */
-  recordAccess(scope: ReadScope, record: LedgerRecord): RecordAccess | null {
+  /**
+   * Whether this record may be read, and with which key; null when it may not. A provider's own
+   * upload is one its key opens a slot of: v2 envelopes name no recipient, so it takes a trial unwrap.
+   */
+  async recordAccess(scope: ReadScope, record: LedgerRecord): Promise<RecordAccess | null> {
     if (scope.wholeRecordKind === 'patient') return { keys: scope.patientKeys, logKind: null };
-    if (scope.providerKeys && this.cipher.isRecipient(record.keyEnvelope, scope.providerKeys.publicKey)) {
+    if (scope.providerKeys && (await this.isOwnUpload(scope, scope.providerKeys, record))) {
       return { keys: scope.providerKeys, logKind: 'own-upload' };
     }
     if (scope.wholeRecordKind === 'consent' || scope.wholeRecordKind === 'emergency') {
@@ -116,14 +120,19 @@ export class PatientAccess {
     return null;
   }
 
-  requireRecordAccess(scope: ReadScope, record: LedgerRecord): RecordAccess {
-    const access = this.recordAccess(scope, record);
+  async requireRecordAccess(scope: ReadScope, record: LedgerRecord): Promise<RecordAccess> {
+    const access = await this.recordAccess(scope, record);
     if (!access) {
       throw new ConsentRequiredError(
         "The patient's consent is required to read this record (or an emergency reason in X-Break-Glass-Reason).",
       );
     }
     return access;
+  }
+
+  private async isOwnUpload(scope: ReadScope, providerKeys: KeyPair, record: LedgerRecord): Promise<boolean> {
+    const aad = recordAad(scope.patientKey, record.recordId);
+    return (await this.cipher.tryUnwrap([record.keyEnvelope], providerKeys, aad)) !== null;
   }
 
   private async enrolledPatientKeys(actor: Principal, patientId: PatientId): Promise<KeyPair> {

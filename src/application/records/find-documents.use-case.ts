@@ -93,7 +93,7 @@ export class FindDocumentsUseCase {
     for (;;) {
       const records = await ledger.list(scope.patientKey, { limit: SCAN_PAGE, beforeVersion: before });
       for (const record of records) {
-        const granted = this.access.recordAccess(scope, record);
+        const granted = await this.access.recordAccess(scope, record);
         if (!granted) continue;
         const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
         readable.push({ record, header });

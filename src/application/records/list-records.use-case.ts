@@ -99,7 +99,9 @@ export class ListRecordsUseCase {
     const readable: { record: LedgerRecord; granted: RecordAccess }[] = [];
     if (scope.wholeRecordKind !== null) {
       const records = await ledger.list(scope.patientKey, { limit, beforeVersion });
-      for (const record of records) readable.push({ record, granted: this.access.requireRecordAccess(scope, record) });
+      for (const record of records) {
+        readable.push({ record, granted: await this.access.requireRecordAccess(scope, record) });
+      }
       const oldest = records[records.length - 1];
       return { readable, nextBefore: records.length === limit && oldest.version > 1 ? oldest.version : null };
     }
@@ -107,7 +109,7 @@ export class ListRecordsUseCase {
     for (;;) {
       const records = await ledger.list(scope.patientKey, { limit: MAX_PAGE_SIZE, beforeVersion: before });
       for (const record of records) {
-        const granted = this.access.recordAccess(scope, record);
+        const granted = await this.access.recordAccess(scope, record);
         if (!granted) continue;
         readable.push({ record, granted });
         if (readable.length === limit) return { readable, nextBefore: record.version > 1 ? record.version : null };

@@ -1,11 +1,11 @@
 import { bytesEqual } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
 import { LedgerRecord, RecordHeader } from '../../domain/emr-record';
-import { DomainError, IntegrityCheckFailedError } from '../../domain/errors';
+import { DecryptionFailedError, DomainError, IntegrityCheckFailedError } from '../../domain/errors';
 import { Cipher, DataKey, KeyPair } from '../../domain/ports/cipher.port';
 import { Hasher } from '../../domain/ports/hasher.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
-import { decodeHeader, recordAad, recordSigningPayload } from '../../domain/record-codec';
+import { decodeHeader, recordAad, recordSigningPayloadFor } from '../../domain/record-codec';
 
 /** Part indices under a record's data key: the header and the file bytes are sealed separately. */
 export const HEADER_PART = 0;
@@ -29,28 +29,41 @@ export class RecordOpener {
     private readonly hasher: Hasher,
   ) {}
 
-  /** `keys`: a recipient of the record (the patient, or the provider it is sealed to). */
+  /**
+   * `keys`: a recipient of the record (the patient, or the provider it is sealed to).
+   * `patientSigningKey`: the patient's registered signing key (65-byte SEC 1), when they have one;
+   * a record they signed themselves verifies only under it (spec §3 rule (b)).
+   * `addedEnvelopes`: further key envelopes for the record (re-wraps from the access ledger), tried
+   * after the record's own. They are not signed: a data key from one counts only if it opens the
+   * signed header, so a forged envelope is no more than a slot that does not open.
+   */
   async openHeader(
     chain: ChainName,
     patientKey: Uint8Array,
     record: LedgerRecord,
     keys: KeyPair,
+    patientSigningKey?: Uint8Array | null,
+    addedEnvelopes: readonly Uint8Array[] = [],
   ): Promise<OpenedHeader> {
-    const payload = recordSigningPayload({
-      chain,
-      patientKey,
-      recordId: record.recordId,
-      contentSha256: record.contentSha256,
-      sealedHeader: record.sealedHeader,
-    });
-    if (!(await this.signer.verify(payload, record.signature, record.signerKeyId))) {
+    const payload = recordSigningPayloadFor(chain, record, (data) => this.hasher.sha256(data));
+    if (!(await this.signatureVerifies(payload, record, patientSigningKey ?? null))) {
       throw new IntegrityCheckFailedError('The record signature does not verify.');
     }
     const aad = recordAad(patientKey, record.recordId);
     return this.guard(async () => {
-      const dataKey = await this.cipher.unwrap(record.keyEnvelope, keys, aad);
-      const header = decodeHeader(await this.cipher.open(dataKey, record.sealedHeader, HEADER_PART, aad));
-      return { header, dataKey };
+      for (const keyEnvelope of [record.keyEnvelope, ...addedEnvelopes]) {
+        const dataKey = await this.cipher.tryUnwrap([keyEnvelope], keys, aad);
+        if (dataKey === null) continue;
+        let sealedHeader: Uint8Array;
+        try {
+          sealedHeader = await this.cipher.open(dataKey, record.sealedHeader, HEADER_PART, aad);
+        } catch (error) {
+          if (error instanceof DecryptionFailedError) continue;
+          throw error;
+        }
+        return { header: decodeHeader(sealedHeader), dataKey };
+      }
+      throw new IntegrityCheckFailedError('No key envelope of the record opens it for this reader.');
     });
   }
 
@@ -69,6 +82,22 @@ export class RecordOpener {
       throw new IntegrityCheckFailedError('The record content does not match its recorded size.');
     }
     return plaintext;
+  }
+
+  /**
+   * (a) a key the service trusts, under the id the record names; or (b) the patient's own signing
+   * key, when the record names that key's id.
+   */
+  private async signatureVerifies(
+    payload: Uint8Array,
+    record: LedgerRecord,
+    patientSigningKey: Uint8Array | null,
+  ): Promise<boolean> {
+    if (await this.signer.verify(payload, record.signature, record.signerKeyId)) return true;
+    if (patientSigningKey === null || !bytesEqual(this.hasher.sha256(patientSigningKey), record.signerKeyId)) {
+      return false;
+    }
+    return this.signer.verifyWithPublicKey(payload, record.signature, patientSigningKey);
   }
 
   /** Decryption failures of any kind mean the stored record is not what was written. */

@@ -62,7 +62,7 @@ export class RecordReader {
     const parsed = parseRead(input);
     return this.failover.read(parsed.target, async (chain) => {
       const { scope, record } = await this.locate(input, parsed, chain);
-      const granted = this.access.requireRecordAccess(scope, record);
+      const granted = await this.access.requireRecordAccess(scope, record);
       try {
         const opened = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
         const answer = await fetch({ chain, ledger: this.ledgers.get(chain), scope, record, opened });

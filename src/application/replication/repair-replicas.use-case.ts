@@ -5,7 +5,7 @@ import { Hasher } from '../../domain/ports/hasher.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
 import { ReplicationJournal } from '../../domain/ports/replication-journal.port';
 import { bytesEqual } from '../../domain/bytes';
-import { recordSigningPayload } from '../../domain/record-codec';
+import { recordSigningPayloadFor } from '../../domain/record-codec';
 import { ReplicaCopier } from './replica-copier';
 import { ReplicationWorker } from './replication-worker';
 
@@ -88,13 +88,7 @@ export class RepairReplicasUseCase {
   ): Promise<{ record: LedgerRecord; content: Uint8Array } | null> {
     for (const [chain, record] of copies) {
       if (!record) continue;
-      const payload = recordSigningPayload({
-        chain,
-        patientKey: record.patientKey,
-        recordId: record.recordId,
-        contentSha256: record.contentSha256,
-        sealedHeader: record.sealedHeader,
-      });
+      const payload = recordSigningPayloadFor(chain, record, (data) => this.hasher.sha256(data));
       if (!(await this.signer.verify(payload, record.signature, record.signerKeyId))) continue;
       const content = await this.ledgers.get(chain).readContent(record);
       if (bytesEqual(this.hasher.sha256(content), record.contentSha256)) return { record, content };

@@ -3,9 +3,10 @@ import { LedgerRecord, NewLedgerRecord } from '../../domain/emr-record';
 import { ChainUnavailableError, DuplicateRecordError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { Clock } from '../../domain/ports/clock.port';
+import { Hasher } from '../../domain/ports/hasher.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
 import { ReplicationJournal } from '../../domain/ports/replication-journal.port';
-import { recordSigningPayload } from '../../domain/record-codec';
+import { recordSigningPayloadFor } from '../../domain/record-codec';
 
 /** What every copy of a record shares (id, ciphertext, key envelope); only the signature is per ledger. */
 export type ReplicaSource = Omit<NewLedgerRecord, 'signature' | 'signerKeyId'>;
@@ -22,9 +23,10 @@ export class ReplicaCopier {
     private readonly signer: RecordSigner,
     private readonly journal: ReplicationJournal,
     private readonly clock: Clock,
+    private readonly hasher: Hasher,
   ) {}
 
-  /** The record as `chain` stores it. */
+  /** The record as `chain` stores it; signed with payload v2 when its key envelope is v2 (it covers the envelope). */
   async signFor(chain: ChainName, source: ReplicaSource): Promise<NewLedgerRecord> {
     const { recordId, patientKey, contentSha256, sealedHeader } = source;
     return {
@@ -34,9 +36,7 @@ export class ReplicaCopier {
       contentSha256,
       sealedHeader,
       keyEnvelope: source.keyEnvelope,
-      signature: await this.signer.sign(
-        recordSigningPayload({ chain, patientKey, recordId, contentSha256, sealedHeader }),
-      ),
+      signature: await this.signer.sign(recordSigningPayloadFor(chain, source, (data) => this.hasher.sha256(data))),
       signerKeyId: this.signer.keyId(),
     };
   }

@@ -43,7 +43,7 @@ export class ReplicationStatusUseCase {
         record = await this.ledgers.get(chain).findById(scope.patientKey, recordId);
         if (record) {
           found = true;
-          readable ||= this.access.recordAccess(scope, record) !== null;
+          readable ||= (await this.access.recordAccess(scope, record)) !== null;
         }
         chains[chain] = record ? 'committed' : pending.has(chain) ? 'pending' : 'absent';
       } catch (error) {
@@ -57,7 +57,7 @@ export class ReplicationStatusUseCase {
       const owed = await this.owedCopy(recordId, [...pending]);
       const ours = owed !== null && bytesEqual(owed.record.patientKey, scope.patientKey);
       if (!ours) throw new RecordNotFoundError('No record with this id for this patient.');
-      readable = this.access.recordAccess(scope, asLedgerRecord(owed)) !== null;
+      readable = (await this.access.recordAccess(scope, asLedgerRecord(owed))) !== null;
       found = true;
     }
     if (!found) throw new RecordNotFoundError('No record with this id for this patient.');

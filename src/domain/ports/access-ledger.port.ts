@@ -1,6 +1,15 @@
 import { LedgerAccessEntry } from '../access-log';
+import { bytesToHex } from '../bytes';
 import { ChainName } from '../chain-name';
 import { LedgerConsent } from '../consent';
+import { ValidationFailedError } from '../errors';
+import { RecordId } from '../record-id';
+
+/** Largest added key envelope (PatientAccessRegistry.MAX_KEY_ENVELOPE_BYTES), bytes. */
+export const MAX_KEY_ENVELOPE_BYTES = 4096;
+/** Most envelopes one record may be given on a ledger (PatientAccessRegistry.MAX_RECORD_KEYS). */
+export const MAX_RECORD_KEYS = 32;
+const PATIENT_KEY_BYTES = 32;
 
 export interface AccessLogQuery {
   /** 1..100 */
@@ -17,8 +26,65 @@ export interface PositionedAccessEntry extends LedgerAccessEntry {
 }
 
 /**
- * The patient-centric half of a ledger: published public keys, consents and the
- * access log. Everyone appears by pseudonym only. One instance serves one ledger.
+ * A further key envelope for a record (a re-wrap of its data key, normally to one more recipient).
+ * It is not covered by the record's signature: a reader trusts the data key it yields only when
+ * that key opens the record's signed sealed header.
+ */
+export interface RecordKeyEntry {
+  /** The patient's pseudonym, 32 bytes. */
+  readonly patientKey: Uint8Array;
+  readonly recordId: RecordId;
+  /** 1..MAX_KEY_ENVELOPE_BYTES bytes; a v2 envelope, which names no one. */
+  readonly keyEnvelope: Uint8Array;
+}
+
+/**
+ * The checks every adapter makes before writing anything: a batch that is empty, holds an envelope
+ * that is empty or too long, or gives one record more than MAX_RECORD_KEYS envelopes by itself.
+ * How many envelopes a record already holds is for the adapter (the ledger) to check.
+ */
+export function checkRecordKeyEntries(entries: readonly RecordKeyEntry[]): void {
+  if (entries.length === 0) throw new ValidationFailedError('No record keys to add.', 'entries');
+  const perRecord = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    checkPatientKey(entry.patientKey);
+    const length = entry.keyEnvelope.length;
+    if (length === 0 || length > MAX_KEY_ENVELOPE_BYTES) {
+      throw new ValidationFailedError(
+        `keyEnvelope must be 1 to ${MAX_KEY_ENVELOPE_BYTES} bytes (entry ${index} has ${length}).`,
+        'keyEnvelope',
+      );
+    }
+    const record = recordKeysSlot(entry.patientKey, entry.recordId);
+    const count = (perRecord.get(record) ?? 0) + 1;
+    if (count > MAX_RECORD_KEYS) throw tooManyRecordKeys();
+    perRecord.set(record, count);
+  });
+}
+
+/** A patient key must be a 32-byte pseudonym (the ledgers key everything by bytes32). */
+export function checkPatientKey(patientKey: Uint8Array): void {
+  if (patientKey.length !== PATIENT_KEY_BYTES) {
+    throw new ValidationFailedError(`patientKey must be ${PATIENT_KEY_BYTES} bytes.`, 'patientKey');
+  }
+}
+
+/** The refusal of an envelope beyond a record's MAX_RECORD_KEYS, the same from every adapter. */
+export function tooManyRecordKeys(): ValidationFailedError {
+  return new ValidationFailedError(
+    `A record may be given at most ${MAX_RECORD_KEYS} added key envelopes on a ledger.`,
+    'keyEnvelope',
+  );
+}
+
+/** One string per (patient, record): the unit the envelope lists and their cap belong to. */
+export function recordKeysSlot(patientKey: Uint8Array, recordId: RecordId): string {
+  return `${bytesToHex(patientKey)}/${recordId.hex}`;
+}
+
+/**
+ * The patient-centric half of a ledger: published public keys, consents, the access log and the
+ * key envelopes added to records. Everyone appears by pseudonym only. One instance serves one ledger.
  */
 export abstract class AccessLedger {
   abstract readonly chain: ChainName;
@@ -52,4 +118,14 @@ export abstract class AccessLedger {
 
   /** How many emergency entries the patient's access log holds. */
   abstract emergencyCount(patientKey: Uint8Array): Promise<number>;
+
+  /**
+   * Stores further key envelopes for records (re-wraps); one ledger write for the whole batch.
+   * ValidationFailedError for a batch checkRecordKeyEntries refuses (before any write) and for one
+   * that would give a record more than MAX_RECORD_KEYS envelopes.
+   */
+  abstract addRecordKeys(entries: readonly RecordKeyEntry[]): Promise<void>;
+
+  /** The envelopes added for this record on this ledger, oldest first (empty when none). */
+  abstract recordKeysOf(patientKey: Uint8Array, recordId: RecordId): Promise<Uint8Array[]>;
 }

@@ -16,31 +16,46 @@ export interface SealedParts {
   readonly keyEnvelope: Uint8Array;
 }
 
+/** What an envelope's header says, without opening anything. */
+export interface EnvelopeDescription {
+  readonly version: 1 | 2;
+  readonly slots: number;
+}
+
 /**
  * Envelope encryption: a record's parts are encrypted once under a fresh data key,
  * and that key is sealed (HPKE, RFC 9180 base mode) to each recipient's public key.
- * Sharing with another recipient later adds an envelope slot; the content is not
- * re-encrypted. Failures raise DecryptionFailedError or InvalidKeyError.
+ * Sharing with another recipient later seals the same data key in a further envelope
+ * (sealDataKey); the content is not re-encrypted. Envelopes name no recipient (v2), so a
+ * recipient finds its slot by trying its private key. Failures raise DecryptionFailedError
+ * or InvalidKeyError.
  */
 export abstract class Cipher {
   abstract generateKeyPair(): Promise<KeyPair>;
 
-  /** `parts[i]` is encrypted with part index i; `aad` binds every ciphertext to its record. */
+  /**
+   * `parts[i]` is encrypted with part index i; `aad` binds every ciphertext to its record.
+   * The key envelope is v2, one slot per distinct recipient in the given order.
+   */
   abstract seal(parts: Uint8Array[], recipients: Uint8Array[], aad: Uint8Array): Promise<SealedParts>;
 
-  /** Finds the slot for `recipient` in the envelope and unwraps the data key. */
+  /**
+   * The data key from `recipient`'s slot: by key id in a v1 envelope, by trial decryption in a v2
+   * one. DecryptionFailedError when no slot opens (whether there is none or it was tampered with).
+   */
   abstract unwrap(keyEnvelope: Uint8Array, recipient: KeyPair, aad: Uint8Array): Promise<DataKey>;
 
+  /**
+   * The first data key any of `keyEnvelopes` yields for `recipient`, trying them in order; a
+   * malformed envelope counts as one without a slot. Null when none does.
+   */
+  abstract tryUnwrap(keyEnvelopes: readonly Uint8Array[], recipient: KeyPair, aad: Uint8Array): Promise<DataKey | null>;
+
+  /** A new v2 envelope over an existing data key (a re-wrap), one slot per distinct recipient. */
+  abstract sealDataKey(dataKey: DataKey, recipientPublicKeys: Uint8Array[], aad: Uint8Array): Promise<Uint8Array>;
+
+  /** Version and slot count of a well-formed envelope; DecryptionFailedError otherwise. */
+  abstract describeEnvelope(keyEnvelope: Uint8Array): EnvelopeDescription;
+
   abstract open(dataKey: DataKey, part: Uint8Array, partIndex: number, aad: Uint8Array): Promise<Uint8Array>;
-
-  /** Whether `publicKey` has a slot in the envelope (the record was sealed or shared to it). */
-  abstract isRecipient(keyEnvelope: Uint8Array, publicKey: Uint8Array): boolean;
-
-  /** A new envelope with one more slot, sealed to `recipientPublicKey`. */
-  abstract addRecipient(
-    keyEnvelope: Uint8Array,
-    dataKey: DataKey,
-    recipientPublicKey: Uint8Array,
-    aad: Uint8Array,
-  ): Promise<Uint8Array>;
 }

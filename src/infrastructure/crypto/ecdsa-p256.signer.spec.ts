@@ -97,6 +97,59 @@ describe('EcdsaP256RecordSigner', () => {
     await expect(signer.verify(MESSAGE, signature, peer.keyId())).resolves.toBe(false);
   });
 
+  describe("#13 verifyWithPublicKey (a patient's registered signing key, not a trusted one)", () => {
+    const patientKeys = EcdsaP256RecordSigner.generateSigningKeyPair();
+    const patient = new EcdsaP256RecordSigner(patientKeys);
+
+    it('verifies a signature under the given key, though the verifier does not trust that key', async () => {
+      const signature = await patient.sign(MESSAGE);
+      await expect(signer.verify(MESSAGE, signature, patient.keyId())).resolves.toBe(false);
+      await expect(signer.verifyWithPublicKey(MESSAGE, signature, patientKeys.publicKey)).resolves.toBe(true);
+    });
+
+    it('is false under another key, for a changed message, and for the high-S twin', async () => {
+      const signature = await patient.sign(MESSAGE);
+      await expect(signer.verifyWithPublicKey(MESSAGE, signature, keyPair.publicKey)).resolves.toBe(false);
+      await expect(signer.verifyWithPublicKey(flipByte(MESSAGE, 3), signature, patientKeys.publicKey)).resolves.toBe(
+        false,
+      );
+      await expect(signer.verifyWithPublicKey(MESSAGE, highSTwin(signature), patientKeys.publicKey)).resolves.toBe(
+        false,
+      );
+    });
+
+    it('is false, never throws, for invalid keys and malformed signatures', async () => {
+      const signature = await patient.sign(MESSAGE);
+      const badKeys = [
+        flipByte(patientKeys.publicKey, 64),
+        patientKeys.publicKey.subarray(0, 64),
+        patientKeys.publicKey.subarray(0, 33),
+        new Uint8Array(65),
+        'key' as unknown as Uint8Array,
+      ];
+      for (const publicKey of badKeys) {
+        await expect(signer.verifyWithPublicKey(MESSAGE, signature, publicKey)).resolves.toBe(false);
+      }
+      for (const bad of [signature.subarray(0, 63), new Uint8Array(64), 'sig' as unknown as Uint8Array]) {
+        await expect(signer.verifyWithPublicKey(MESSAGE, bad, patientKeys.publicKey)).resolves.toBe(false);
+      }
+    });
+  });
+
+  it('#13 trustedPublicKey answers its own and configured keys by id, null for any other id', () => {
+    const peerKeys = EcdsaP256RecordSigner.generateSigningKeyPair();
+    const peer = new EcdsaP256RecordSigner(peerKeys);
+    const verifier = new EcdsaP256RecordSigner(keyPair, [peerKeys.publicKey]);
+    expect(bytesToHex(verifier.trustedPublicKey(verifier.keyId())!)).toBe(bytesToHex(keyPair.publicKey));
+    expect(bytesToHex(verifier.trustedPublicKey(peer.keyId())!)).toBe(bytesToHex(peerKeys.publicKey));
+    expect(signer.trustedPublicKey(peer.keyId())).toBeNull();
+    expect(verifier.trustedPublicKey(flipByte(peer.keyId(), 0))).toBeNull();
+    expect(verifier.trustedPublicKey(peer.keyId().subarray(1))).toBeNull();
+    // A copy: changing it does not change what the signer trusts.
+    verifier.trustedPublicKey(peer.keyId())!.fill(0);
+    expect(bytesToHex(verifier.trustedPublicKey(peer.keyId())!)).toBe(bytesToHex(peerKeys.publicKey));
+  });
+
   it('refuses a key pair whose halves do not match, and off-curve trusted keys', () => {
     const other = EcdsaP256RecordSigner.generateSigningKeyPair();
     expect(() => new EcdsaP256RecordSigner({ privateKey: keyPair.privateKey, publicKey: other.publicKey })).toThrow(

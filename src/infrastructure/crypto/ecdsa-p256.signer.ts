@@ -32,8 +32,8 @@ const Y_START = X_START + P256_SCALAR_BYTES;
 export class EcdsaP256RecordSigner extends RecordSigner {
   private readonly signingKey: KeyObject;
   private readonly ownKeyId: Uint8Array;
-  /** hex(key id) -> public key. */
-  private readonly trusted = new Map<string, KeyObject>();
+  /** hex(key id) -> public key, as bytes and as the KeyObject verify() uses. */
+  private readonly trusted = new Map<string, { publicKey: Uint8Array; key: KeyObject }>();
 
   /**
    * @param signingKey the key this service signs with; its public key is trusted too.
@@ -75,25 +75,48 @@ export class EcdsaP256RecordSigner extends RecordSigner {
   }
 
   async verify(message: Uint8Array, signature: Uint8Array, keyId: Uint8Array): Promise<boolean> {
-    if (!(message instanceof Uint8Array) || !(signature instanceof Uint8Array) || !(keyId instanceof Uint8Array)) {
-      return false;
-    }
-    if (signature.length !== P256_SIGNATURE_BYTES || keyId.length !== SHA256_BYTES) return false;
-    const key = this.trusted.get(bytesToHex(keyId));
-    if (key === undefined) return false;
-    if (os2ip(signature.subarray(P256_SCALAR_BYTES)) > HALF_ORDER) return false;
+    if (!(keyId instanceof Uint8Array) || keyId.length !== SHA256_BYTES) return false;
+    const trusted = this.trusted.get(bytesToHex(keyId));
+    return trusted !== undefined && verifyLowS(message, signature, trusted.key);
+  }
+
+  async verifyWithPublicKey(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+    let key: KeyObject;
     try {
-      return verify('sha256', message, { key, dsaEncoding: SIGNATURE_ENCODING }, signature);
+      // Off-curve points and wrong lengths are refused here, before OpenSSL sees them.
+      P256.p256ValidatePublicKey(publicKey);
+      key = createPublicKey({ key: publicJwk(publicKey), format: 'jwk' });
     } catch {
       return false;
     }
+    return verifyLowS(message, signature, key);
+  }
+
+  trustedPublicKey(keyId: Uint8Array): Uint8Array | null {
+    if (!(keyId instanceof Uint8Array) || keyId.length !== SHA256_BYTES) return null;
+    return this.trusted.get(bytesToHex(keyId))?.publicKey.slice() ?? null;
   }
 
   private trust(publicKey: Uint8Array): Uint8Array {
     P256.p256ValidatePublicKey(publicKey);
     const keyId = P256.sha256(publicKey);
-    this.trusted.set(bytesToHex(keyId), createPublicKey({ key: publicJwk(publicKey), format: 'jwk' }));
+    this.trusted.set(bytesToHex(keyId), {
+      publicKey: publicKey.slice(),
+      key: createPublicKey({ key: publicJwk(publicKey), format: 'jwk' }),
+    });
     return keyId;
+  }
+}
+
+/** ECDSA verification that refuses high-S (see the class comment) and reports any malformed input as false. */
+function verifyLowS(message: Uint8Array, signature: Uint8Array, key: KeyObject): boolean {
+  if (!(message instanceof Uint8Array) || !(signature instanceof Uint8Array)) return false;
+  if (signature.length !== P256_SIGNATURE_BYTES) return false;
+  if (os2ip(signature.subarray(P256_SCALAR_BYTES)) > HALF_ORDER) return false;
+  try {
+    return verify('sha256', message, { key, dsaEncoding: SIGNATURE_ENCODING }, signature);
+  } catch {
+    return false;
   }
 }
 

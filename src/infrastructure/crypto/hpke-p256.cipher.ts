@@ -1,6 +1,6 @@
 import { bytesEqual, utf8 } from '../../domain/bytes';
 import { DecryptionFailedError, InvalidKeyError, ValidationFailedError } from '../../domain/errors';
-import { Cipher, DataKey, KeyPair, SealedParts } from '../../domain/ports/cipher.port';
+import { Cipher, DataKey, EnvelopeDescription, KeyPair, SealedParts } from '../../domain/ports/cipher.port';
 import { RandomSource } from '../../domain/ports/random.port';
 import { AES256_KEY_BYTES, GCM_NONCE_BYTES, P256_PUBLIC_KEY_BYTES } from './crypto.constants';
 import { HpkeP256Suite } from './hpke-p256.suite';
@@ -8,16 +8,23 @@ import { HpkePrimitives } from './hpke.primitives';
 import { i2osp } from './integer-encoding';
 import {
   decodeKeyEnvelope,
-  encodeKeyEnvelope,
+  describeKeyEnvelope,
+  encodeKeyEnvelopeV2,
   findKeyEnvelopeSlot,
-  KeyEnvelopeSlot,
+  KEY_ENVELOPE_V1,
   MAX_KEY_ENVELOPE_SLOTS,
+  SealedDataKeySlot,
 } from './key-envelope.codec';
 import { NodeCryptoHpkePrimitives } from './node-crypto.primitives';
 import { NodeRandomSource } from './node-crypto.random';
 
-/** HPKE `info` for sealing a data key (RFC 9180 §5.1): binds the slot to this use and format version. */
-export const DATA_KEY_HPKE_INFO = utf8('patient-centric-emr/v1/data-key');
+/**
+ * HPKE `info` for sealing a data key in a v2 envelope (RFC 9180 §5.1): binds the slot to this use
+ * and format version, so a v2 slot cannot be passed off as a v1 one or the other way round.
+ */
+export const DATA_KEY_HPKE_INFO = utf8('patient-centric-emr/v2/data-key');
+/** HPKE `info` of v1 envelopes, which are still read but never written. */
+export const DATA_KEY_HPKE_INFO_V1 = utf8('patient-centric-emr/v1/data-key');
 
 /**
  * How many recipients' validated public keys and key ids to remember. The same patients' and
@@ -26,6 +33,9 @@ export const DATA_KEY_HPKE_INFO = utf8('patient-centric-emr/v1/data-key');
  */
 const KNOWN_RECIPIENTS_MAX = 1_024;
 
+/** One message for every way a recipient fails to get a data key, so errors never tell which slot was tried. */
+const NO_SLOT_OPENS = 'No slot of the key envelope opens for this recipient.';
+
 /**
  * Envelope encryption over RFC 9180 HPKE (base mode, DHKEM(P-256, HKDF-SHA256), HKDF-SHA256,
  * AES-256-GCM).
@@ -33,11 +43,13 @@ const KNOWN_RECIPIENTS_MAX = 1_024;
  * Content: each part is AES-256-GCM(dataKey, nonce = I2OSP(partIndex, 12), aad) and is
  * ciphertext || 16-byte tag. The deterministic nonce is safe because seal() draws a fresh
  * 32-byte data key for every record and uses each part index once under it, so no
- * (key, nonce) pair ever repeats; nothing else encrypts under a data key (addRecipient
+ * (key, nonce) pair ever repeats; nothing else encrypts under a data key (sealDataKey
  * only re-wraps it). Putting the index in the nonce also makes swapped parts fail to open.
  *
  * Key envelope: the data key sealed to each recipient with single-shot HPKE (info =
- * DATA_KEY_HPKE_INFO, aad = the record's aad); layout in key-envelope.codec.ts.
+ * DATA_KEY_HPKE_INFO, aad = the record's aad); layouts of v2 (written) and v1 (read) in
+ * key-envelope.codec.ts. A v2 slot names no recipient: unwrap tries the recipient's key on each
+ * slot in order and takes the first that authenticates; a slot that does not open is skipped.
  *
  * Randomness (data keys, HPKE ephemeral keys) comes only from `random`, in a fixed order —
  * data key first, then one ephemeral IKM per slot — so a pinned RandomSource pins the output.
@@ -47,8 +59,8 @@ export class HpkeP256Cipher extends Cipher {
   /**
    * latin1(public key) -> SHA-256 key id, for keys that passed p256ValidatePublicKey, oldest first.
    * Both facts are pure functions of the 65 bytes, so remembering them by those exact bytes
-   * weakens nothing: a key one bit apart is another entry, validated afresh. The key ids are
-   * shared: read them, never write them.
+   * weakens nothing: a key one bit apart is another entry, validated afresh. Seals use the
+   * validation, v1 unwraps the key id. The key ids are shared: read them, never write them.
    */
   private readonly knownRecipients = new Map<string, Uint8Array>();
 
@@ -68,39 +80,45 @@ export class HpkeP256Cipher extends Cipher {
     const uniqueRecipients = this.distinctRecipients(recipients);
     const dataKey = this.random.bytes(AES256_KEY_BYTES);
     const sealedParts = parts.map((part, index) => this.primitives.aes256GcmSeal(dataKey, partNonce(index), aad, part));
-    const slots = uniqueRecipients.map(({ publicKey, keyId }) => this.sealSlot(dataKey, publicKey, keyId, aad));
-    return { parts: sealedParts, keyEnvelope: encodeKeyEnvelope(slots) };
+    return { parts: sealedParts, keyEnvelope: this.sealSlots(dataKey, uniqueRecipients, aad) };
+  }
+
+  /**
+   * Re-wraps a data key for further recipients; the content is not touched. The data key is not
+   * checked against any envelope (no private key of a recipient is at hand): readers check it,
+   * because a key that does not open the record's signed header counts as no key.
+   */
+  async sealDataKey(dataKey: DataKey, recipientPublicKeys: Uint8Array[], aad: Uint8Array): Promise<Uint8Array> {
+    assertDataKey(dataKey);
+    return this.sealSlots(dataKey.bytes, this.distinctRecipients(recipientPublicKeys), aad);
   }
 
   async unwrap(keyEnvelope: Uint8Array, recipient: KeyPair, aad: Uint8Array): Promise<DataKey> {
-    const keyId = this.validatedKeyId(recipient.publicKey);
-    if (!this.primitives.p256IsValidPrivateKey(recipient.privateKey)) {
-      throw new InvalidKeyError('A P-256 private key must be a 32-byte scalar in [1, n-1].');
-    }
-    // A view into the envelope, read only during the synchronous openBase below.
-    const slot = findKeyEnvelopeSlot(keyEnvelope, keyId);
-    if (slot === null) throw new DecryptionFailedError('The key envelope has no slot for this recipient.');
-
-    let dataKey: Uint8Array;
-    try {
-      dataKey = this.suite.openBase(
-        slot.enc,
-        recipient.privateKey,
-        DATA_KEY_HPKE_INFO,
-        aad,
-        slot.sealedDataKey,
-        recipient.publicKey,
-      );
-    } catch (error) {
-      // The recipient's key was checked above, so an InvalidKeyError here means a bad `enc`:
-      // a tampered envelope, reported like any other authentication failure.
-      if (error instanceof InvalidKeyError || error instanceof DecryptionFailedError) {
-        throw new DecryptionFailedError('The data key could not be unwrapped.');
-      }
-      throw error;
-    }
-    if (dataKey.length !== AES256_KEY_BYTES) throw new DecryptionFailedError('The data key could not be unwrapped.');
+    const keyId = this.validatedRecipient(recipient);
+    const dataKey = this.openEnvelope(keyEnvelope, recipient, keyId, aad);
+    if (dataKey === null) throw new DecryptionFailedError(NO_SLOT_OPENS);
     return { bytes: dataKey };
+  }
+
+  async tryUnwrap(keyEnvelopes: readonly Uint8Array[], recipient: KeyPair, aad: Uint8Array): Promise<DataKey | null> {
+    // A bad recipient key is the caller's fault, not an envelope's: it is refused, not skipped.
+    const keyId = this.validatedRecipient(recipient);
+    for (const keyEnvelope of keyEnvelopes) {
+      let dataKey: Uint8Array | null;
+      try {
+        dataKey = this.openEnvelope(keyEnvelope, recipient, keyId, aad);
+      } catch (error) {
+        if (error instanceof DecryptionFailedError) continue;
+        throw error;
+      }
+      if (dataKey !== null) return { bytes: dataKey };
+    }
+    return null;
+  }
+
+  describeEnvelope(keyEnvelope: Uint8Array): EnvelopeDescription {
+    const { version, count } = describeKeyEnvelope(keyEnvelope);
+    return { version, slots: count };
   }
 
   async open(dataKey: DataKey, part: Uint8Array, partIndex: number, aad: Uint8Array): Promise<Uint8Array> {
@@ -113,40 +131,49 @@ export class HpkeP256Cipher extends Cipher {
   }
 
   /**
-   * Adds a slot for `recipientPublicKey`; the content is not touched. Idempotent: a
-   * recipient who already has a slot gets the envelope back unchanged. The data key is
-   * not checked against the envelope (no private key is at hand); callers pass the key
-   * they obtained from unwrap() on this same envelope.
+   * The data key from the recipient's slot, or null when no slot opens; DecryptionFailedError only
+   * for a malformed envelope. v1: the slot with the recipient's key id. v2: trial decryption in slot
+   * order, first success wins. Runs synchronously, so the slot views cannot change underneath it.
    */
-  async addRecipient(
+  private openEnvelope(
     keyEnvelope: Uint8Array,
-    dataKey: DataKey,
-    recipientPublicKey: Uint8Array,
+    recipient: KeyPair,
+    keyId: Uint8Array,
     aad: Uint8Array,
-  ): Promise<Uint8Array> {
-    const slots = decodeKeyEnvelope(keyEnvelope);
-    assertDataKey(dataKey);
-    const keyId = this.validatedKeyId(recipientPublicKey);
-    if (slots.some((slot) => bytesEqual(slot.keyId, keyId))) return encodeKeyEnvelope(slots);
-    if (slots.length >= MAX_KEY_ENVELOPE_SLOTS) {
-      throw new ValidationFailedError(
-        `A record can be shared with at most ${MAX_KEY_ENVELOPE_SLOTS} keys.`,
-        'recipients',
-      );
+  ): Uint8Array | null {
+    const envelope = decodeKeyEnvelope(keyEnvelope);
+    if (envelope.version === KEY_ENVELOPE_V1) {
+      const slot = findKeyEnvelopeSlot(envelope, keyId);
+      return slot === null ? null : this.openSlot(slot, DATA_KEY_HPKE_INFO_V1, recipient, aad);
     }
-    return encodeKeyEnvelope([...slots, this.sealSlot(dataKey.bytes, recipientPublicKey, keyId, aad)]);
+    for (const slot of envelope.slots) {
+      const dataKey = this.openSlot(slot, DATA_KEY_HPKE_INFO, recipient, aad);
+      if (dataKey !== null) return dataKey;
+    }
+    return null;
   }
 
-  /** True when the envelope holds a slot for this public key; false for any malformed envelope. */
-  isRecipient(keyEnvelope: Uint8Array, publicKey: Uint8Array): boolean {
-    // No validation here: an invalid key has no slot, and its hash simply matches none.
-    const keyId = this.knownKeyId(publicKey) ?? this.primitives.sha256(publicKey);
+  /** The slot's data key, or null when it does not open under this recipient's key. */
+  private openSlot(slot: SealedDataKeySlot, info: Uint8Array, recipient: KeyPair, aad: Uint8Array): Uint8Array | null {
+    let dataKey: Uint8Array;
     try {
-      return findKeyEnvelopeSlot(keyEnvelope, keyId) !== null;
+      dataKey = this.suite.openBase(slot.enc, recipient.privateKey, info, aad, slot.sealedDataKey, recipient.publicKey);
     } catch (error) {
-      if (error instanceof DecryptionFailedError) return false;
+      // The recipient's key was checked before, so an InvalidKeyError here means a bad `enc`:
+      // a tampered slot, which is one that does not open, like a slot for someone else.
+      if (error instanceof InvalidKeyError || error instanceof DecryptionFailedError) return null;
       throw error;
     }
+    return dataKey.length === AES256_KEY_BYTES ? dataKey : null;
+  }
+
+  /** InvalidKeyError unless the pair's halves are a P-256 point and a scalar in range; its key id. */
+  private validatedRecipient(recipient: KeyPair): Uint8Array {
+    const keyId = this.validatedKeyId(recipient.publicKey);
+    if (!this.primitives.p256IsValidPrivateKey(recipient.privateKey)) {
+      throw new InvalidKeyError('A P-256 private key must be a 32-byte scalar in [1, n-1].');
+    }
+    return keyId;
   }
 
   /**
@@ -168,26 +195,27 @@ export class HpkeP256Cipher extends Cipher {
   /** The remembered key id of a public key that passed validation before, else undefined. */
   private knownKeyId(publicKey: Uint8Array): Uint8Array | undefined {
     // Only a well-formed length can be in the map; other inputs are not worth encoding.
-    return publicKey.length === P256_PUBLIC_KEY_BYTES ? this.knownRecipients.get(bytesKey(publicKey)) : undefined;
+    return publicKey instanceof Uint8Array && publicKey.length === P256_PUBLIC_KEY_BYTES
+      ? this.knownRecipients.get(bytesKey(publicKey))
+      : undefined;
   }
 
-  private sealSlot(
-    dataKey: Uint8Array,
-    recipientPublicKey: Uint8Array,
-    keyId: Uint8Array,
-    aad: Uint8Array,
-  ): KeyEnvelopeSlot {
-    const { enc, ciphertext } = this.suite.sealBase(recipientPublicKey, DATA_KEY_HPKE_INFO, aad, dataKey);
-    return { keyId, enc, sealedDataKey: ciphertext };
+  /** A v2 envelope: one HPKE slot per recipient, in order, each drawing one ephemeral key. */
+  private sealSlots(dataKey: Uint8Array, recipients: readonly Uint8Array[], aad: Uint8Array): Uint8Array {
+    const slots = recipients.map((publicKey): SealedDataKeySlot => {
+      const { enc, ciphertext } = this.suite.sealBase(publicKey, DATA_KEY_HPKE_INFO, aad, dataKey);
+      return { enc, sealedDataKey: ciphertext };
+    });
+    return encodeKeyEnvelopeV2(slots);
   }
 
   /** Validates every key before any randomness is drawn; drops repeats, keeping first-seen order. */
-  private distinctRecipients(recipients: Uint8Array[]): { publicKey: Uint8Array; keyId: Uint8Array }[] {
-    const distinct: { publicKey: Uint8Array; keyId: Uint8Array }[] = [];
+  private distinctRecipients(recipients: readonly Uint8Array[]): Uint8Array[] {
+    const distinct: Uint8Array[] = [];
     for (const publicKey of recipients) {
-      const keyId = this.validatedKeyId(publicKey);
-      if (distinct.some((seen) => bytesEqual(seen.keyId, keyId))) continue;
-      distinct.push({ publicKey, keyId });
+      this.validatedKeyId(publicKey);
+      if (distinct.some((seen) => bytesEqual(seen, publicKey))) continue;
+      distinct.push(publicKey);
     }
     if (distinct.length < 1 || distinct.length > MAX_KEY_ENVELOPE_SLOTS) {
       throw new ValidationFailedError(`A record must be sealed to 1..${MAX_KEY_ENVELOPE_SLOTS} keys.`, 'recipients');

@@ -4,12 +4,21 @@ import { AccessKind, LedgerAccessEntry } from '../../domain/access-log';
 import { ChainName } from '../../domain/chain-name';
 import { LedgerConsent } from '../../domain/consent';
 import { ChainUnavailableError, ValidationFailedError } from '../../domain/errors';
-import { AccessLedger, AccessLogQuery, PositionedAccessEntry } from '../../domain/ports/access-ledger.port';
+import {
+  AccessLedger,
+  AccessLogQuery,
+  checkPatientKey,
+  checkRecordKeyEntries,
+  PositionedAccessEntry,
+  RecordKeyEntry,
+  tooManyRecordKeys,
+} from '../../domain/ports/access-ledger.port';
 import { RecordId } from '../../domain/record-id';
 import { CheckedOnce } from './connection/checked-once';
 import { EvmConnection } from './connection/evm-connection';
 import { LedgerMisconfiguredError } from './connection/evm-ledger-settings';
-import { isRevert } from './connection/rpc-failures';
+import { isRevert, revertData } from './connection/rpc-failures';
+import { splitRecordKeys } from './record-key-batches';
 import { MinedReceipt } from './tx/transaction-sender';
 
 /** On-chain encoding of an access's kind (PatientAccessRegistry.MAX_ACCESS_KIND = 2). */
@@ -24,9 +33,9 @@ const GAS_MARGIN_DENOMINATOR = 4n;
 const SECOND_MS = 1000;
 
 /**
- * The patient-centric registry of one chain (keys, consents, access log). It runs on the chain's
- * EvmConnection, the one the record repository uses, so the two share one signer queue and never
- * race for a nonce.
+ * The patient-centric registry of one chain (keys, consents, access log, added record keys). It
+ * runs on the chain's EvmConnection, the one the record repository uses, so the two share one
+ * signer queue and never race for a nonce.
  */
 export class EvmAccessLedger extends AccessLedger {
   readonly chain: ChainName;
@@ -115,9 +124,33 @@ export class EvmAccessLedger extends AccessLedger {
     return Number(await this.read(() => this.registry.emergencyCount(patientKey)));
   }
 
+  /**
+   * One transaction through the shared signer queue, unless the batch would pass the EIP-7825
+   * per-transaction gas cap (record-key-batches.ts): then as few as fit, in order, and a refusal of
+   * a later one (a record already full) leaves the earlier ones written.
+   */
+  async addRecordKeys(entries: readonly RecordKeyEntry[]): Promise<void> {
+    checkRecordKeyEntries(entries);
+    for (const batch of splitRecordKeys(entries)) {
+      await this.send('addRecordKeys', [
+        batch.map((entry) => ({
+          patientKey: entry.patientKey,
+          recordId: entry.recordId.hex,
+          keyEnvelope: entry.keyEnvelope,
+        })),
+      ]);
+    }
+  }
+
+  async recordKeysOf(patientKey: Uint8Array, recordId: RecordId): Promise<Uint8Array[]> {
+    checkPatientKey(patientKey);
+    const envelopes = await this.read(() => this.registry.recordKeysOf(patientKey, recordId.hex));
+    return Array.from(envelopes, (envelope) => getBytes(envelope));
+  }
+
   /** Encodes, estimates, signs through the shared queue and waits for `confirmations`. */
   private async send(
-    method: 'publishPublicKey' | 'grantConsent' | 'revokeConsent' | 'appendAccessLog',
+    method: 'publishPublicKey' | 'grantConsent' | 'revokeConsent' | 'appendAccessLog' | 'addRecordKeys',
     args: unknown[],
   ): Promise<MinedReceipt> {
     await this.verification.run();
@@ -130,8 +163,9 @@ export class EvmAccessLedger extends AccessLedger {
     const estimate = await this.connection
       .rpc(() => provider.estimateGas({ from, to, data }))
       .catch((error: unknown) => {
-        if (isRevert(error)) throw new ValidationFailedError(`${label} refused the ${method} call.`);
-        throw error;
+        if (!isRevert(error)) throw error;
+        if (this.revertName(error) === 'PatientAccessRegistryTooManyRecordKeys') throw tooManyRecordKeys();
+        throw new ValidationFailedError(`${label} refused the ${method} call.`);
       });
     const gasLimit = Number((estimate * GAS_MARGIN_NUMERATOR) / GAS_MARGIN_DENOMINATOR);
     // The send and the wait for its receipt share one deadline.
@@ -140,6 +174,18 @@ export class EvmAccessLedger extends AccessLedger {
     const receipt = await this.connection.mined(hash, settings.confirmations, deadlineAt);
     if (receipt.status !== 1) throw new Error(`${label}: ${method} transaction ${hash} reverted.`);
     return receipt;
+  }
+
+  /** The registry's custom error a revert carries, or null (no data, or not one of its errors). */
+  private revertName(error: unknown): string | null {
+    const data = revertData(error);
+    if (!data) return null;
+    try {
+      return this.registry.interface.parseError(data)?.name ?? null;
+    } catch {
+      // A known selector with garbled arguments: no reason we can name.
+      return null;
+    }
   }
 
   private async read<T>(call: () => Promise<T>): Promise<T> {

@@ -2,15 +2,28 @@ import { LedgerAccessEntry } from '../../domain/access-log';
 import { bytesToHex } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
 import { LedgerConsent } from '../../domain/consent';
-import { AccessLedger, AccessLogQuery, PositionedAccessEntry } from '../../domain/ports/access-ledger.port';
+import {
+  AccessLedger,
+  AccessLogQuery,
+  checkPatientKey,
+  checkRecordKeyEntries,
+  MAX_RECORD_KEYS,
+  PositionedAccessEntry,
+  RecordKeyEntry,
+  recordKeysSlot,
+  tooManyRecordKeys,
+} from '../../domain/ports/access-ledger.port';
 import { Clock } from '../../domain/ports/clock.port';
+import { RecordId } from '../../domain/record-id';
 
-/** Keys, consents and access log of one ledger, held in process memory. */
+/** Keys, consents, access log and added record keys of one ledger, held in process memory. */
 export class InMemoryAccessLedger extends AccessLedger {
   private readonly publicKeys = new Map<string, Uint8Array>();
   /** patient hex -> provider hex -> consent */
   private readonly consents = new Map<string, Map<string, LedgerConsent>>();
   private readonly logs = new Map<string, PositionedAccessEntry[]>();
+  /** recordKeysSlot(patient, record) -> envelopes, oldest first */
+  private readonly recordKeys = new Map<string, Uint8Array[]>();
 
   constructor(
     readonly chain: ChainName,
@@ -74,5 +87,30 @@ export class InMemoryAccessLedger extends AccessLedger {
 
   async emergencyCount(patientKey: Uint8Array): Promise<number> {
     return (this.logs.get(bytesToHex(patientKey)) ?? []).filter((entry) => entry.kind === 'emergency').length;
+  }
+
+  /** All or nothing, as the contract's one transaction: every cap is checked before anything is stored. */
+  async addRecordKeys(entries: readonly RecordKeyEntry[]): Promise<void> {
+    checkRecordKeyEntries(entries);
+    const added = new Map<string, number>();
+    for (const entry of entries) {
+      const slot = recordKeysSlot(entry.patientKey, entry.recordId);
+      const count = (added.get(slot) ?? this.recordKeys.get(slot)?.length ?? 0) + 1;
+      if (count > MAX_RECORD_KEYS) throw tooManyRecordKeys();
+      added.set(slot, count);
+    }
+    for (const entry of entries) {
+      const slot = recordKeysSlot(entry.patientKey, entry.recordId);
+      const envelopes = this.recordKeys.get(slot) ?? [];
+      envelopes.push(Uint8Array.from(entry.keyEnvelope));
+      this.recordKeys.set(slot, envelopes);
+    }
+  }
+
+  async recordKeysOf(patientKey: Uint8Array, recordId: RecordId): Promise<Uint8Array[]> {
+    checkPatientKey(patientKey);
+    return (this.recordKeys.get(recordKeysSlot(patientKey, recordId)) ?? []).map((envelope) =>
+      Uint8Array.from(envelope),
+    );
   }
 }

@@ -8,7 +8,7 @@ import {
   ReplicatedRecordRef,
   ReplicationJournal,
 } from '../../../src/domain/ports/replication-journal.port';
-import { recordSigningPayload } from '../../../src/domain/record-codec';
+import { recordSigningPayloadFor } from '../../../src/domain/record-codec';
 import { RecordId } from '../../../src/domain/record-id';
 import { EcdsaP256RecordSigner } from '../../../src/infrastructure/crypto/ecdsa-p256.signer';
 import { NodeHasher } from '../../../src/infrastructure/crypto/node-crypto.hasher';
@@ -74,20 +74,12 @@ describe('RepairReplicasUseCase', () => {
     const contentSha256 = hasher.sha256(content);
     const sealedHeader = new Uint8Array(randomBytes(48));
     for (const repository of [supchain, medchain]) {
-      const payload = recordSigningPayload({
-        chain: repository.chain,
-        patientKey,
-        recordId,
-        contentSha256,
-        sealedHeader,
-      });
+      const keyEnvelope = new Uint8Array(randomBytes(120));
+      const fields = { patientKey, recordId, contentSha256, sealedHeader, keyEnvelope };
+      const payload = recordSigningPayloadFor(repository.chain, fields, (data) => hasher.sha256(data));
       await repository.append({
-        recordId,
-        patientKey,
+        ...fields,
         content,
-        contentSha256,
-        sealedHeader,
-        keyEnvelope: new Uint8Array(randomBytes(120)),
         signature: await signer.sign(payload),
         signerKeyId: signer.keyId(),
       });
@@ -105,7 +97,7 @@ describe('RepairReplicasUseCase', () => {
       ledgers,
       journal,
       new ReplicationWorker(ledgers, journal),
-      new ReplicaCopier(ledgers, signer, journal, clock),
+      new ReplicaCopier(ledgers, signer, journal, clock, hasher),
       signer,
       hasher,
     );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ChainUnavailableError } from '../../../src/domain/errors';
 import { Ledgers } from '../../../src/domain/ledgers';
 import { Clock } from '../../../src/domain/ports/clock.port';
-import { recordSigningPayload } from '../../../src/domain/record-codec';
+import { recordSigningPayloadFor } from '../../../src/domain/record-codec';
 import { RecordId } from '../../../src/domain/record-id';
 import { ReplicaCopier, ReplicaSource } from '../../../src/application/replication/replica-copier';
 import { EcdsaP256RecordSigner } from '../../../src/infrastructure/crypto/ecdsa-p256.signer';
@@ -44,6 +44,7 @@ describe('ReplicaCopier', () => {
       signer,
       journal,
       clock,
+      hasher,
     );
   });
 
@@ -51,7 +52,8 @@ describe('ReplicaCopier', () => {
 
   it('signs a copy for the ledger it goes to, not for another', async () => {
     const copy = await copier.signFor('medchain', source());
-    const payload = (chain: 'supchain' | 'medchain') => recordSigningPayload({ chain, ...copy });
+    const payload = (chain: 'supchain' | 'medchain') =>
+      recordSigningPayloadFor(chain, copy, (data) => hasher.sha256(data));
 
     expect(await signer.verify(payload('medchain'), copy.signature, copy.signerKeyId)).toBe(true);
     expect(await signer.verify(payload('supchain'), copy.signature, copy.signerKeyId)).toBe(false);

@@ -12,6 +12,7 @@ import {
   createPatientKeys,
   fromBase64,
   fromHex0x,
+  normaliseRecoveryCode,
   openKeyStore,
   openSealedHeader,
   openSealedRecord,
@@ -237,6 +238,8 @@ export class PatientClient {
    * @param {string} recoveryCode
    */
   async restoreKeys(recoveryCode) {
+    // A typing mistake is found here, before asking the service for anything.
+    normaliseRecoveryCode(recoveryCode);
     const patientId = await this.ownId();
     const answer = await this.request('/me/key-backup');
     const encryptionPublicKey = fromHex0x(answer.encryptionPublicKey, PUBLIC_KEY_BYTES);
