@@ -9,7 +9,7 @@ import { identity } from '../identity.js';
 import { mediaRules } from '../media-rules.js';
 import { describeError } from '../problem-text.js';
 import { ID_HINT, validatePatientId } from '../validation.js';
-import { bytesBlob, fromHex0x, toBase64, toHex0x } from '../wire.js';
+import { bytesBlob, fromHex0x, sameBytes, toBase64, toHex0x } from '../wire.js';
 import { ownKeys } from './keys.js';
 import { recheckReplicas, showUploadResult } from './upload-result.js';
 
@@ -245,6 +245,11 @@ async function uploadOwn({ patientId, chain, file }) {
     const { data: scope } = await api(`/patients/${encodeURIComponent(patientId)}/recipients`, { query: { chain } });
     /** @type {{ publicKey: string }[]} */
     const recipients = Array.isArray(scope?.recipients) ? scope.recipients : [];
+    const publicKeys = recipients.map((recipient) => fromHex0x(recipient.publicKey));
+    // Locked for the patient's own key first, or not at all: the service must not swap it.
+    if (scope?.recipients?.[0]?.role !== 'patient' || !sameBytes(publicKeys[0], keys.encryption.publicKey)) {
+      throw new ApiError({ status: 0, code: 'PAGE_FAILED' });
+    }
     const chains = chain === 'both' ? ['supchain', 'medchain'] : [chain];
     const sealed = await buildSealedUpload({
       bytes,
@@ -253,7 +258,7 @@ async function uploadOwn({ patientId, chain, file }) {
       patientId,
       patientKey: fromHex0x(String(scope.patientKey)),
       chains,
-      recipients: recipients.map((recipient) => fromHex0x(recipient.publicKey)),
+      recipients: publicKeys,
       signingKey: keys.signing.privateKey,
       uploader: patientId,
     });
@@ -294,11 +299,9 @@ async function uploadOwn({ patientId, chain, file }) {
   } catch (error) {
     if (isAbort(error)) return;
     $('upload-progress-block').hidden = true;
-    const problem =
-      error instanceof ApiError
-        ? error
-        : // The rules or the crypto failed in this page: nothing was sent.
-          new ApiError({ status: 0, code: 'PAGE_FAILED' });
+    // PAGE_FAILED: the rules or the crypto failed in this page, or the recipients were not
+    // the patient's own key first; nothing was sent.
+    const problem = error instanceof ApiError ? error : new ApiError({ status: 0, code: 'PAGE_FAILED' });
     const { field, text } =
       problem.code === 'PAGE_FAILED'
         ? {
