@@ -77,9 +77,11 @@ async function sealRecord(plaintext: Uint8Array): Promise<NewLedgerRecord> {
   const sealed = await cipher.seal(parts, [patient.publicKey, provider.publicKey], recordAad(patientKey, recordId));
   const content = sealed.parts[CONTENT_PART];
   const sealedHeader = sealed.parts[HEADER_PART];
-  const contentSha256 = new NodeHasher().sha256(content);
+  const hasher = new NodeHasher();
+  const contentSha256 = hasher.sha256(content);
+  const keyEnvelopeSha256 = hasher.sha256(sealed.keyEnvelope);
   const signature = await signer.sign(
-    recordSigningPayload({ chain: 'supchain', patientKey, recordId, contentSha256, sealedHeader }),
+    recordSigningPayload({ chain: 'supchain', patientKey, recordId, contentSha256, sealedHeader, keyEnvelopeSha256 }),
   );
   return {
     recordId,

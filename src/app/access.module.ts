@@ -1,6 +1,7 @@
 import { Logger, Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AccessLogWriter } from '../application/access/access-log-writer';
+import { ACCESS_NOTE_KEY_REF, AccessNoteKey } from '../application/access/access-note-key';
 import { BreakGlassBudget } from '../application/access/break-glass-budget';
 import { GrantConsentUseCase } from '../application/access/grant-consent.use-case';
 import { ListAccessLogUseCase } from '../application/access/list-access-log.use-case';
@@ -27,7 +28,21 @@ import { provide, provideFactory } from './provide';
     provideFactory(BreakGlassBudget, [ConfigService, Clock], (config: ConfigService<Environment, true>, clock) => {
       return new BreakGlassBudget(config.get('BREAK_GLASS_PER_HOUR', { infer: true }), clock);
     }),
-    provide(PatientAccess, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Cipher, Clock, BreakGlassBudget]),
+    provideFactory(
+      AccessNoteKey,
+      [KeyVault],
+      async (vault) => new AccessNoteKey(await vault.createKeyPair(ACCESS_NOTE_KEY_REF)),
+    ),
+    provide(PatientAccess, [
+      PrincipalRepository,
+      Ledgers,
+      Pseudonymizer,
+      KeyVault,
+      Cipher,
+      Clock,
+      BreakGlassBudget,
+      AccessNoteKey,
+    ]),
     provideFactory(AccessLogWriter, [Ledgers, Cipher, AccessLogJournal], async (ledgers, cipher, journal) => {
       const logger = new Logger('AccessLog');
       const writer = new AccessLogWriter(ledgers, cipher, journal, (message) => logger.warn(message));
@@ -38,7 +53,7 @@ import { provide, provideFactory } from './provide';
     provide(GrantConsentUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, Clock]),
     provide(RevokeConsentUseCase, [Ledgers, Pseudonymizer]),
     provide(ListConsentsUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, Clock]),
-    provide(ListAccessLogUseCase, [Ledgers, Pseudonymizer, KeyVault, Cipher, AccessLogWriter]),
+    provide(ListAccessLogUseCase, [Ledgers, Pseudonymizer, AccessNoteKey, Cipher, AccessLogWriter]),
   ],
   exports: [
     PatientAccess,

@@ -9,22 +9,29 @@ import { Enrolment } from '../application/enrolment/enrolment';
 import { EnrollPatientUseCase } from '../application/enrolment/enroll-patient.use-case';
 import { FindPatientUseCase } from '../application/enrolment/find-patient.use-case';
 import { ReissueClaimCodeUseCase } from '../application/enrolment/reissue-claim-code.use-case';
+import { DescribeMeUseCase } from '../application/enrolment/describe-me.use-case';
+import { GetKeyBackupUseCase } from '../application/enrolment/get-key-backup.use-case';
+import { RegisterKeysUseCase } from '../application/enrolment/register-keys.use-case';
+import { PatientRewrap } from '../application/records/patient-rewrap';
 import { TokenLifecycleUseCase } from '../application/enrolment/token-lifecycle.use-case';
 import type { Environment } from '../config/environment';
 import { AccessTokens, AdminCredential } from '../domain/access-tokens';
 import { ClaimCodes } from '../domain/claim-codes';
 import { Ledgers } from '../domain/ledgers';
+import { Cipher } from '../domain/ports/cipher.port';
 import { Clock } from '../domain/ports/clock.port';
 import { Hasher } from '../domain/ports/hasher.port';
 import { KeyVault } from '../domain/ports/key-vault.port';
 import { PrincipalRepository } from '../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../domain/ports/pseudonymizer.port';
 import { RandomSource } from '../domain/ports/random.port';
+import { RecordSigner } from '../domain/ports/record-signer.port';
 import { provide, provideFactory } from './provide';
 
 /**
  * Binds src/application/enrolment: enrolling patients and providers with claim codes, claiming
- * them, a principal's token lifecycle, and telling who a bearer token is.
+ * them, a principal's token lifecycle, telling who a bearer token is, and a patient's keys (registered
+ * from their browser, with the re-wrap of records uploaded before).
  */
 @Module({
   providers: [
@@ -44,6 +51,18 @@ import { provide, provideFactory } from './provide';
     provide(ClaimUseCase, [PrincipalRepository, ClaimCodes, AccessTokens, ClaimAttempts, Clock]),
     provide(TokenLifecycleUseCase, [PrincipalRepository, AccessTokens]),
     provide(ReissueClaimCodeUseCase, [Enrolment]),
+    provide(DescribeMeUseCase, [Pseudonymizer]),
+    provide(GetKeyBackupUseCase, [PrincipalRepository]),
+    provide(PatientRewrap, [Ledgers, Cipher, KeyVault, PrincipalRepository]),
+    provide(RegisterKeysUseCase, [
+      PrincipalRepository,
+      Ledgers,
+      Pseudonymizer,
+      Cipher,
+      RecordSigner,
+      PatientRewrap,
+      Clock,
+    ]),
   ],
   exports: [
     AuthenticateUseCase,
@@ -53,6 +72,10 @@ import { provide, provideFactory } from './provide';
     ClaimUseCase,
     TokenLifecycleUseCase,
     ReissueClaimCodeUseCase,
+    DescribeMeUseCase,
+    GetKeyBackupUseCase,
+    RegisterKeysUseCase,
+    PatientRewrap,
   ],
 })
 export class EnrolmentModule {}

@@ -145,3 +145,53 @@ export class DecryptionFailedError extends DomainError {
 export class InvalidKeyError extends DomainError {
   readonly code = 'INVALID_KEY';
 }
+
+/** A patient reads through the sealed endpoints: the service cannot (and must not) decrypt their records for them. */
+export class SealedReadRequiredError extends DomainError {
+  readonly code = 'SEALED_READ_REQUIRED';
+}
+
+/** A patient's own uploads are sealed in their browser; plaintext never reaches the service. */
+export class SealedUploadRequiredError extends DomainError {
+  readonly code = 'SEALED_UPLOAD_REQUIRED';
+}
+
+/** The patient's keys are registered once; replacing them needs the current signing key (not yet offered). */
+export class KeysAlreadyRegisteredError extends DomainError {
+  readonly code = 'KEYS_ALREADY_REGISTERED';
+}
+
+/** The patient has not registered keys yet (they are made in the patient's browser after the claim). */
+export class KeysNotRegisteredError extends DomainError {
+  readonly code = 'KEYS_NOT_REGISTERED';
+}
+
+/** The key registration was not signed by the signing key it registers. */
+export class KeyProofInvalidError extends DomainError {
+  readonly code = 'KEY_PROOF_INVALID';
+}
+
+/** A sealed upload under a record id that is already used. */
+export class RecordExistsError extends DomainError {
+  readonly code = 'RECORD_EXISTS';
+}
+
+/** A sealed upload's key envelope is not a well-formed v2 envelope for its declared recipients. */
+export class EnvelopeMalformedError extends DomainError {
+  readonly code = 'ENVELOPE_MALFORMED';
+}
+
+/** A sealed upload's recipients are not the patient and the providers holding the patient's consent. */
+export class RecipientsMismatchError extends DomainError {
+  readonly code = 'RECIPIENTS_MISMATCH';
+}
+
+/** A sealed upload's signature for a target ledger is missing or does not verify under the patient's signing key. */
+export class SignatureInvalidError extends DomainError {
+  readonly code = 'SIGNATURE_INVALID';
+}
+
+/** A consented (or emergency) reader asked for a record the service holds no key for: the patient sealed it to others. */
+export class RecordNotSharedError extends DomainError {
+  readonly code = 'RECORD_NOT_SHARED';
+}

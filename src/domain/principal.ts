@@ -17,6 +17,20 @@ export interface Principal {
   readonly createdBy?: string;
   /** When its claim code was last exchanged for a token; absent until then. */
   readonly claimedAt?: Date;
+  /** A patient's public keys, registered from their browser after the claim; absent until then. */
+  readonly keys?: PatientPublicKeys;
+}
+
+/**
+ * The public halves of the two key pairs a patient's browser generates: the private halves never
+ * leave it (a backup wrapped under the patient's recovery code is all the service keeps).
+ */
+export interface PatientPublicKeys {
+  /** P-256 ECDH, SEC 1 uncompressed (65 bytes): records are sealed to it. */
+  readonly encryptionPublicKey: Uint8Array;
+  /** P-256 ECDSA, SEC 1 uncompressed (65 bytes): the patient's own records are signed by it. */
+  readonly signingPublicKey: Uint8Array;
+  readonly registeredAt: Date;
 }
 
 /** Stable key for a principal across stores: roles are separate namespaces. */

@@ -4,8 +4,10 @@ import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { FakeClock } from '../fakes/fake-clock';
 import { makePng } from '../support/files';
+import { TestPatient } from '../support/patient-keys';
 import { dumpMemoryLedgers } from '../support/ledger-dump';
 import { LogCapture } from '../support/log-capture';
+import { hexToBytes } from '../../src/domain/bytes';
 import { AccessLogWriter } from '../../src/application/access/access-log-writer';
 import { Ledgers } from '../../src/domain/ledgers';
 import { PatientId } from '../../src/domain/patient-id';
@@ -30,10 +32,12 @@ describe('Patient-centric access (in-memory ledgers)', () => {
   let patient: Actor;
   let otherPatient: Actor;
   let recordId: string;
+  let patientKeys: TestPatient;
   const png = makePng(24, 24, 42);
   const fileName = 'chest-xray-P-4711.png';
 
   const records = (patientId: string) => `/api/v1/patients/${patientId}/records`;
+  const sealedRecords = (patientId: string) => `/api/v1/patients/${patientId}/sealed-records`;
 
   function expectProblem(response: request.Response, status: number, code: string): void {
     expect(response.status).toBe(status);
@@ -237,12 +241,26 @@ describe('Patient-centric access (in-memory ledgers)', () => {
     });
 
     it("#11.17 the patient's own reads are not logged, and the log reaches the ledger", async () => {
+      // Issue 13: the patient reads through the sealed endpoints, with keys registered from "the browser".
+      patientKeys = await TestPatient.register(server, patient);
       const before = (await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth)).body.length;
-      await request(server)
-        .get(`${records('P-4711')}/latest?chain=supchain`)
+      expectProblem(
+        await request(server)
+          .get(`${records('P-4711')}/latest?chain=supchain`)
+          .set(patient.auth),
+        409,
+        'SEALED_READ_REQUIRED',
+      );
+      const list = await request(server)
+        .get(sealedRecords('P-4711'))
+        .query({ chain: 'supchain' })
         .set(patient.auth)
         .expect(200);
-      await request(server).get(records('P-4711')).query({ chain: 'supchain' }).set(patient.auth).expect(200);
+      expect(list.body.items.map((item: { recordId: string }) => item.recordId)).toEqual([recordId]);
+      const latest = await patientKeys.fetchSealed(server, 'latest', 'supchain');
+      expect(latest.recordId).toBe(recordId);
+      const serviceKey = hexToBytes((latest.signer.publicKey as string).slice(2));
+      expect(Buffer.compare((await patientKeys.open(latest, serviceKey)).bytes, png)).toBe(0);
       const writer = testApp.app.get(AccessLogWriter);
       await writer.flush();
       const after = await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth).expect(200);
@@ -262,13 +280,23 @@ describe('Patient-centric access (in-memory ledgers)', () => {
     });
 
     it('the patient uploads to their own record', async () => {
-      const created = await request(server)
-        .post(records('P-4711'))
-        .set(patient.auth)
-        .field('chain', 'medchain')
-        .attach('file', makePng(4, 4), 'selfie.png')
-        .expect(201);
-      expect(created.body.uploader).toBe('P-4711');
+      const selfie = makePng(4, 4);
+      expectProblem(
+        await request(server)
+          .post(records('P-4711'))
+          .set(patient.auth)
+          .field('chain', 'medchain')
+          .attach('file', selfie, 'selfie.png'),
+        409,
+        'SEALED_UPLOAD_REQUIRED',
+      );
+      const created = await patientKeys.upload(server, selfie, 'selfie.png', 'image/png', 'medchain');
+      expect(created.status).toBe(201);
+      const sealed = await patientKeys.fetchSealed(server, created.body.recordId, 'medchain');
+      expect(sealed.signer.kind).toBe('patient');
+      const opened = await patientKeys.open(sealed);
+      expect(opened.header.uploader).toBe('P-4711');
+      expect(Buffer.compare(opened.bytes, selfie)).toBe(0);
       // Sealed to the patient only: the enrolling provider has no key slot and no consent.
       const response = await request(server)
         .get(`${records('P-4711')}/latest?chain=medchain`)

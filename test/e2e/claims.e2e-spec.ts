@@ -95,13 +95,7 @@ describe('#13 claim codes', () => {
     clinicToken = await claimed(created.body.claimCode);
     expect(clinicToken).toMatch(TOKEN);
     const enrolled = await enrol(clinicToken, 'P-CLAIM-1');
-    expect(Object.keys(enrolled.body).sort()).toEqual([
-      'claimCode',
-      'claimExpiresAt',
-      'enrolledBy',
-      'patientId',
-      'publicKey',
-    ]);
+    expect(Object.keys(enrolled.body).sort()).toEqual(['claimCode', 'claimExpiresAt', 'enrolledBy', 'patientId']);
     expect(enrolled.body).toMatchObject({ patientId: 'P-CLAIM-1', enrolledBy: 'claims-clinic' });
     expect(enrolled.body.claimCode).toMatch(CLAIM_CODE);
     expect(enrolled.text).not.toMatch(/emr_|token/i);
@@ -256,6 +250,9 @@ describe('#13 claim codes', () => {
       createdBy: 'claims-clinic',
       createdAt: enrolledAt.toISOString(),
       claimedAt: claimedAt.toISOString(),
+      // Issue 13: the patient's pseudonymous ledger key, and no keys until the browser registers them.
+      patientKey: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+      keys: null,
     });
     const clinic = await request(server).get('/api/v1/me').set(bearer(clinicToken)).expect(200);
     expect(clinic.body).toMatchObject({ id: 'claims-clinic', role: 'provider', createdBy: 'admin' });

@@ -7,6 +7,7 @@ import { InMemoryEmrRepository } from '../../src/infrastructure/memory/in-memory
 import { Actor } from '../support/actors';
 import { TestApp } from '../support/app';
 import { makePng } from '../support/files';
+import { TestPatient } from '../support/patient-keys';
 import {
   binary,
   expectProblemBuffer,
@@ -26,7 +27,10 @@ describe('Records over HTTP (in-memory ledgers)', () => {
   const TAMPERED = [0, 1, 2, 3, 4].map((n) => `P-TAMPER-${n}`);
 
   beforeAll(async () => {
-    ({ testApp, server, provider } = await startRecordsApp(['P-REPLAY', ...TAMPERED]));
+    let patients: Map<string, Actor>;
+    ({ testApp, server, provider, patients } = await startRecordsApp(['P-REPLAY', ...TAMPERED]));
+    // The tampered patients hold keys (issue 13), so their records are sealed to [patient, uploader].
+    for (const patientId of TAMPERED) await TestPatient.register(server, patients.get(patientId)!);
   });
 
   afterAll(async () => {
@@ -49,11 +53,11 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       ['a byte of the stored ciphertext', (entry) => (entry.content[entry.content.length >> 1] ^= 0x01)],
       ['the stored ciphertext digest', (entry) => flip(entry.record.contentSha256 as Uint8Array)],
       ['a byte of the signature', (entry) => flip(entry.record.signature as Uint8Array)],
-      // The last slot is the uploading provider's (the reader here); flip its sealed data key.
-      [
-        'a byte of the wrapped key',
-        (entry) => flip(entry.record.keyEnvelope as Uint8Array, (entry.record.keyEnvelope as Uint8Array).length - 20),
-      ],
+      // Slots are [patient, uploading provider (the reader here)]; flip the patient's sealed data key
+      // (v2: 2 + enc 65 + …). The reader still opens its own slot; signature payload v2 covers the
+      // envelope, so the change is caught. (A flip in the reader's own v2 slot makes the record look
+      // "not sealed to you" — 403 without consent — as spec §2 says trial readers cannot tell.)
+      ['a byte of the wrapped key', (entry) => flip(entry.record.keyEnvelope as Uint8Array, 2 + 65 + 10)],
       ['a byte of the sealed header', (entry) => flip(entry.record.sealedHeader as Uint8Array)],
     ];
 

@@ -14,6 +14,8 @@ export interface RecordsApp {
   server: App;
   /** 'dr-records', who enrolled every patient of the suite and so may upload for them. */
   provider: Actor;
+  /** The suite's patients, each having claimed its code (no keys registered). */
+  patients: Map<string, Actor>;
 }
 
 /** The real AppModule on in-memory ledgers, with the provider and the suite's patients enrolled. */
@@ -21,8 +23,9 @@ export async function startRecordsApp(patientIds: readonly string[]): Promise<Re
   const testApp = await createTestApp();
   const server = testApp.app.getHttpServer();
   const provider = await createProvider(server, testApp.adminToken, 'dr-records');
-  for (const patientId of patientIds) await enrollPatient(server, provider, patientId);
-  return { testApp, server, provider };
+  const patients = new Map<string, Actor>();
+  for (const patientId of patientIds) patients.set(patientId, await enrollPatient(server, provider, patientId));
+  return { testApp, server, provider, patients };
 }
 
 /**

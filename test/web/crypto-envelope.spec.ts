@@ -1,7 +1,7 @@
 import {
   bytesToHex,
   DATA_KEY_HPKE_INFO,
-  DATA_KEY_HPKE_INFO_V2,
+  DATA_KEY_HPKE_INFO_V1,
   decodeKeyEnvelope,
   describeKeyEnvelope,
   encodeKeyEnvelope,
@@ -36,7 +36,7 @@ function flipped(bytes: Uint8Array, at: number): Uint8Array {
 async function sealV1(dataKey: Uint8Array, recipients: Uint8Array[], recordAad: Uint8Array): Promise<Uint8Array> {
   const slots = [];
   for (const publicKey of recipients) {
-    const { enc, ciphertext } = await seal(publicKey, DATA_KEY_HPKE_INFO, recordAad, dataKey);
+    const { enc, ciphertext } = await seal(publicKey, DATA_KEY_HPKE_INFO_V1, recordAad, dataKey);
     slots.push({ keyId: await keyIdOf(publicKey), enc, sealedDataKey: ciphertext });
   }
   return encodeKeyEnvelope(slots, 1);
@@ -59,9 +59,10 @@ describe('the web crypto module’s key envelope v2', () => {
       expect(bytesToHex(envelope)).not.toContain(bytesToHex(await keyIdOf(publicKey)).slice(0, 40));
     }
     expect(bytesToHex(encodeKeyEnvelope(slots))).toBe(bytesToHex(envelope));
+    expect(new TextDecoder().decode(DATA_KEY_HPKE_INFO)).toBe('patient-centric-emr/v2/data-key');
     // Slot order is recipient order: bob's slot opens under HPKE with the v2 info, alice's does not for him.
-    await expect(open(slots[1].enc, bob, DATA_KEY_HPKE_INFO_V2, aad, slots[1].sealedDataKey)).resolves.toEqual(dataKey);
-    await expect(open(slots[0].enc, bob, DATA_KEY_HPKE_INFO_V2, aad, slots[0].sealedDataKey)).rejects.toMatchObject({
+    await expect(open(slots[1].enc, bob, DATA_KEY_HPKE_INFO, aad, slots[1].sealedDataKey)).resolves.toEqual(dataKey);
+    await expect(open(slots[0].enc, bob, DATA_KEY_HPKE_INFO, aad, slots[0].sealedDataKey)).rejects.toMatchObject({
       code: 'DECRYPTION_FAILED',
     });
     expect(alice.privateKey.extractable).toBe(false);

@@ -10,8 +10,8 @@ import { RecordId } from '../../domain/record-id';
 export interface AccessEvent {
   readonly chain: ChainName;
   readonly patientKey: Uint8Array;
-  /** The patient's public key: the note is sealed to it. */
-  readonly patientPublicKey: Uint8Array;
+  /** Whom the note is sealed to: the service's access-note key (it lists the log) and the patient's key once registered. */
+  readonly noteRecipients: readonly Uint8Array[];
   readonly accessorKey: Uint8Array;
   readonly note: AccessNote;
   readonly recordId: RecordId | null;
@@ -258,7 +258,7 @@ export class AccessLogWriter {
     const note: AccessNote = count > 1 ? { ...event.note, count } : event.note;
     const { parts, keyEnvelope } = await this.cipher.seal(
       [utf8(JSON.stringify(note))],
-      [event.patientPublicKey],
+      [...event.noteRecipients],
       NOTE_AAD,
     );
     return {

@@ -6,12 +6,12 @@ import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
 import { AccessLedger } from '../../domain/ports/access-ledger.port';
 import { Cipher, KeyPair } from '../../domain/ports/cipher.port';
-import { KeyVault } from '../../domain/ports/key-vault.port';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
-import { Principal, principalRef } from '../../domain/principal';
+import { Principal } from '../../domain/principal';
 import { decodeSealedNote } from '../../domain/record-codec';
 import { AccessLogCursor, decodeAccessLogCursor, encodeAccessLogCursor } from './access-log-cursor';
 import { ACCESS_NOTE_AAD, AccessLogWriter } from './access-log-writer';
+import { AccessNoteKey } from './access-note-key';
 import { collapseCopies, LedgerStream, merge, view } from './access-log-merge';
 import { requirePatientSelf } from './consent-view';
 
@@ -39,13 +39,14 @@ export interface AccessLogPage {
  * entries are merged by time. Entries still in the journal on their way to a ledger are shown
  * on the first page, all of them. Every page carries the count of emergency reads, and
  * `kind=emergency` pages them through the ledgers' own index, so no flood of other reads can
- * push a break-glass read out of view. Notes are sealed to the patient and opened here.
+ * push a break-glass read out of view. Notes are sealed to the service's
+ * access-note key (and the patient's) and opened here with the former.
  */
 export class ListAccessLogUseCase {
   constructor(
     private readonly ledgers: Ledgers,
     private readonly pseudonymizer: Pseudonymizer,
-    private readonly keyVault: KeyVault,
+    private readonly noteKey: AccessNoteKey,
     private readonly cipher: Cipher,
     private readonly writer: AccessLogWriter,
   ) {}
@@ -73,8 +74,7 @@ export class ListAccessLogUseCase {
       throw new ValidationFailedError('cursor belongs to another listing (kind).', 'cursor');
     }
     const patientKey = this.pseudonymizer.patientKey(patientId);
-    const keys = await this.keyVault.keyPair(principalRef('patient', patientId.value));
-    if (!keys) return { entries: [], nextCursor: null, emergencyCount: 0 };
+    const keys = this.noteKey.keys;
 
     const streams: LedgerStream[] = [];
     let emergencyCount = 0;

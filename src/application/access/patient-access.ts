@@ -1,9 +1,17 @@
 import { AccessKind } from '../../domain/access-log';
 import { parseBreakGlassReason } from '../../domain/break-glass-reason';
+import { bytesToHex } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
 import { consentInForce } from '../../domain/consent';
 import { LedgerRecord } from '../../domain/emr-record';
-import { ConsentRequiredError, ForbiddenError, PatientNotFoundError } from '../../domain/errors';
+import {
+  ConsentRequiredError,
+  ForbiddenError,
+  PatientNotFoundError,
+  RecordNotSharedError,
+  SealedReadRequiredError,
+  SealedUploadRequiredError,
+} from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
 import { Cipher, KeyPair } from '../../domain/ports/cipher.port';
@@ -13,39 +21,51 @@ import { PrincipalRepository } from '../../domain/ports/principal-repository.por
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
 import { Principal, principalRef } from '../../domain/principal';
 import { recordAad } from '../../domain/record-codec';
+import { AccessNoteKey } from './access-note-key';
 import { BreakGlassBudget } from './break-glass-budget';
 
 /** Who is reading a patient's records, resolved once per request. */
 export interface ReadScope {
   readonly actor: Principal;
+  readonly patient: Principal;
   readonly patientId: PatientId;
   readonly patientKey: Uint8Array;
-  readonly patientKeys: KeyPair;
-  /** The provider's own keys; null for the patient. */
+  /** The provider's own keys; null for the patient (who reads sealed records and decrypts them in the browser). */
   readonly providerKeys: KeyPair | null;
   readonly providerKey: Uint8Array | null;
   /** Set when the reader may see every record of the patient on this ledger (not only its own uploads). */
   readonly wholeRecordKind: 'patient' | 'consent' | 'emergency' | null;
   readonly reason: string | null;
+  /** Whom an access-log note about this read is sealed to: the service's note key, and the patient's key once registered. */
+  readonly noteRecipients: Uint8Array[];
 }
 
-/** Per record: the key to open it with, and how the read is logged (null: the patient's own read). */
+/** Per record: the key the service opens it with for this reader, and how the read is logged. */
 export interface RecordAccess {
   readonly keys: KeyPair;
-  readonly logKind: AccessKind | null;
+  readonly logKind: AccessKind;
 }
+
+/** How many records' custodian (the provider key that opens them) to remember. */
+const KNOWN_CUSTODIANS_MAX = 10_000;
 
 /**
  * The patient-centric rules for reading and writing, in one place:
- * - a patient reads and uploads only their own records;
- * - a provider uploads for enrolled patients, reads records sealed to its own key (its
- *   uploads), and any record of the patient while the patient's consent for it is in
- *   force on that ledger — or with a break-glass reason, which is logged as an emergency
- *   and spends one of the provider's emergency reads for the hour (BreakGlassBudget);
+ * - a patient reads and uploads only their own records, and only sealed: the service holds no
+ *   patient private key, so it can neither open their records for them nor seal plaintext for them;
+ * - a provider uploads for enrolled patients (sealed to the patient's registered key and its own),
+ *   reads records sealed to its own key (its uploads), and any record of the patient it can reach
+ *   while the patient's consent is in force on that ledger — or with a break-glass reason, logged
+ *   as an emergency and spending one of the provider's emergency reads for the hour. Such a read is
+ *   served through the slot of a provider the service is custodian of (the record's uploader); a
+ *   record the patient sealed without that provider has none and is refused (RECORD_NOT_SHARED);
  * - the operator (admin) reads nothing medical.
  * Consent is read from the ledger on every request, so a revoke takes effect on the next read.
  */
 export class PatientAccess {
+  /** hex record id -> the provider whose key opened it (read again when it no longer does). */
+  private readonly custodians = new Map<string, string>();
+
   constructor(
     private readonly principals: PrincipalRepository,
     private readonly ledgers: Ledgers,
@@ -54,14 +74,42 @@ export class PatientAccess {
     private readonly cipher: Cipher,
     private readonly clock: Clock,
     private readonly breakGlassBudget: BreakGlassBudget,
+    private readonly noteKey: AccessNoteKey,
   ) {}
 
-  /** For uploads: the actor may write for this patient; returns the keys to seal to. */
+  /** For a provider's upload: the keys to seal to (the patient's, once registered, and the provider's own). */
   async writeScope(actor: Principal, patientId: PatientId): Promise<{ recipients: Uint8Array[]; uploader: string }> {
-    const patientKeys = await this.enrolledPatientKeys(actor, patientId);
-    if (actor.role === 'patient') return { recipients: [patientKeys.publicKey], uploader: actor.id };
+    assertOwnRecords(actor, patientId);
+    if (actor.role === 'patient') {
+      throw new SealedUploadRequiredError(
+        'Patients upload sealed records (POST /api/v1/patients/{id}/sealed-records): the page seals them in your browser.',
+      );
+    }
+    const patient = await this.enrolledPatient(actor, patientId);
     const providerKeys = await this.providerKeys(actor);
-    return { recipients: [patientKeys.publicKey, providerKeys.publicKey], uploader: actor.id };
+    const patientPublicKey = patient.keys?.encryptionPublicKey;
+    return {
+      recipients: patientPublicKey ? [patientPublicKey, providerKeys.publicKey] : [providerKeys.publicKey],
+      uploader: actor.id,
+    };
+  }
+
+  /** The patient reading their own records sealed (their keys are in their browser). */
+  async sealedScope(actor: Principal, patientId: PatientId): Promise<{ patient: Principal; patientKey: Uint8Array }> {
+    if (actor.role !== 'patient') {
+      throw new ForbiddenError('Sealed records are for the patient; providers read through /records.');
+    }
+    const patient = await this.enrolledPatient(actor, patientId);
+    return { patient, patientKey: this.pseudonymizer.patientKey(patientId) };
+  }
+
+  /** For the endpoints that serve plaintext: a patient is sent to the sealed ones (another patient's records stay 403). */
+  assertPlaintextReader(actor: Principal, patientId: string): void {
+    if (actor.role === 'patient' && actor.id === patientId) {
+      throw new SealedReadRequiredError(
+        'Patients read their records sealed (GET /api/v1/patients/{id}/sealed-records) and decrypt them in the browser.',
+      );
+    }
   }
 
   async readScope(
@@ -73,19 +121,13 @@ export class PatientAccess {
     spendBudget = true,
   ): Promise<ReadScope> {
     const breakGlass = parseBreakGlassReason(reason);
-    const patientKeys = await this.enrolledPatientKeys(actor, patientId);
+    const patient = await this.enrolledPatient(actor, patientId);
     const patientKey = this.pseudonymizer.patientKey(patientId);
+    const noteRecipients = [this.noteKey.keys.publicKey];
+    if (patient.keys) noteRecipients.push(patient.keys.encryptionPublicKey);
+    const base = { actor, patient, patientId, patientKey, noteRecipients };
     if (actor.role === 'patient') {
-      return {
-        actor,
-        patientId,
-        patientKey,
-        patientKeys,
-        providerKeys: null,
-        providerKey: null,
-        wholeRecordKind: 'patient',
-        reason: null,
-      };
+      return { ...base, providerKeys: null, providerKey: null, wholeRecordKind: 'patient', reason: null };
     }
     const providerKeys = await this.providerKeys(actor);
     const providerKey = this.pseudonymizer.providerKey(actor.id);
@@ -93,62 +135,85 @@ export class PatientAccess {
     const consented = consent !== null && consentInForce(consent, this.clock.now());
     const wholeRecordKind = consented ? 'consent' : breakGlass ? 'emergency' : null;
     if (wholeRecordKind === 'emergency' && spendBudget) this.breakGlassBudget.spend(actor.id);
-    return {
-      actor,
-      patientId,
-      patientKey,
-      patientKeys,
-      providerKeys,
-      providerKey,
-      wholeRecordKind,
-      reason: breakGlass,
-    };
+    return { ...base, providerKeys, providerKey, wholeRecordKind, reason: breakGlass };
   }
 
   /**
-   * Whether this record may be read, and with which key; null when it may not. A provider's own
-   * upload is one its key opens a slot of: v2 envelopes name no recipient, so it takes a trial unwrap.
+   * Whether the service may open this record for this reader, and with which key; null when it may
+   * not, or nobody the service keeps can open it. Always null for the patient: the service cannot
+   * open their records for them (see assertPlaintextReader).
    */
   async recordAccess(scope: ReadScope, record: LedgerRecord): Promise<RecordAccess | null> {
-    if (scope.wholeRecordKind === 'patient') return { keys: scope.patientKeys, logKind: null };
-    if (scope.providerKeys && (await this.isOwnUpload(scope, scope.providerKeys, record))) {
+    if (!scope.providerKeys) return null;
+    const aad = recordAad(scope.patientKey, record.recordId);
+    if (await this.cipher.tryUnwrap([record.keyEnvelope], scope.providerKeys, aad)) {
       return { keys: scope.providerKeys, logKind: 'own-upload' };
     }
     if (scope.wholeRecordKind === 'consent' || scope.wholeRecordKind === 'emergency') {
-      return { keys: scope.patientKeys, logKind: scope.wholeRecordKind };
+      const custodian = await this.custodianKeys(scope, record, aad);
+      return custodian ? { keys: custodian, logKind: scope.wholeRecordKind } : null;
     }
     return null;
   }
 
   async requireRecordAccess(scope: ReadScope, record: LedgerRecord): Promise<RecordAccess> {
+    this.assertPlaintextReader(scope.actor, scope.patientId.value);
     const access = await this.recordAccess(scope, record);
-    if (!access) {
-      throw new ConsentRequiredError(
-        "The patient's consent is required to read this record (or an emergency reason in X-Break-Glass-Reason).",
+    if (access) return access;
+    if (scope.wholeRecordKind === 'consent' || scope.wholeRecordKind === 'emergency') {
+      throw new RecordNotSharedError(
+        'This record is sealed only to the patient (and the providers they chose): the service holds no key that opens it.',
       );
     }
-    return access;
+    throw new ConsentRequiredError(
+      "The patient's consent is required to read this record (or an emergency reason in X-Break-Glass-Reason).",
+    );
   }
 
-  private async isOwnUpload(scope: ReadScope, providerKeys: KeyPair, record: LedgerRecord): Promise<boolean> {
-    const aad = recordAad(scope.patientKey, record.recordId);
-    return (await this.cipher.tryUnwrap([record.keyEnvelope], providerKeys, aad)) !== null;
-  }
-
-  private async enrolledPatientKeys(actor: Principal, patientId: PatientId): Promise<KeyPair> {
-    if (actor.role === 'admin') throw new ForbiddenError('The operator cannot read or write medical records.');
-    if (actor.role === 'patient' && actor.id !== patientId.value) {
-      throw new ForbiddenError('A patient can only access their own records.');
+  /**
+   * The key of a provider the service keeps that opens this record — in practice its uploader.
+   * The envelope does not say whose slots it holds (v2), so the enrolling provider is tried first,
+   * then the others; the answer is remembered per record.
+   */
+  private async custodianKeys(scope: ReadScope, record: LedgerRecord, aad: Uint8Array): Promise<KeyPair | null> {
+    const recordKey = bytesToHex(record.recordId.bytes);
+    const remembered = this.custodians.get(recordKey);
+    const providers = (await this.principals.list('provider')).map((provider) => provider.id);
+    const order = [
+      ...(remembered ? [remembered] : []),
+      ...(scope.patient.createdBy ? [scope.patient.createdBy] : []),
+      ...providers,
+    ].filter((id, index, all) => id !== scope.actor.id && all.indexOf(id) === index);
+    for (const providerId of order) {
+      const keys = await this.keyVault.keyPair(principalRef('provider', providerId));
+      if (!keys || !(await this.cipher.tryUnwrap([record.keyEnvelope], keys, aad))) continue;
+      if (this.custodians.size >= KNOWN_CUSTODIANS_MAX && !this.custodians.has(recordKey)) {
+        this.custodians.delete(this.custodians.keys().next().value as string);
+      }
+      this.custodians.set(recordKey, providerId);
+      return keys;
     }
+    return null;
+  }
+
+  private async enrolledPatient(actor: Principal, patientId: PatientId): Promise<Principal> {
+    assertOwnRecords(actor, patientId);
     const patient = await this.principals.find('patient', patientId.value);
-    const keys = patient ? await this.keyVault.keyPair(principalRef('patient', patientId.value)) : null;
-    if (!keys) throw new PatientNotFoundError('No patient with this id is enrolled.');
-    return keys;
+    if (!patient) throw new PatientNotFoundError('No patient with this id is enrolled.');
+    return patient;
   }
 
   private async providerKeys(actor: Principal): Promise<KeyPair> {
     const keys = await this.keyVault.keyPair(principalRef('provider', actor.id));
     if (!keys) throw new ForbiddenError('This provider has no keys; ask the operator to re-create it.');
     return keys;
+  }
+}
+
+/** The operator reads and writes nothing medical; a patient only their own records. */
+function assertOwnRecords(actor: Principal, patientId: PatientId): void {
+  if (actor.role === 'admin') throw new ForbiddenError('The operator cannot read or write medical records.');
+  if (actor.role === 'patient' && actor.id !== patientId.value) {
+    throw new ForbiddenError('A patient can only access their own records.');
   }
 }

@@ -21,7 +21,7 @@ export async function logRead(
   await writer.record({
     chain,
     patientKey: scope.patientKey,
-    patientPublicKey: scope.patientKeys.publicKey,
+    noteRecipients: scope.noteRecipients,
     accessorKey: scope.providerKey,
     note: {
       accessorId: scope.actor.id,

@@ -16,17 +16,21 @@ export interface IssuedClaim {
 
 export interface Enrolled extends IssuedClaim {
   readonly id: string;
-  /** SEC 1 uncompressed P-256 public key, 0x-hex. */
-  readonly publicKey: string;
+  /**
+   * A provider's SEC 1 uncompressed P-256 public key, 0x-hex. Null for a patient: their keys are
+   * made in their own browser after the claim (RegisterKeysUseCase).
+   */
+  readonly publicKey: string | null;
   /** The enrolling provider's id, or "admin". */
   readonly createdBy: string;
 }
 
 /**
- * Shared by provider creation and patient enrolment: a key pair in the vault, its public key
- * published on every ledger, then the principal with a one-time claim code (no token: only the
- * claimant, exchanging the code, ever sees one). The principal is added last, so a ledger failure
- * leaves nobody half-enrolled (a retry reuses the key pair).
+ * Shared by provider creation and patient enrolment: for a provider, a key pair in the vault and
+ * its public key published on every ledger (the service is the custodian of provider keys); for a
+ * patient, no key at all — theirs are born in their browser. Then the principal with a one-time
+ * claim code (no token: only the claimant, exchanging the code, ever sees one). The principal is
+ * added last, so a ledger failure leaves nobody half-enrolled (a retry reuses the key pair).
  */
 export class Enrolment {
   constructor(
@@ -46,8 +50,14 @@ export class Enrolment {
     name?: string,
   ): Promise<Enrolled> {
     if (await this.principals.find(role, id)) throw new AlreadyExistsError(`This ${role} is already enrolled.`);
-    const keyPair = await this.keyVault.createKeyPair(principalRef(role, id));
-    await Promise.all(this.ledgers.allAccess().map((ledger) => ledger.publishPublicKey(subjectKey, keyPair.publicKey)));
+    let publicKey: string | null = null;
+    if (role === 'provider') {
+      const keyPair = await this.keyVault.createKeyPair(principalRef(role, id));
+      await Promise.all(
+        this.ledgers.allAccess().map((ledger) => ledger.publishPublicKey(subjectKey, keyPair.publicKey)),
+      );
+      publicKey = `0x${bytesToHex(keyPair.publicKey)}`;
+    }
     const { code, pending } = this.newClaim();
     const added = await this.principals.add(
       { role, id, ...(name !== undefined ? { name } : {}), createdAt: this.clock.now(), createdBy },
@@ -57,7 +67,7 @@ export class Enrolment {
     if (!added) throw new AlreadyExistsError(`This ${role} is already enrolled.`);
     return {
       id,
-      publicKey: `0x${bytesToHex(keyPair.publicKey)}`,
+      publicKey,
       createdBy,
       claimCode: code,
       claimExpiresAt: pending.expiresAt,

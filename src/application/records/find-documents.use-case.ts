@@ -48,6 +48,7 @@ export class FindDocumentsUseCase {
   ) {}
 
   async execute(input: FindDocumentsInput): Promise<FoundDocument[]> {
+    this.access.assertPlaintextReader(input.actor, String(input.patientId));
     const patientId = PatientId.parse(input.patientId);
     const found = new Map<string, { header: RecordHeader; createdAt: Date; chains: ChainName[] }>();
     let unavailable: ChainUnavailableError | null = null;
@@ -95,7 +96,13 @@ export class FindDocumentsUseCase {
       for (const record of records) {
         const granted = await this.access.recordAccess(scope, record);
         if (!granted) continue;
-        const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+        const { header } = await this.opener.openHeader(
+          chain,
+          scope.patientKey,
+          record,
+          granted.keys,
+          scope.patient.keys?.signingPublicKey,
+        );
         readable.push({ record, header });
       }
       const oldest = records[records.length - 1];

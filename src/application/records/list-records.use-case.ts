@@ -46,6 +46,7 @@ export class ListRecordsUseCase {
   ) {}
 
   async execute(input: ListRecordsInput): Promise<RecordPage> {
+    this.access.assertPlaintextReader(input.actor, String(input.patientId));
     const patientId = PatientId.parse(input.patientId);
     const target = parseReadTarget(input.chain);
     const limit = input.limit ?? DEFAULT_PAGE_SIZE;
@@ -70,7 +71,13 @@ export class ListRecordsUseCase {
       const nextBefore = page.nextBefore;
       const items = await Promise.all(
         readable.map(async ({ record, granted }) => {
-          const { header } = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+          const { header } = await this.opener.openHeader(
+            chain,
+            scope.patientKey,
+            record,
+            granted.keys,
+            scope.patient.keys?.signingPublicKey,
+          );
           return toMetadata(patientId, record, header);
         }),
       );
@@ -99,8 +106,10 @@ export class ListRecordsUseCase {
     const readable: { record: LedgerRecord; granted: RecordAccess }[] = [];
     if (scope.wholeRecordKind !== null) {
       const records = await ledger.list(scope.patientKey, { limit, beforeVersion });
+      // Under consent a record sealed only to the patient (and providers they chose) is left out, not an error.
       for (const record of records) {
-        readable.push({ record, granted: await this.access.requireRecordAccess(scope, record) });
+        const granted = await this.access.recordAccess(scope, record);
+        if (granted) readable.push({ record, granted });
       }
       const oldest = records[records.length - 1];
       return { readable, nextBefore: records.length === limit && oldest.version > 1 ? oldest.version : null };

@@ -45,10 +45,7 @@ export class RecordOpener {
     patientSigningKey?: Uint8Array | null,
     addedEnvelopes: readonly Uint8Array[] = [],
   ): Promise<OpenedHeader> {
-    const payload = recordSigningPayloadFor(chain, record, (data) => this.hasher.sha256(data));
-    if (!(await this.signatureVerifies(payload, record, patientSigningKey ?? null))) {
-      throw new IntegrityCheckFailedError('The record signature does not verify.');
-    }
+    await this.assertSigned(chain, record, patientSigningKey);
     const aad = recordAad(patientKey, record.recordId);
     return this.guard(async () => {
       for (const keyEnvelope of [record.keyEnvelope, ...addedEnvelopes]) {
@@ -65,6 +62,18 @@ export class RecordOpener {
       }
       throw new IntegrityCheckFailedError('No key envelope of the record opens it for this reader.');
     });
+  }
+
+  /**
+   * IntegrityCheckFailedError unless the record's signature verifies (its payload covers the key
+   * envelope's digest). Readers call it before deciding access by trial decryption, so a tampered
+   * envelope is an integrity failure, not a silent "not sealed to you".
+   */
+  async assertSigned(chain: ChainName, record: LedgerRecord, patientSigningKey?: Uint8Array | null): Promise<void> {
+    const payload = recordSigningPayloadFor(chain, record, (data) => this.hasher.sha256(data));
+    if (!(await this.signatureVerifies(payload, record, patientSigningKey ?? null))) {
+      throw new IntegrityCheckFailedError('The record signature does not verify.');
+    }
   }
 
   async openContent(

@@ -59,12 +59,21 @@ export class RecordReader {
 
   /** `fetch` turns the verified record into the answer; its IntegrityCheckFailedError counts as a bad copy too. */
   async read<T>(input: GetRecordInput, fetch: (verified: VerifiedRecord) => Promise<T>): Promise<T> {
+    this.access.assertPlaintextReader(input.actor, String(input.patientId));
     const parsed = parseRead(input);
     return this.failover.read(parsed.target, async (chain) => {
       const { scope, record } = await this.locate(input, parsed, chain);
-      const granted = await this.access.requireRecordAccess(scope, record);
       try {
-        const opened = await this.opener.openHeader(chain, scope.patientKey, record, granted.keys);
+        // Signature first: the envelope is under it, so tampering is a 422, never a mistaken "not yours".
+        await this.opener.assertSigned(chain, record, scope.patient.keys?.signingPublicKey);
+        const granted = await this.access.requireRecordAccess(scope, record);
+        const opened = await this.opener.openHeader(
+          chain,
+          scope.patientKey,
+          record,
+          granted.keys,
+          scope.patient.keys?.signingPublicKey,
+        );
         const answer = await fetch({ chain, ledger: this.ledgers.get(chain), scope, record, opened });
         await logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
         return answer;

@@ -43,7 +43,7 @@ export class ReplicationStatusUseCase {
         record = await this.ledgers.get(chain).findById(scope.patientKey, recordId);
         if (record) {
           found = true;
-          readable ||= (await this.access.recordAccess(scope, record)) !== null;
+          readable ||= await this.mayKnowOf(scope, record);
         }
         chains[chain] = record ? 'committed' : pending.has(chain) ? 'pending' : 'absent';
       } catch (error) {
@@ -57,12 +57,17 @@ export class ReplicationStatusUseCase {
       const owed = await this.owedCopy(recordId, [...pending]);
       const ours = owed !== null && bytesEqual(owed.record.patientKey, scope.patientKey);
       if (!ours) throw new RecordNotFoundError('No record with this id for this patient.');
-      readable = (await this.access.recordAccess(scope, asLedgerRecord(owed))) !== null;
+      readable = await this.mayKnowOf(scope, asLedgerRecord(owed));
       found = true;
     }
     if (!found) throw new RecordNotFoundError('No record with this id for this patient.');
     if (!readable) throw new ConsentRequiredError("The patient's consent is required to see this record.");
     return { recordId: recordId.hex, complete: Object.values(chains).every((state) => state === 'committed'), chains };
+  }
+
+  /** The patient knows of all their records; a provider of those it may read. */
+  private async mayKnowOf(scope: ReadScope, record: LedgerRecord): Promise<boolean> {
+    return scope.wholeRecordKind === 'patient' || (await this.access.recordAccess(scope, record)) !== null;
   }
 
   private async owedCopy(recordId: RecordId, chains: readonly ChainName[]): Promise<PendingReplica | null> {

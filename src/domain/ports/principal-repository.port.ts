@@ -1,4 +1,4 @@
-import { Principal, Role } from '../principal';
+import { PatientPublicKeys, Principal, Role } from '../principal';
 
 /** A claim code waiting to be exchanged for a token: only its hash is kept. */
 export interface PendingClaim {
@@ -36,4 +36,14 @@ export abstract class PrincipalRepository {
 
   /** Replaces the principal's token: a new hash (rotation), or null so that no token works. */
   abstract setTokenHash(role: Role, id: string, tokenHash: Uint8Array | null): Promise<void>;
+
+  /**
+   * Registers a patient's public keys and the opaque backup of their private keys (wrapped in the
+   * patient's browser under their recovery code). False (nothing changed) when there is no such
+   * patient or it has keys already: keys are registered once.
+   */
+  abstract registerKeys(id: string, keys: PatientPublicKeys, backup: Uint8Array): Promise<boolean>;
+
+  /** The patient's key backup as registered, or null when none was. */
+  abstract keyBackup(id: string): Promise<Uint8Array | null>;
 }

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { existsSync, readFileSync } from 'node:fs';
 import { bytesToHex, fromUtf8, hexToBytes, utf8 } from '../../domain/bytes';
 import { PendingClaim, PrincipalRepository } from '../../domain/ports/principal-repository.port';
-import { Principal, principalRef, Role, ROLES } from '../../domain/principal';
+import { PatientPublicKeys, Principal, principalRef, Role, ROLES } from '../../domain/principal';
 import { NODE_SYNC_FILE_STEPS, SyncFileSteps, writeFileDurably } from '../journal/durable-file';
 
 export const PRINCIPAL_STORE_KEY_BYTES = 32;
@@ -38,6 +38,10 @@ interface StoredPrincipal {
   readonly claimHash?: string;
   readonly claimExpiresAt?: string;
   readonly claimedAt?: string;
+  /** A patient's registered public keys (hex SEC 1) and when; published on the ledgers anyway. */
+  readonly keys?: { readonly encryption: string; readonly signing: string; readonly registeredAt: string };
+  /** hex of the patient's key backup: wrapped in their browser under a recovery code the service never sees. */
+  readonly keyBackup?: string;
 }
 
 interface PrincipalsFile {
@@ -120,6 +124,27 @@ export class FilePrincipalRepository extends PrincipalRepository {
     if (!entry) return;
     const stored: StoredPrincipal = { ...entry.stored, tokenHash: tokenHash === null ? null : bytesToHex(tokenHash) };
     this.replace(entry, { principal: entry.principal, stored });
+  }
+
+  async registerKeys(id: string, keys: PatientPublicKeys, backup: Uint8Array): Promise<boolean> {
+    const entry = this.byKey.get(this.keyOf('patient', id));
+    if (!entry || entry.stored.keys) return false;
+    const stored: StoredPrincipal = {
+      ...entry.stored,
+      keys: {
+        encryption: bytesToHex(keys.encryptionPublicKey),
+        signing: bytesToHex(keys.signingPublicKey),
+        registeredAt: keys.registeredAt.toISOString(),
+      },
+      keyBackup: bytesToHex(backup),
+    };
+    this.replace(entry, { principal: { ...entry.principal, keys }, stored });
+    return true;
+  }
+
+  async keyBackup(id: string): Promise<Uint8Array | null> {
+    const backup = this.byKey.get(this.keyOf('patient', id))?.stored.keyBackup;
+    return backup === undefined ? null : hexToBytes(backup);
   }
 
   async findByTokenHash(tokenHash: Uint8Array): Promise<Principal | null> {
@@ -231,6 +256,7 @@ export class FilePrincipalRepository extends PrincipalRepository {
       createdAt: new Date(stored.createdAt),
       ...(body.createdBy !== undefined ? { createdBy: body.createdBy } : {}),
       ...(stored.claimedAt !== undefined ? { claimedAt: new Date(stored.claimedAt) } : {}),
+      ...(stored.keys !== undefined ? { keys: publicKeysOf(stored.keys) } : {}),
     };
   }
 
@@ -238,6 +264,14 @@ export class FilePrincipalRepository extends PrincipalRepository {
     const file: PrincipalsFile = { version: 2, principals: [...this.byKey.values()].map((entry) => entry.stored) };
     writeFileDurably(this.path, JSON.stringify(file), this.steps);
   }
+}
+
+function publicKeysOf(keys: NonNullable<StoredPrincipal['keys']>): PatientPublicKeys {
+  return {
+    encryptionPublicKey: hexToBytes(keys.encryption),
+    signingPublicKey: hexToBytes(keys.signing),
+    registeredAt: new Date(keys.registeredAt),
+  };
 }
 
 function claimFields(claim: PendingClaim | undefined): Pick<StoredPrincipal, 'claimHash' | 'claimExpiresAt'> {

@@ -16,6 +16,7 @@ import { ListConsentsUseCase } from '../../application/access/list-consents.use-
 import { RevokeConsentUseCase } from '../../application/access/revoke-consent.use-case';
 import type { Response } from 'express';
 import { AccessLogEntry } from '../../domain/access-log';
+import { DescribeMeUseCase } from '../../application/enrolment/describe-me.use-case';
 import { Principal } from '../../domain/principal';
 import {
   AccessLogEntryDto,
@@ -42,6 +43,7 @@ export class AccessController {
     private readonly revokeConsent: RevokeConsentUseCase,
     private readonly listConsents: ListConsentsUseCase,
     private readonly listAccessLog: ListAccessLogUseCase,
+    private readonly describeMe: DescribeMeUseCase,
   ) {}
 
   @Post('providers')
@@ -55,7 +57,7 @@ export class AccessController {
     const enrolled = await this.createProvider.execute({ actor, providerId: body.providerId, name: body.name });
     return {
       providerId: enrolled.id,
-      publicKey: enrolled.publicKey,
+      publicKey: enrolled.publicKey as string,
       claimCode: enrolled.claimCode,
       claimExpiresAt: enrolled.claimExpiresAt.toISOString(),
       createdBy: enrolled.createdBy,
@@ -72,7 +74,6 @@ export class AccessController {
     const enrolled = await this.enrollPatient.execute({ actor, patientId: body.patientId });
     return {
       patientId: enrolled.id,
-      publicKey: enrolled.publicKey,
       claimCode: enrolled.claimCode,
       claimExpiresAt: enrolled.claimExpiresAt.toISOString(),
       enrolledBy: enrolled.createdBy,
@@ -80,17 +81,13 @@ export class AccessController {
   }
 
   @Get('me')
-  @ApiOperation({ summary: 'Who the token belongs to, who created them, and when they claimed it' })
+  @ApiOperation({
+    summary: 'Who the token belongs to, who created them, when they claimed it, and (patients) their registered keys',
+  })
   @ApiOkResponse({ type: MeDto })
   @ApiProblems()
   me(@Actor() actor: Principal): MeDto {
-    return {
-      id: actor.id,
-      role: actor.role,
-      createdBy: actor.createdBy ?? null,
-      createdAt: actor.createdAt.toISOString(),
-      claimedAt: actor.claimedAt?.toISOString() ?? null,
-    };
+    return this.describeMe.execute(actor);
   }
 
   @Post('patients/:patientId/consents')

@@ -58,7 +58,6 @@ export class ProviderCreatedDto {
 
 export class PatientEnrolledDto {
   @ApiProperty() patientId!: string;
-  @ApiProperty({ description: 'SEC 1 uncompressed P-256 public key, 0x-hex' }) publicKey!: string;
   @ApiProperty({ example: 'K7QM-2D9X-VT4R-8HNC-W1PB', description: CLAIM_CODE_DESCRIPTION }) claimCode!: string;
   @ApiProperty({ format: 'date-time' }) claimExpiresAt!: string;
   @ApiProperty({ description: 'The enrolling provider' }) enrolledBy!: string;
@@ -81,6 +80,12 @@ export class TokenDto {
   token!: string;
 }
 
+export class PatientKeysDto {
+  @ApiProperty() encryptionPublicKey!: string;
+  @ApiProperty() signingPublicKey!: string;
+  @ApiProperty({ format: 'date-time' }) registeredAt!: string;
+}
+
 export class MeDto {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['admin', 'provider', 'patient'] }) role!: string;
@@ -93,6 +98,16 @@ export class MeDto {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'Null until claimed' })
   claimedAt!: string | null;
+  @ApiPropertyOptional({
+    description: 'Patients: the pseudonym the ledgers know them by (in every record aad), 0x-hex',
+  })
+  patientKey?: string;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: PatientKeysDto,
+    description: 'Patients: their registered public keys; null until their browser registered them',
+  })
+  keys?: PatientKeysDto | null;
 }
 
 export class ConsentDto {

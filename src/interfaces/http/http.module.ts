@@ -11,7 +11,10 @@ import { ClaimsController } from './claims.controller';
 import { HealthController } from './health.controller';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { RateLimitGuard } from './rate-limit.guard';
+import { KeysController } from './keys.controller';
 import { RecordsController } from './records.controller';
+import { SealedRecordsController } from './sealed-records.controller';
+import { SealedUploadInterceptor } from './sealed-upload.interceptor';
 import { createValidationPipe } from './validation';
 
 /** Multipart form fields other than the file are tiny (`chain`). */
@@ -48,8 +51,16 @@ const RATE_LIMIT_WINDOW_MS = 60_000;
       }),
     }),
   ],
-  controllers: [RecordsController, AccessController, ClaimsController, HealthController],
+  controllers: [
+    RecordsController,
+    SealedRecordsController,
+    AccessController,
+    ClaimsController,
+    KeysController,
+    HealthController,
+  ],
   providers: [
+    SealedUploadInterceptor,
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     // Order matters: rate limiting sees unauthenticated floods too.

@@ -44,6 +44,16 @@ const STATUS_BY_CODE: Record<string, number> = {
   BREAK_GLASS_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   CLAIM_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
   CHAIN_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  SEALED_READ_REQUIRED: HttpStatus.CONFLICT,
+  SEALED_UPLOAD_REQUIRED: HttpStatus.CONFLICT,
+  KEYS_ALREADY_REGISTERED: HttpStatus.CONFLICT,
+  KEYS_NOT_REGISTERED: HttpStatus.CONFLICT,
+  KEY_PROOF_INVALID: HttpStatus.UNPROCESSABLE_ENTITY,
+  RECORD_EXISTS: HttpStatus.CONFLICT,
+  ENVELOPE_MALFORMED: HttpStatus.UNPROCESSABLE_ENTITY,
+  RECIPIENTS_MISMATCH: HttpStatus.UNPROCESSABLE_ENTITY,
+  SIGNATURE_INVALID: HttpStatus.UNPROCESSABLE_ENTITY,
+  RECORD_NOT_SHARED: HttpStatus.FORBIDDEN,
 };
 
 /** Codes for errors raised by the framework itself (routing, body parsing, multipart limits). */
@@ -79,6 +89,16 @@ const TITLE_BY_CODE: Record<string, string> = {
   BREAK_GLASS_LIMITED: 'Too many emergency reads',
   CLAIM_LIMITED: 'Too many failed claims',
   CHAIN_UNAVAILABLE: 'The ledger is unavailable',
+  SEALED_READ_REQUIRED: 'Read your records through the sealed endpoints',
+  SEALED_UPLOAD_REQUIRED: 'Upload your records sealed',
+  KEYS_ALREADY_REGISTERED: 'Keys already registered',
+  KEYS_NOT_REGISTERED: 'No keys registered yet',
+  KEY_PROOF_INVALID: 'The key registration is not signed by its signing key',
+  RECORD_EXISTS: 'A record with this id exists',
+  ENVELOPE_MALFORMED: 'The key envelope is malformed',
+  RECIPIENTS_MISMATCH: 'The record is not sealed to the right recipients',
+  SIGNATURE_INVALID: 'The record signature is not valid',
+  RECORD_NOT_SHARED: 'The record is not shared with you',
   INTERNAL_ERROR: 'Internal server error',
 };
 

@@ -34,7 +34,7 @@ describe('AccessLogWriter', () => {
   const emergency = (overrides: Partial<AccessEvent> = {}): AccessEvent => ({
     chain: 'supchain',
     patientKey,
-    patientPublicKey: patient.publicKey,
+    noteRecipients: [patient.publicKey],
     accessorKey: randomBytes(32),
     note: { accessorId: 'er-night-shift', accessorRole: 'provider', reason: REASON },
     recordId: RecordId.fromBytes(randomBytes(32)),

@@ -3,15 +3,14 @@ import { LedgerAccessEntry } from '../../../src/domain/access-log';
 import { ChainUnavailableError, ValidationFailedError } from '../../../src/domain/errors';
 import { Ledgers } from '../../../src/domain/ledgers';
 import { KeyPair } from '../../../src/domain/ports/cipher.port';
-import { KeyVault } from '../../../src/domain/ports/key-vault.port';
 import { Pseudonymizer } from '../../../src/domain/ports/pseudonymizer.port';
-import { principalRef } from '../../../src/domain/principal';
 import { RecordId } from '../../../src/domain/record-id';
 import { HpkeP256Cipher } from '../../../src/infrastructure/crypto/hpke-p256.cipher';
 import { InMemoryAccessLedger } from '../../../src/infrastructure/memory/in-memory-access.ledger';
 import { InMemoryAccessLogJournal } from '../../../src/infrastructure/memory/in-memory-access-log.journal';
 import { AccessEvent, AccessLogWriter } from '../../../src/application/access/access-log-writer';
 import { ListAccessLogUseCase } from '../../../src/application/access/list-access-log.use-case';
+import { AccessNoteKey } from '../../../src/application/access/access-note-key';
 
 const PATIENT_ID = 'P-2024';
 const PATIENT_KEY = randomBytes(32);
@@ -23,20 +22,6 @@ class FixedPseudonymizer extends Pseudonymizer {
 
   providerKey(): Uint8Array {
     return randomBytes(32);
-  }
-}
-
-class OneKeyVault extends KeyVault {
-  constructor(private readonly keys: KeyPair) {
-    super();
-  }
-
-  async createKeyPair(): Promise<KeyPair> {
-    return this.keys;
-  }
-
-  async keyPair(ref: string): Promise<KeyPair | null> {
-    return ref === principalRef('patient', PATIENT_ID) ? this.keys : null;
   }
 }
 
@@ -59,13 +44,19 @@ describe('ListAccessLogUseCase', () => {
     const ledger = new ForgetfulAccessLedger('supchain', { now: () => new Date() });
     const ledgers = new Ledgers([], [ledger, new InMemoryAccessLedger('medchain', { now: () => new Date() })]);
     const writer = new AccessLogWriter(ledgers, cipher, new InMemoryAccessLogJournal());
-    const useCase = new ListAccessLogUseCase(ledgers, new FixedPseudonymizer(), new OneKeyVault(keys), cipher, writer);
+    const useCase = new ListAccessLogUseCase(
+      ledgers,
+      new FixedPseudonymizer(),
+      new AccessNoteKey(keys),
+      cipher,
+      writer,
+    );
     const recordId = RecordId.fromBytes(randomBytes(32));
     try {
       await writer.record({
         chain: 'supchain',
         patientKey: PATIENT_KEY,
-        patientPublicKey: keys.publicKey,
+        noteRecipients: [keys.publicKey],
         accessorKey: randomBytes(32),
         note: { accessorId: 'er-team', accessorRole: 'provider', reason: 'cardiac arrest' },
         recordId,
@@ -122,7 +113,7 @@ describe('ListAccessLogUseCase', () => {
     const read = (n: number, overrides: Partial<AccessEvent> = {}): AccessEvent => ({
       chain: 'supchain',
       patientKey: PATIENT_KEY,
-      patientPublicKey: keys.publicKey,
+      noteRecipients: [keys.publicKey],
       accessorKey: randomBytes(32),
       note: { accessorId: `reader-${n}`, accessorRole: 'provider', reason: null },
       recordId: RecordId.fromBytes(randomBytes(32)),
@@ -139,7 +130,7 @@ describe('ListAccessLogUseCase', () => {
       medchain = new InMemoryAccessLedger('medchain', { now: () => new Date() });
       const ledgers = new Ledgers([], [supchain, medchain]);
       writer = new AccessLogWriter(ledgers, cipher, new InMemoryAccessLogJournal());
-      useCase = new ListAccessLogUseCase(ledgers, new FixedPseudonymizer(), new OneKeyVault(keys), cipher, writer);
+      useCase = new ListAccessLogUseCase(ledgers, new FixedPseudonymizer(), new AccessNoteKey(keys), cipher, writer);
     });
 
     afterEach(() => writer.stop());

@@ -121,7 +121,7 @@ describe('FileAccessLogJournal', () => {
       await writer.record({
         chain: 'supchain',
         patientKey,
-        patientPublicKey: patientKeys.publicKey,
+        noteRecipients: [patientKeys.publicKey],
         accessorKey: pseudonymizer.providerKey(providerId),
         note: { accessorId: providerId, accessorRole: 'provider', reason },
         recordId: RecordId.fromBytes(randomBytes(32)),

@@ -1,19 +1,25 @@
 import { bytesToHex, utf8 } from '../../../src/domain/bytes';
 import { DecryptionFailedError } from '../../../src/domain/errors';
 import { KeyPair } from '../../../src/domain/ports/cipher.port';
-import { HpkeP256Cipher } from '../../../src/infrastructure/crypto/hpke-p256.cipher';
+import {
+  DATA_KEY_HPKE_INFO,
+  DATA_KEY_HPKE_INFO_V1,
+  HpkeP256Cipher,
+} from '../../../src/infrastructure/crypto/hpke-p256.cipher';
 import { HpkeP256Suite } from '../../../src/infrastructure/crypto/hpke-p256.suite';
 import { HpkePrimitives } from '../../../src/infrastructure/crypto/hpke.primitives';
+import { encodeKeyEnvelopeV1 } from '../../../src/infrastructure/crypto/key-envelope.codec';
 import { NobleHpkePrimitives } from '../../../src/infrastructure/crypto/noble.primitives';
 import { NodeCryptoHpkePrimitives } from '../../../src/infrastructure/crypto/node-crypto.primitives';
+import { NodeRandomSource } from '../../../src/infrastructure/crypto/node-crypto.random';
 import { SeededRandom } from '../../fakes/seeded-random';
 import { loadWebCrypto, P256KeyPair, WebCryptoModule } from './web-crypto-module';
 
 const BACKENDS: HpkePrimitives[] = [new NodeCryptoHpkePrimitives(), new NobleHpkePrimitives()];
 const AAD = utf8('record:3f2a/version:1');
 const PARTS = [utf8('{"kind":"lab-result"}'), new Uint8Array(70_000).map((_, i) => i % 251), new Uint8Array(0)];
-/** Offset of the first slot's sealed data key: version (1) | count (1) | key id (32) | enc (65). */
-const FIRST_SEALED_DATA_KEY = 2 + 32 + 65;
+/** Offset of the first slot's sealed data key in a v2 envelope: version (1) | count (1) | enc (65). */
+const FIRST_SEALED_DATA_KEY = 2 + 65;
 
 function flipped(bytes: Uint8Array, at: number): Uint8Array {
   const copy = bytes.slice();
@@ -84,11 +90,53 @@ describe.each(BACKENDS)('the web crypto module and HpkeP256Cipher on $name, byte
     expect(ours.parts.map(bytesToHex)).toEqual(theirs.parts.map(bytesToHex));
   });
 
+  it('#13 both write v2 (2 + 113n bytes) and describe each other’s envelopes alike', async () => {
+    const other = await cipher.generateKeyPair();
+    const byService = await cipher.seal(PARTS, [serviceHeld.publicKey, other.publicKey], AAD);
+    const byPage = await web.sealRecord(PARTS, [serviceHeld.publicKey, other.publicKey], AAD);
+    for (const envelope of [byService.keyEnvelope, byPage.keyEnvelope]) {
+      expect(envelope).toHaveLength(2 + 2 * 113);
+      expect(web.describeKeyEnvelope(envelope)).toEqual({ version: 2, slots: 2 });
+      expect(cipher.describeEnvelope(envelope)).toEqual({ version: 2, slots: 2 });
+    }
+  });
+
+  it('#13 a v1 envelope as the service wrote them before issue 13 still opens in the module', async () => {
+    const suite = new HpkeP256Suite(primitives, new NodeRandomSource());
+    const dataKey = new Uint8Array(32).fill(0x5a);
+    const { enc, ciphertext } = suite.sealBase(serviceHeld.publicKey, DATA_KEY_HPKE_INFO_V1, AAD, dataKey);
+    const v1 = encodeKeyEnvelopeV1([
+      { keyId: await web.keyIdOf(serviceHeld.publicKey), enc, sealedDataKey: ciphertext },
+    ]);
+    expect(web.describeKeyEnvelope(v1)).toEqual({ version: 1, slots: 1 });
+    expect(bytesToHex(await web.unwrapDataKey(v1, pageHeld, AAD))).toBe(bytesToHex(dataKey));
+    expect(bytesToHex((await cipher.unwrap(v1, serviceHeld, AAD)).bytes)).toBe(bytesToHex(dataKey));
+    expect(bytesToHex(web.DATA_KEY_HPKE_INFO_V1)).toBe(bytesToHex(DATA_KEY_HPKE_INFO_V1));
+    expect(bytesToHex(web.DATA_KEY_HPKE_INFO)).toBe(bytesToHex(DATA_KEY_HPKE_INFO));
+  });
+
+  it('#13 re-wraps cross over: the service’s sealDataKey opens in unwrapFromEnvelopes, the module’s in tryUnwrap', async () => {
+    const provider = await cipher.generateKeyPair();
+    const record = await cipher.seal(PARTS, [provider.publicKey], AAD);
+    const dataKey = await cipher.unwrap(record.keyEnvelope, provider, AAD);
+    const rewrap = await cipher.sealDataKey(dataKey, [serviceHeld.publicKey], AAD);
+    const openHeader = (candidate: Uint8Array) => web.openPart(candidate, record.parts[0], 0, AAD);
+    await expect(web.unwrapDataKey(record.keyEnvelope, pageHeld, AAD)).rejects.toMatchObject({ code: 'NO_SLOT' });
+    const found = await web.unwrapFromEnvelopes([record.keyEnvelope, rewrap], pageHeld, AAD, openHeader);
+    expect(bytesToHex(found!)).toBe(bytesToHex(dataKey.bytes));
+
+    const byPage = await web.sealDataKey(dataKey.bytes, [serviceHeld.publicKey], AAD);
+    const tried = await cipher.tryUnwrap([Uint8Array.of(2, 0), record.keyEnvelope, byPage], serviceHeld, AAD);
+    expect(bytesToHex(tried!.bytes)).toBe(bytesToHex(dataKey.bytes));
+    await expect(cipher.tryUnwrap([record.keyEnvelope], serviceHeld, AAD)).resolves.toBeNull();
+  });
+
   it('#13 a tampered envelope or part fails on either side with a clear error', async () => {
     const byService = await cipher.seal(PARTS, [serviceHeld.publicKey], AAD);
+    // v2 trial decryption cannot tell a tampered slot from someone else's: no slot opens.
     await expect(
       web.unwrapDataKey(flipped(byService.keyEnvelope, FIRST_SEALED_DATA_KEY), pageHeld, AAD),
-    ).rejects.toMatchObject({ code: 'DECRYPTION_FAILED', message: 'The data key could not be unwrapped.' });
+    ).rejects.toMatchObject({ code: 'NO_SLOT', message: 'The key envelope has no slot for this recipient.' });
     const dataKey = await web.unwrapDataKey(byService.keyEnvelope, pageHeld, AAD);
     await expect(web.openPart(dataKey, flipped(byService.parts[0], 0), 0, AAD)).rejects.toMatchObject({
       code: 'DECRYPTION_FAILED',

@@ -30,4 +30,14 @@ describe('the web crypto module as the service serves it', () => {
       }
     }
   });
+
+  it('#13 serves the patient client at /patient/patient-client.js; its imports resolve under /crypto/', async () => {
+    const server = testApp.app.getHttpServer();
+    const source = readFileSync(join(MODULE_DIR, '../patient/patient-client.js'), 'utf8');
+    const response = await request(server).get('/patient/patient-client.js').expect(200);
+    expect(response.headers['content-type']).toMatch(/^(application|text)\/javascript/);
+    expect(response.text).toBe(source);
+    const specifiers = [...source.matchAll(/from '([^']+)'/g)].map(([, specifier]) => specifier);
+    expect(specifiers).toEqual(['../crypto/index.js']);
+  });
 });

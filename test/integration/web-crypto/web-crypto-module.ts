@@ -14,10 +14,37 @@ export interface P256KeyPair {
   publicKey: Uint8Array;
 }
 
+export interface PatientKeyPairs {
+  encryption: P256KeyPair;
+  signing: P256KeyPair;
+}
+
+export type Chain = 'supchain' | 'medchain';
+
+export interface SealedUpload {
+  recordId: Uint8Array;
+  sealedHeader: Uint8Array;
+  keyEnvelope: Uint8Array;
+  content: Uint8Array;
+  signatures: Record<string, Uint8Array>;
+}
+
+export interface RecordHeaderJson {
+  fileName: string;
+  contentType: string;
+  size: number;
+  uploader: string;
+  sha1?: string;
+}
+
 export interface WebCryptoModule {
+  /** v2 (written); v1 is DATA_KEY_HPKE_INFO_V1 (read only). */
   DATA_KEY_HPKE_INFO: Uint8Array;
+  DATA_KEY_HPKE_INFO_V1: Uint8Array;
   utf8(text: string): Uint8Array;
   bytesToHex(bytes: Uint8Array): string;
+  toBase64(bytes: Uint8Array): string;
+  toHex0x(bytes: Uint8Array): string;
   keyIdOf(publicKey: Uint8Array): Promise<Uint8Array>;
   generateP256KeyPair(use: 'ECDH' | 'ECDSA', extractable?: boolean): Promise<P256KeyPair>;
   importP256PrivateKey(
@@ -36,6 +63,13 @@ export interface WebCryptoModule {
   ): Promise<{ enc: Uint8Array; ciphertext: Uint8Array }>;
   open(enc: Uint8Array, recipient: P256KeyPair, info: Uint8Array, aad: Uint8Array, ct: Uint8Array): Promise<Uint8Array>;
   unwrapDataKey(envelope: Uint8Array, recipient: P256KeyPair, aad: Uint8Array): Promise<Uint8Array>;
+  unwrapFromEnvelopes(
+    envelopes: readonly Uint8Array[],
+    recipient: P256KeyPair,
+    aad: Uint8Array,
+    openHeader?: (dataKey: Uint8Array) => Promise<unknown>,
+  ): Promise<Uint8Array | null>;
+  describeKeyEnvelope(envelope: Uint8Array): { version: 1 | 2; slots: number };
   sealDataKey(
     dataKey: Uint8Array,
     recipientPublicKeys: readonly Uint8Array[],
@@ -52,6 +86,43 @@ export interface WebCryptoModule {
   ): Promise<{ parts: Uint8Array[]; keyEnvelope: Uint8Array }>;
   signRecord(privateKey: CryptoKey, message: Uint8Array): Promise<Uint8Array>;
   verifyRecordSignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  sha256(bytes: Uint8Array): Promise<Uint8Array>;
+  recordAad(patientKey: Uint8Array, recordId: Uint8Array): Uint8Array;
+  recordSigningPayload(fields: {
+    chain: string;
+    patientKey: Uint8Array;
+    recordId: Uint8Array;
+    contentSha256: Uint8Array;
+    sealedHeader: Uint8Array;
+    keyEnvelope: Uint8Array;
+  }): Promise<Uint8Array>;
+  encodeRecordHeader(header: RecordHeaderJson): Uint8Array;
+  createPatientKeys(): Promise<{ keys: PatientKeyPairs; backup: Uint8Array; recoveryCode: string }>;
+  registrationPayload(patientId: string, encryptionPublicKey: Uint8Array, signingPublicKey: Uint8Array): Uint8Array;
+  registrationProof(
+    signingPrivateKey: CryptoKey,
+    patientId: string,
+    encryptionPublicKey: Uint8Array,
+    signingPublicKey: Uint8Array,
+  ): Promise<Uint8Array>;
+  buildSealedUpload(input: {
+    bytes: Uint8Array;
+    fileName: string;
+    contentType: string;
+    sha1Hex?: string;
+    patientId: string;
+    patientKey: Uint8Array;
+    recordId?: Uint8Array;
+    chains: readonly Chain[];
+    recipients: readonly Uint8Array[];
+    signingKey: CryptoKey;
+    uploader?: string;
+  }): Promise<SealedUpload>;
+  openSealedRecord(
+    sealed: unknown,
+    keys: { encryption: P256KeyPair; signing?: { publicKey: Uint8Array } },
+    options?: { trustedServiceKeys?: readonly Uint8Array[] },
+  ): Promise<{ header: RecordHeaderJson; bytes: Uint8Array }>;
 }
 
 /** The specifier is a variable so tsc does not try to type the JavaScript module (see above). */

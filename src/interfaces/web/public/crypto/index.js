@@ -25,7 +25,7 @@ export {
 export { keySchedule, open, seal, setupBaseR, setupBaseS } from './hpke.js';
 export {
   DATA_KEY_HPKE_INFO,
-  DATA_KEY_HPKE_INFO_V2,
+  DATA_KEY_HPKE_INFO_V1,
   decodeKeyEnvelope,
   describeKeyEnvelope,
   encodeKeyEnvelope,

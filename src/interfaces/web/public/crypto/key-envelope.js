@@ -12,7 +12,7 @@
  *         +0    65  enc              HPKE ephemeral public key, SEC 1 uncompressed
  *         +65   48  sealed data key  AES-256-GCM(32-byte data key) || 16-byte tag
  *
- * Total length is exactly 2 + 113n. Slot i is HPKE SealBase(pkR_i, info = DATA_KEY_HPKE_INFO_V2,
+ * Total length is exactly 2 + 113n. Slot i is HPKE SealBase(pkR_i, info = DATA_KEY_HPKE_INFO,
  * aad = the record's aad, data key), in recipient order. No key id: nothing in the envelope links
  * a record to a person, so a recipient finds its slot by trial decryption (the first slot that
  * authenticates under its key wins).
@@ -26,16 +26,19 @@
  *         +32   65  enc              HPKE ephemeral public key, SEC 1 uncompressed
  *         +97   48  sealed data key  AES-256-GCM(32-byte data key) || 16-byte tag
  *
- * Total length is exactly 2 + 145n; info = DATA_KEY_HPKE_INFO; a recipient finds its slot by key id.
+ * Total length is exactly 2 + 145n; info = DATA_KEY_HPKE_INFO_V1; a recipient finds its slot by key id.
  */
 import { buf, bytesEqual, subtle, utf8, WebCryptoError } from './bytes.js';
 import { AES256_KEY_BYTES, GCM_TAG_BYTES, open, seal } from './hpke.js';
 import { importP256PublicKey, P256_PUBLIC_KEY_BYTES } from './p256.js';
 
-/** HPKE info of every v1 slot: binds it to this use and format version (as the service does). */
-export const DATA_KEY_HPKE_INFO = utf8('patient-centric-emr/v1/data-key');
-/** HPKE info of every v2 slot. */
-export const DATA_KEY_HPKE_INFO_V2 = utf8('patient-centric-emr/v2/data-key');
+/**
+ * HPKE info of every v2 slot, the ones written: binds it to this use and format version (as the
+ * service's DATA_KEY_HPKE_INFO does), so a slot of one version cannot pass for the other.
+ */
+export const DATA_KEY_HPKE_INFO = utf8('patient-centric-emr/v2/data-key');
+/** HPKE info of v1 slots, still read, never written. */
+export const DATA_KEY_HPKE_INFO_V1 = utf8('patient-centric-emr/v1/data-key');
 export const KEY_ENVELOPE_V1 = 0x01;
 export const KEY_ENVELOPE_V2 = 0x02;
 /** The version sealDataKey writes. */
@@ -196,14 +199,14 @@ export async function* dataKeysFor(envelope, recipient, aad) {
   if (version === 1) {
     const slot = await findKeyEnvelopeSlot(envelope, recipient.publicKey);
     if (slot === null) throw new WebCryptoError('NO_SLOT', 'The key envelope has no slot for this recipient.');
-    const dataKey = await openSlot(slot, recipient, DATA_KEY_HPKE_INFO, aad);
+    const dataKey = await openSlot(slot, recipient, DATA_KEY_HPKE_INFO_V1, aad);
     // The recipient's key was checked above, so a slot that does not open is a tampered one.
     if (dataKey === null) throw new WebCryptoError('DECRYPTION_FAILED', 'The data key could not be unwrapped.');
     yield dataKey;
     return;
   }
   for (const slot of decodeKeyEnvelope(envelope)) {
-    const dataKey = await openSlot(slot, recipient, DATA_KEY_HPKE_INFO_V2, aad);
+    const dataKey = await openSlot(slot, recipient, DATA_KEY_HPKE_INFO, aad);
     if (dataKey !== null) yield dataKey;
   }
 }
@@ -293,7 +296,7 @@ export async function sealDataKey(dataKey, recipientPublicKeys, aad, options = {
   const slots = [];
   for (const [index, publicKey] of distinct.entries()) {
     const ephemeral = options.ephemerals?.[index];
-    const { enc, ciphertext } = await seal(publicKey, DATA_KEY_HPKE_INFO_V2, aad, dataKey, { ephemeral });
+    const { enc, ciphertext } = await seal(publicKey, DATA_KEY_HPKE_INFO, aad, dataKey, { ephemeral });
     slots.push({ keyId: null, enc, sealedDataKey: ciphertext });
   }
   return encodeKeyEnvelope(slots, KEY_ENVELOPE_V2);

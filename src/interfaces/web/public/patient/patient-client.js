@@ -58,12 +58,13 @@ export class PatientClientError extends Error {
  */
 
 /**
- * @param {string} baseUrl
+ * @param {string} baseUrl the service's origin; '' in the page means the page's own
  * @param {string} path below /api/v1
  * @param {Record<string, string | number | null | undefined>} [query]
  */
 function apiUrl(baseUrl, path, query = {}) {
-  const url = new URL(`${baseUrl.replace(/\/+$/, '')}${API_BASE}${path}`);
+  const origin = baseUrl || globalThis.location?.origin || '';
+  const url = new URL(`${origin.replace(/\/+$/, '')}${API_BASE}${path}`);
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, String(value));
   }

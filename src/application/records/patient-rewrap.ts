@@ -1,0 +1,123 @@
+import { bytesToHex } from '../../domain/bytes';
+import { CHAIN_NAMES, ChainName } from '../../domain/chain-name';
+import { LedgerRecord } from '../../domain/emr-record';
+import { ChainUnavailableError, DecryptionFailedError } from '../../domain/errors';
+import { Ledgers } from '../../domain/ledgers';
+import { RecordKeyEntry } from '../../domain/ports/access-ledger.port';
+import { Cipher, DataKey } from '../../domain/ports/cipher.port';
+import { KeyVault } from '../../domain/ports/key-vault.port';
+import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
+import { Principal, principalRef } from '../../domain/principal';
+import { recordAad } from '../../domain/record-codec';
+
+const PAGE = 100;
+/** Records found to need nothing, remembered so a patient's listings do not try provider keys on them again. */
+const SETTLED_MAX = 50_000;
+
+/**
+ * Gives a patient's key a slot in the records a provider uploaded before the patient registered
+ * keys (those are sealed to their uploader alone). The service opens the data key through the
+ * uploader's slot — it is the custodian of provider keys — and seals it to the patient's key in
+ * an added key envelope on the record's ledger (AccessLedger.addRecordKeys); the record itself is
+ * never rewritten. A record needs this when its own envelope has one slot, nothing was added for
+ * it yet, and a provider key the service keeps opens it (a patient's own upload sealed to
+ * nobody else has one slot too, but no provider key opens it).
+ *
+ * Run for all records at registration, and again for each page the patient lists, so a ledger
+ * that was down then, or an upload that raced the registration, is caught up later.
+ */
+export class PatientRewrap {
+  private readonly settled = new Set<string>();
+
+  constructor(
+    private readonly ledgers: Ledgers,
+    private readonly cipher: Cipher,
+    private readonly keyVault: KeyVault,
+    private readonly principals: PrincipalRepository,
+  ) {}
+
+  /** Every record of the patient on every ledger; ledgers that do not answer are left for later. */
+  async rewrapAll(
+    patient: Principal,
+    patientKey: Uint8Array,
+  ): Promise<{ rewrapped: number; unreachable: ChainName[] }> {
+    let rewrapped = 0;
+    const unreachable: ChainName[] = [];
+    for (const chain of CHAIN_NAMES) {
+      try {
+        const repository = this.ledgers.get(chain);
+        let beforeVersion: number | undefined;
+        for (;;) {
+          const records = await repository.list(patientKey, { limit: PAGE, beforeVersion });
+          rewrapped += await this.rewrap(patient, patientKey, chain, records);
+          const oldest = records[records.length - 1];
+          if (records.length < PAGE || oldest.version <= 1) break;
+          beforeVersion = oldest.version;
+        }
+      } catch (error) {
+        if (!(error instanceof ChainUnavailableError)) throw error;
+        unreachable.push(chain);
+      }
+    }
+    return { rewrapped, unreachable };
+  }
+
+  /** These records (of one ledger), in one ledger write; how many got a slot. */
+  async rewrap(
+    patient: Principal,
+    patientKey: Uint8Array,
+    chain: ChainName,
+    records: readonly LedgerRecord[],
+  ): Promise<number> {
+    const patientPublicKey = patient.keys?.encryptionPublicKey;
+    if (!patientPublicKey) return 0;
+    const access = this.ledgers.access(chain);
+    const entries: RecordKeyEntry[] = [];
+    for (const record of records) {
+      const settledKey = `${chain}:${bytesToHex(record.recordId.bytes)}`;
+      if (this.settled.has(settledKey) || !this.singleSlot(record.keyEnvelope)) continue;
+      const aad = recordAad(patientKey, record.recordId);
+      if ((await access.recordKeysOf(patientKey, record.recordId)).length === 0) {
+        const dataKey = await this.custodianDataKey(patient, record, aad);
+        if (dataKey) {
+          const keyEnvelope = await this.cipher.sealDataKey(dataKey, [patientPublicKey], aad);
+          entries.push({ patientKey, recordId: record.recordId, keyEnvelope });
+          continue;
+        }
+      }
+      this.remember(settledKey);
+    }
+    if (entries.length === 0) return 0;
+    await access.addRecordKeys(entries);
+    for (const entry of entries) this.remember(`${chain}:${bytesToHex(entry.recordId.bytes)}`);
+    return entries.length;
+  }
+
+  private singleSlot(keyEnvelope: Uint8Array): boolean {
+    try {
+      return this.cipher.describeEnvelope(keyEnvelope).slots === 1;
+    } catch (error) {
+      if (error instanceof DecryptionFailedError) return false;
+      throw error;
+    }
+  }
+
+  /** The data key through a provider key the service keeps: the enrolling provider first, it usually uploaded. */
+  private async custodianDataKey(patient: Principal, record: LedgerRecord, aad: Uint8Array): Promise<DataKey | null> {
+    const providers = (await this.principals.list('provider')).map((provider) => provider.id);
+    const order = [...(patient.createdBy ? [patient.createdBy] : []), ...providers].filter(
+      (id, index, all) => all.indexOf(id) === index,
+    );
+    for (const providerId of order) {
+      const keys = await this.keyVault.keyPair(principalRef('provider', providerId));
+      const dataKey = keys ? await this.cipher.tryUnwrap([record.keyEnvelope], keys, aad) : null;
+      if (dataKey) return dataKey;
+    }
+    return null;
+  }
+
+  private remember(key: string): void {
+    if (this.settled.size >= SETTLED_MAX) this.settled.delete(this.settled.values().next().value as string);
+    this.settled.add(key);
+  }
+}

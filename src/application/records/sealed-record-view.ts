@@ -1,0 +1,94 @@
+import { bytesEqual, bytesToHex } from '../../domain/bytes';
+import { ChainName } from '../../domain/chain-name';
+import { LedgerRecord } from '../../domain/emr-record';
+import { ChainUnavailableError } from '../../domain/errors';
+import { Ledgers } from '../../domain/ledgers';
+import { Hasher } from '../../domain/ports/hasher.port';
+import { RecordSigner } from '../../domain/ports/record-signer.port';
+import { Principal } from '../../domain/principal';
+
+/** A record as the patient's browser needs it to verify and decrypt it itself (JSON-safe). */
+export interface SealedRecord {
+  readonly recordId: string;
+  readonly patientId: string;
+  readonly patientKey: string;
+  readonly chain: ChainName;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly transactions: readonly string[];
+  readonly blockNumber: number | null;
+  readonly contentSha256: string;
+  readonly contentLength: number;
+  readonly sealedHeader: string;
+  readonly keyEnvelope: string;
+  /** Envelopes added later for this record (the patient's slot for a record uploaded before they had keys). */
+  readonly addedKeyEnvelopes: string[];
+  readonly signature: string;
+  readonly signer: { kind: 'service' | 'patient' | 'unknown'; keyId: string; publicKey: string | null };
+  /** The content ciphertext, base64; only when one record is read. */
+  readonly content?: string;
+}
+
+const hex = (bytes: Uint8Array): string => `0x${bytesToHex(bytes)}`;
+const base64 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+/** Builds SealedRecord answers: who signed (the service or the patient) and every envelope added on any ledger. */
+export class SealedRecordViews {
+  constructor(
+    private readonly ledgers: Ledgers,
+    private readonly signer: RecordSigner,
+    private readonly hasher: Hasher,
+  ) {}
+
+  async view(
+    patient: Principal,
+    patientKey: Uint8Array,
+    record: LedgerRecord,
+    content?: Uint8Array,
+  ): Promise<SealedRecord> {
+    return {
+      recordId: record.recordId.hex,
+      patientId: patient.id,
+      patientKey: hex(patientKey),
+      chain: record.chain,
+      version: record.version,
+      createdAt: record.createdAt.toISOString(),
+      transactions: record.transactions,
+      blockNumber: record.blockNumber,
+      contentSha256: hex(record.contentSha256),
+      contentLength: record.contentLength,
+      sealedHeader: base64(record.sealedHeader),
+      keyEnvelope: base64(record.keyEnvelope),
+      addedKeyEnvelopes: (await this.addedEnvelopes(patientKey, record)).map(base64),
+      signature: hex(record.signature),
+      signer: this.signerOf(patient, record),
+      ...(content ? { content: base64(content) } : {}),
+    };
+  }
+
+  private signerOf(patient: Principal, record: LedgerRecord): SealedRecord['signer'] {
+    const keyId = hex(record.signerKeyId);
+    const trusted = this.signer.trustedPublicKey(record.signerKeyId);
+    if (trusted) return { kind: 'service', keyId, publicKey: hex(trusted) };
+    const own = patient.keys?.signingPublicKey;
+    if (own && bytesEqual(this.hasher.sha256(own), record.signerKeyId))
+      return { kind: 'patient', keyId, publicKey: hex(own) };
+    return { kind: 'unknown', keyId, publicKey: null };
+  }
+
+  /** Added envelopes open the same data key on either ledger (the aad does not name the ledger): gathered from all that answer. */
+  private async addedEnvelopes(patientKey: Uint8Array, record: LedgerRecord): Promise<Uint8Array[]> {
+    const seen = new Map<string, Uint8Array>();
+    for (const ledger of this.ledgers.allAccess()) {
+      try {
+        for (const envelope of await ledger.recordKeysOf(patientKey, record.recordId)) {
+          seen.set(bytesToHex(envelope), envelope);
+        }
+      } catch (error) {
+        if (!(error instanceof ChainUnavailableError)) throw error;
+      }
+    }
+    return [...seen.values()];
+  }
+}

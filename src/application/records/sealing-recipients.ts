@@ -1,0 +1,53 @@
+import { bytesToHex } from '../../domain/bytes';
+import { ChainName } from '../../domain/chain-name';
+import { consentInForce } from '../../domain/consent';
+import { KeysNotRegisteredError } from '../../domain/errors';
+import { Ledgers } from '../../domain/ledgers';
+import { Clock } from '../../domain/ports/clock.port';
+import { KeyVault } from '../../domain/ports/key-vault.port';
+import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
+import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
+import { Principal, principalRef } from '../../domain/principal';
+
+export interface SealingRecipient {
+  readonly role: 'patient' | 'provider';
+  readonly id: string;
+  readonly publicKey: Uint8Array;
+}
+
+/**
+ * Whom a patient's own upload must be sealed to: the patient's registered key first, then every
+ * provider whose consent is in force on at least one of the target ledgers (so a provider the
+ * patient trusts can read what the patient adds, without the service holding the data key).
+ */
+export class SealingRecipients {
+  constructor(
+    private readonly principals: PrincipalRepository,
+    private readonly ledgers: Ledgers,
+    private readonly pseudonymizer: Pseudonymizer,
+    private readonly keyVault: KeyVault,
+    private readonly clock: Clock,
+  ) {}
+
+  async of(patient: Principal, patientKey: Uint8Array, chains: readonly ChainName[]): Promise<SealingRecipient[]> {
+    if (!patient.keys) {
+      throw new KeysNotRegisteredError('Set up your keys first: records are sealed to your own key.');
+    }
+    const consented = new Set<string>();
+    const now = this.clock.now();
+    for (const chain of chains) {
+      for (const consent of await this.ledgers.access(chain).consentsOf(patientKey)) {
+        if (consentInForce(consent, now)) consented.add(bytesToHex(consent.providerKey));
+      }
+    }
+    const recipients: SealingRecipient[] = [
+      { role: 'patient', id: patient.id, publicKey: patient.keys.encryptionPublicKey },
+    ];
+    for (const provider of await this.principals.list('provider')) {
+      if (!consented.has(bytesToHex(this.pseudonymizer.providerKey(provider.id)))) continue;
+      const keys = await this.keyVault.keyPair(principalRef('provider', provider.id));
+      if (keys) recipients.push({ role: 'provider', id: provider.id, publicKey: keys.publicKey });
+    }
+    return recipients;
+  }
+}
