@@ -21,7 +21,8 @@ mountProviderCard();
 mountEnrolCard(upload);
 mountConsentsCard();
 mountAccessLogCard();
-mountKeysCard();
+// With the keys here, the access log can name the patient's records (their headers open in the page).
+mountKeysCard({ ready: () => loadAccessLog() });
 
 // Dropping a file anywhere but the drop zone must not navigate away from the page.
 window.addEventListener('dragover', (event) => event.preventDefault());
@@ -37,9 +38,9 @@ mountSession({
   },
   signedIn(me) {
     if (me.role !== 'patient') return;
-    // The patient's records open with keys held in this browser: set up, restored, or found.
-    checkKeys(me);
     loadConsents();
-    loadAccessLog();
+    // The patient's records open with keys held in this browser: set up, restored, or found. The
+    // access log names records from their headers, so it loads once the keys were looked for.
+    checkKeys(me).finally(() => loadAccessLog());
   },
 });

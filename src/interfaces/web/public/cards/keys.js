@@ -66,7 +66,12 @@ function keyStore() {
   });
   return store;
 }
-export function mountKeysCard() {
+/** @type {() => void} */
+let onReady = () => {};
+
+/** @param {{ ready(): void }} listener told when the patient has just set up or restored their keys here */
+export function mountKeysCard(listener) {
+  onReady = listener.ready;
   reveal = shownOnce('recovery', 'Recovery code');
   $('keys-create').addEventListener('click', onCreate);
   $('recovery-copy').addEventListener('click', () => reveal.copy());
@@ -81,7 +86,8 @@ export function ownKeys() {
 
 /**
  * Called on every role change and sign-in: a patient's keys are looked up; anyone else sees
- * no keys card. @param {Me | null} me
+ * no keys card. Resolves once the page knows which step it is at.
+ * @param {Me | null} me
  */
 export async function checkKeys(me) {
   const generation = ++state.generation;
@@ -219,6 +225,7 @@ async function onConfirm(event) {
     reveal.hide();
     $('keys-setup-status').textContent = '';
     ready(stored);
+    onReady();
     $('retrieve-title').focus();
   } catch (error) {
     if (generation !== state.generation) return;
@@ -308,6 +315,7 @@ async function onRestore(event) {
     $input('keys-restore-code').value = '';
     $('keys-restore-status').textContent = '';
     ready(stored);
+    onReady();
     $('retrieve-title').focus();
   } catch (error) {
     if (generation !== state.generation) return;

@@ -94,3 +94,48 @@ export async function readOwnRecord(patientId, recordId, { chain, signal }) {
   const blob = bytesBlob(bytes, header.contentType ?? 'application/octet-stream');
   return { meta: metaOf(data, header), blob };
 }
+
+/** Pages of the history looked through to name the records an access log mentions (100 records each). */
+const NAME_PAGE_LIMIT = 100;
+const MAX_NAME_PAGES = 5;
+
+/**
+ * "scan.png (version 2)" for records of this patient, named from their headers opened here (the
+ * service cannot name them). Looks through each ledger's history, newest first, until every
+ * record asked for is found or MAX_NAME_PAGES pages were read. Null when the keys are not in
+ * this browser yet (try again later); a record not found or not opening is left out.
+ * @param {string} patientId
+ * @param {{ chain: string, recordId: string }[]} wanted
+ * @returns {Promise<Map<string, string> | null>} "chain:recordId" → name
+ */
+export async function nameOwnRecords(patientId, wanted) {
+  const held = ownKeys();
+  if (!held) return null;
+  /** @type {Map<string, string>} */
+  const names = new Map();
+  const chains = [...new Set(wanted.map((w) => w.chain))];
+  await Promise.all(
+    chains.map(async (chain) => {
+      const missing = new Set(wanted.filter((w) => w.chain === chain).map((w) => w.recordId));
+      /** @type {string | null} */
+      let cursor = null;
+      for (let page = 0; page < MAX_NAME_PAGES && missing.size > 0; page += 1) {
+        const { data } = await api(sealedRecordsPath(patientId), { query: { chain, limit: NAME_PAGE_LIMIT, cursor } });
+        /** @type {SealedRecord[]} */
+        const items = Array.isArray(data?.items) ? data.items : [];
+        for (const record of items.filter((item) => missing.has(item.recordId))) {
+          missing.delete(record.recordId);
+          try {
+            const header = /** @type {SealedHeader} */ (await openSealedHeader(record, held));
+            names.set(`${chain}:${record.recordId}`, `${header.fileName ?? 'a record'} (version ${record.version})`);
+          } catch {
+            /* shown by its id: opening the record says why */
+          }
+        }
+        cursor = data?.nextCursor ?? null;
+        if (!cursor) break;
+      }
+    }),
+  );
+  return names;
+}
