@@ -24,7 +24,7 @@ describe('Records over HTTP (in-memory ledgers)', () => {
   let testApp: TestApp;
   let server: App;
   let provider: Actor;
-  const TAMPERED = [0, 1, 2, 3, 4].map((n) => `P-TAMPER-${n}`);
+  const TAMPERED = [0, 1, 2, 3, 4, 5].map((n) => `P-TAMPER-${n}`);
 
   beforeAll(async () => {
     let patients: Map<string, Actor>;
@@ -53,11 +53,12 @@ describe('Records over HTTP (in-memory ledgers)', () => {
       ['a byte of the stored ciphertext', (entry) => (entry.content[entry.content.length >> 1] ^= 0x01)],
       ['the stored ciphertext digest', (entry) => flip(entry.record.contentSha256 as Uint8Array)],
       ['a byte of the signature', (entry) => flip(entry.record.signature as Uint8Array)],
-      // Slots are [patient, uploading provider (the reader here)]; flip the patient's sealed data key
-      // (v2: 2 + enc 65 + …). The reader still opens its own slot; signature payload v2 covers the
-      // envelope, so the change is caught. (A flip in the reader's own v2 slot makes the record look
-      // "not sealed to you" — 403 without consent — as spec §2 says trial readers cannot tell.)
-      ['a byte of the wrapped key', (entry) => flip(entry.record.keyEnvelope as Uint8Array, 2 + 65 + 10)],
+      // Slots are [patient, uploading provider (the reader here)], 113 bytes each after the 2-byte
+      // head (v2: enc 65 ‖ sealed data key 48). Signature payload v2 covers the envelope, and the
+      // signature is checked before access is decided by trial decryption, so a flip in either slot
+      // is 422 — not a "not sealed to you" refusal.
+      ['a byte of the wrapped key', (entry) => flipSealedKey(entry.record.keyEnvelope as Uint8Array, 0)],
+      ["a byte of the reader's own slot", (entry) => flipSealedKey(entry.record.keyEnvelope as Uint8Array, 1)],
       ['a byte of the sealed header', (entry) => flip(entry.record.sealedHeader as Uint8Array)],
     ];
 
@@ -127,4 +128,18 @@ describe('Records over HTTP (in-memory ledgers)', () => {
 
 function flip(bytes: Uint8Array, index = 0): void {
   bytes[Math.min(index, bytes.length - 1)] ^= 0x01;
+}
+
+const ENVELOPE_HEAD_BYTES = 2;
+const SLOT_BYTES = 113;
+const ENC_BYTES = 65;
+
+/** Flips a byte of slot `slot`'s sealed data key in a two-slot v2 envelope [patient, uploader]. */
+function flipSealedKey(envelope: Uint8Array, slot: number): void {
+  expect({ version: envelope[0], slots: envelope[1], length: envelope.length }).toEqual({
+    version: 2,
+    slots: 2,
+    length: ENVELOPE_HEAD_BYTES + 2 * SLOT_BYTES,
+  });
+  envelope[ENVELOPE_HEAD_BYTES + slot * SLOT_BYTES + ENC_BYTES + 10] ^= 0x01;
 }

@@ -3,7 +3,7 @@ import type { App } from 'supertest/types';
 import { hexToBytes } from '../../src/domain/bytes';
 import { RecordId } from '../../src/domain/record-id';
 import { HpkeP256Cipher } from '../../src/infrastructure/crypto/hpke-p256.cipher';
-import { Actor, createProvider, enrollPatient } from '../support/actors';
+import { Actor, createProvider } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { makePng } from '../support/files';
 import { TestPatient } from '../support/patient-keys';

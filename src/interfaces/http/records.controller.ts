@@ -124,7 +124,7 @@ export class RecordsController {
   @Get()
   @ApiOperation({ summary: 'The patient’s records on a ledger, newest first' })
   @ApiOkResponse({ type: RecordPageDto })
-  @ApiProblems(400, 403, 404, 422, 503)
+  @ApiProblems(400, 403, 404, 409, 422, 503)
   @ApiHeader(BREAK_GLASS_DOC)
   list(
     @Actor() actor: Principal,
@@ -146,7 +146,7 @@ export class RecordsController {
   @ApiOperation({ summary: 'The original bytes of the patient’s latest record' })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'The original bytes with their original Content-Type' })
-  @ApiProblems(400, 403, 404, 422, 503)
+  @ApiProblems(400, 403, 404, 409, 422, 503)
   @ApiHeader(BREAK_GLASS_DOC)
   async latest(
     @Actor() actor: Principal,
@@ -170,7 +170,7 @@ export class RecordsController {
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
   @ApiProduces('application/octet-stream')
   @ApiOkResponse({ description: 'The original bytes with their original Content-Type' })
-  @ApiProblems(400, 403, 404, 422, 503)
+  @ApiProblems(400, 403, 404, 409, 422, 503)
   @ApiHeader(BREAK_GLASS_DOC)
   async byId(
     @Actor() actor: Principal,
@@ -203,7 +203,7 @@ export class RecordsController {
   @ApiOperation({ summary: 'Metadata of one record (no content is fetched)' })
   @ApiParam({ name: 'recordId', description: '0x + 64 hex characters' })
   @ApiOkResponse({ type: RecordMetadataDto })
-  @ApiProblems(400, 403, 404, 422, 503)
+  @ApiProblems(400, 403, 404, 409, 422, 503)
   @ApiHeader(BREAK_GLASS_DOC)
   metadata(
     @Actor() actor: Principal,
