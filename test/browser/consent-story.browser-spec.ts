@@ -307,7 +307,10 @@ describeWithChromium('consent story in a real browser', () => {
     await upload
       .getByLabel('File', { exact: true })
       .setInputFiles({ name: 'rash-photo.png', mimeType: 'image/png', buffer: photo });
-    const created = patientPage.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/records'));
+    // #13: the patient's upload is locked and signed in the page, and sent to the sealed endpoint.
+    const created = patientPage.waitForResponse(
+      (r) => r.request().method() === 'POST' && r.url().endsWith(`/patients/${patient.id}/sealed-records`),
+    );
     await upload.getByRole('button', { name: 'Upload' }).click();
     expect((await created).status()).toBe(201);
     await patientPage

@@ -13,6 +13,15 @@ import { refuseDeepJson, requireJsonOrMultipart } from './validation';
 /** JSON bodies are small (consents, enrolments); files travel as multipart. */
 export const JSON_BODY_LIMIT = '64kb';
 export const WEB_ROOT = join(__dirname, '..', 'web', 'public');
+/**
+ * The service's media rules compiled for the page (`tsc -p tsconfig.page-rules.json`, part of
+ * `npm run compile`): <repo>/dist/page-rules, reached from src/interfaces/http (ts-node) and
+ * from dist/src/interfaces/http (compiled) alike.
+ */
+export const PAGE_RULES_ROOT = [
+  join(__dirname, '..', '..', '..', 'dist', 'page-rules'),
+  join(__dirname, '..', '..', '..', 'page-rules'),
+].find((candidate) => existsSync(candidate));
 
 /**
  * Everything about the HTTP surface that is not a module: security headers, body
@@ -80,6 +89,9 @@ export function configureApp(app: INestApplication): void {
     express.enableCors({ origin: origins, exposedHeaders: ['Location', 'X-Record-Id', 'ETag', 'Retry-After'] });
 
   if (existsSync(WEB_ROOT)) express.useStaticAssets(WEB_ROOT, { index: 'index.html', fallthrough: true });
+  // tsc emits extensionless imports ('./media-type'): `extensions` lets them resolve to the .js files.
+  if (PAGE_RULES_ROOT)
+    express.useStaticAssets(PAGE_RULES_ROOT, { prefix: '/rules', extensions: ['js'], index: false, fallthrough: true });
 
   const document = SwaggerModule.createDocument(
     app,

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { setUpKeysInPage } from './keys';
 
 /** A bearer token as the service mints them. */
 export const TOKEN = /^emr_[A-Za-z0-9_-]{20,}$/;
@@ -11,15 +12,24 @@ export const CLAIM_CODE_REFUSED =
 
 /**
  * Types a claim code into the sign-in card's "I have a claim code" form and waits until the
- * page has signed `who` in and shows their token once; returns that token.
+ * page has signed `who` in and shows their token once; returns that token. A patient then sets
+ * up their keys in the page when it asks (issue 13); `keys.recoveryCode` receives the recovery
+ * code it showed (null when this browser already held their keys).
  */
-export async function claimInPage(tab: Page, code: string, who: string): Promise<string> {
+export async function claimInPage(
+  tab: Page,
+  code: string,
+  who: string,
+  keys: { recoveryCode?: string | null } = {},
+): Promise<string> {
   await tab.locator('#sign-in').waitFor();
   await tab.getByLabel('Claim code', { exact: true }).fill(code);
   await tab.getByRole('button', { name: 'Use claim code' }).click();
   await tab.locator('#session-who', { hasText: `Signed in as ${who}` }).waitFor();
   await tab.locator('#token-reveal').waitFor();
-  return tab.getByLabel('Your access token, shown once').inputValue();
+  const token = await tab.getByLabel('Your access token, shown once').inputValue();
+  keys.recoveryCode = await setUpKeysInPage(tab);
+  return token;
 }
 
 /** Types a claim code that the service refuses; returns the sentence shown by the field. */

@@ -1,5 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, LaunchedBrowser } from './browser';
+import { setUpKeysInPage } from './keys';
 import { assertNoRawProblem, installPageProbes, openWithStrictCsp, PageProbe, takeCspViolations, watch } from './page';
 import { RunningServer, startServer } from './server';
 
@@ -50,11 +51,17 @@ export async function expectNoTabProblems(pages: readonly Page[], probe: PagePro
   expect(found).toEqual({ cspViolations: [], pageErrors: [] });
 }
 
-export async function signIn(tab: Page, token: string, who: string): Promise<void> {
+/**
+ * Signs in with a pasted token; a patient then sets up their keys in the page when it asks
+ * (issue 13). Returns the recovery code the page showed, or null (nothing to set up: a provider,
+ * the operator, or a patient whose keys this browser already holds).
+ */
+export async function signIn(tab: Page, token: string, who: string): Promise<string | null> {
   await tab.locator('#sign-in').waitFor();
   await tab.getByLabel('Access token', { exact: true }).fill(token);
   await tab.getByRole('button', { name: 'Sign in' }).click();
   await tab.locator('#session-who', { hasText: `Signed in as ${who}` }).waitFor();
+  return setUpKeysInPage(tab);
 }
 
 /** Clicks Retrieve for the patient on SUPchain and returns the HTTP status of the latest-record read. */

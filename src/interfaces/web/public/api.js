@@ -242,3 +242,8 @@ export function recordsPath(patientId, rest = '') {
 export function accessPath(patientId, rest) {
   return `/patients/${encodeURIComponent(patientId)}/${rest}`;
 }
+
+/** A patient's own sealed records (issue 13): read and decrypted in the page. @param {string} patientId @param {string} [rest] */
+export function sealedRecordsPath(patientId, rest = '') {
+  return `/patients/${encodeURIComponent(patientId)}/sealed-records${rest}`;
+}

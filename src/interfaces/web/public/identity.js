@@ -3,8 +3,11 @@
 
 /**
  * @typedef {'admin' | 'provider' | 'patient' | 'open'} Role  "open": a server without access control
- * @typedef {{ id?: string, role?: Role, createdBy?: string, createdAt?: string, claimedAt?: string | null }} Me
- *   GET /api/v1/me: createdBy is the enrolling provider's id, or "admin"; claimedAt null until claimed
+ * @typedef {{ encryptionPublicKey: string, signingPublicKey: string, registeredAt: string }} RegisteredKeys
+ * @typedef {{ id?: string, role?: Role, createdBy?: string, createdAt?: string, claimedAt?: string | null,
+ *   patientKey?: string, keys?: RegisteredKeys | null }} Me
+ *   GET /api/v1/me: createdBy is the enrolling provider's id, or "admin"; claimedAt null until claimed;
+ *   a patient's keys (0x hex public keys) are null until they set them up (issue 13)
  */
 
 export const identity = {

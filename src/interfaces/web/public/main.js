@@ -8,6 +8,7 @@
 import { mountAccessLogCard, loadAccessLog } from './cards/access-log.js';
 import { loadConsents, mountConsentsCard } from './cards/consents.js';
 import { mountEnrolCard } from './cards/enrol.js';
+import { checkKeys, mountKeysCard } from './cards/keys.js';
 import { mountProviderCard } from './cards/provider.js';
 import * as retrieve from './cards/retrieve.js';
 import * as upload from './cards/upload.js';
@@ -20,6 +21,8 @@ mountProviderCard();
 mountEnrolCard(upload);
 mountConsentsCard();
 mountAccessLogCard();
+// With the keys here, the access log can name the patient's records (their headers open in the page).
+mountKeysCard({ ready: () => loadAccessLog() });
 
 // Dropping a file anywhere but the drop zone must not navigate away from the page.
 window.addEventListener('dragover', (event) => event.preventDefault());
@@ -31,10 +34,13 @@ mountSession({
     const ownRecord = role === 'patient' ? (identity.me?.id ?? null) : null;
     upload.setOwnPatient(ownRecord);
     retrieve.setOwnPatient(ownRecord);
+    if (role !== 'patient') checkKeys(null);
   },
   signedIn(me) {
     if (me.role !== 'patient') return;
     loadConsents();
-    loadAccessLog();
+    // The patient's records open with keys held in this browser: set up, restored, or found. The
+    // access log names records from their headers, so it loads once the keys were looked for.
+    checkKeys(me).finally(() => loadAccessLog());
   },
 });

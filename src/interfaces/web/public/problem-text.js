@@ -12,7 +12,7 @@ import { ID_PATTERN, MAX_PROVIDER_NAME_CHARS, PATIENT_ID_RULE, PROVIDER_ID_RULE 
 /**
  * @typedef {import('./api.js').ApiError} ApiError
  * @typedef {'upload' | 'retrieve' | 'open' | 'enrol' | 'create-provider' | 'grant' | 'revoke' | 'consents'
- *   | 'log' | 'replicas' | 'sign-in' | 'claim' | 'token' | 'reissue'} Action
+ *   | 'log' | 'replicas' | 'sign-in' | 'claim' | 'token' | 'reissue' | 'keys'} Action
  * @typedef {{ action: Action, chain?: string, file?: File, patientId?: string, providerId?: string }} ErrorContext
  * @typedef {{ field: string | null, text: string, notice?: boolean }} ErrorText
  */
@@ -101,6 +101,31 @@ export function describeError(error, context) {
       return {
         field: null,
         text: 'This record failed its integrity check, so it is not shown. It may have been altered; please report it to your administrator.',
+      };
+    case 'KEYS_ALREADY_REGISTERED':
+      return { field: null, text: 'Your keys are already set up. Restore them here with your recovery code.' };
+    case 'KEYS_NOT_REGISTERED':
+      return {
+        field: null,
+        text: 'Your keys are not set up yet. Set them up above, then try again.',
+      };
+    case 'KEY_PROOF_INVALID':
+      return {
+        field: null,
+        text: 'The service could not check the keys this browser made. Reload the page and set them up again.',
+      };
+    case 'RECORD_EXISTS':
+      return { field: null, text: 'This upload clashes with an earlier one. Choose the file again and retry.' };
+    case 'RECIPIENTS_MISMATCH':
+      return {
+        field: null,
+        text: 'Who may read your records changed while the file was being locked. Upload it again.',
+      };
+    case 'ENVELOPE_MALFORMED':
+    case 'SIGNATURE_INVALID':
+      return {
+        field: null,
+        text: 'The service did not accept the file as this browser locked it, so nothing was stored. Reload the page and try again.',
       };
     case 'NETWORK_ERROR':
       return {

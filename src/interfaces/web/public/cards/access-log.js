@@ -1,11 +1,12 @@
 // @ts-check
 /** Patient: who read their records, when and why, newest first; emergency reads flagged in words. */
 
-import { accessPath, api, asApiError, recordsPath } from '../api.js';
+import { accessPath, api, asApiError } from '../api.js';
 import { $, el, fromTemplate, timeElement } from '../dom.js';
 import { ledgerLabel, shortId } from '../format.js';
 import { identity } from '../identity.js';
 import { describeError } from '../problem-text.js';
+import { nameOwnRecords } from './own-records.js';
 
 /** Resolving file names for the access log: at most this many metadata look-ups per refresh. */
 const MAX_LOG_NAME_LOOKUPS = 30;
@@ -29,7 +30,7 @@ const state = {
   /** Emergency reads in all (the X-Emergency-Count header), also those older than the first page. */
   emergencyTotal: 0,
   /**
-   * "chain:recordId" → "scan.png (version 2)": the patient's own metadata reads are not logged.
+   * "chain:recordId" → "scan.png (version 2)", from the record's header opened in this page.
    * @type {Map<string, string | null>}
    */
   recordNames: new Map(),
@@ -85,30 +86,30 @@ function isEmergency(entry) {
   return entry.emergency === true || entry.kind === 'emergency';
 }
 
-/** @param {string} patientId @param {LogEntry[]} entries */
+/**
+ * Names the records the entries mention. A patient's records are named from their headers,
+ * opened in this page (the service holds no key of theirs); until the keys are in this browser
+ * they are shown by id, and named on the next load.
+ * @param {string} patientId @param {LogEntry[]} entries
+ */
 async function resolveRecordNames(patientId, entries) {
-  /** @type {{ key: string, entry: LogEntry }[]} */
+  /** @type {{ key: string, chain: string, recordId: string }[]} */
   const wanted = [];
   for (const entry of entries) {
     const key = `${entry.chain}:${entry.recordId}`;
-    if (entry.recordId && !state.recordNames.has(key) && !wanted.some((w) => w.key === key))
-      wanted.push({ key, entry });
+    if (entry.recordId && entry.chain && !state.recordNames.has(key) && !wanted.some((w) => w.key === key))
+      wanted.push({ key, chain: entry.chain, recordId: entry.recordId });
   }
-  await Promise.all(
-    wanted.slice(0, MAX_LOG_NAME_LOOKUPS).map(async ({ key, entry }) => {
-      try {
-        const { data } = await api(recordsPath(patientId, `/${encodeURIComponent(entry.recordId ?? '')}/metadata`), {
-          query: { chain: entry.chain },
-        });
-        state.recordNames.set(
-          key,
-          `${data.fileName ?? 'a record'}${data.version !== undefined ? ` (version ${data.version})` : ''}`,
-        );
-      } catch {
-        state.recordNames.set(key, null);
-      }
-    }),
-  );
+  if (wanted.length === 0) return;
+  const asked = wanted.slice(0, MAX_LOG_NAME_LOOKUPS);
+  let names;
+  try {
+    names = await nameOwnRecords(patientId, asked);
+  } catch {
+    names = new Map();
+  }
+  if (!names) return;
+  for (const { key } of asked) state.recordNames.set(key, names.get(key) ?? null);
 }
 
 function render() {

@@ -4,7 +4,9 @@
 import { api, asApiError, recordsPath } from '../api.js';
 import { $, el, fromTemplate, timeElement } from '../dom.js';
 import { formatBytes, typeLabel } from '../format.js';
+import { identity } from '../identity.js';
 import { describeError } from '../problem-text.js';
+import { listOwnRecords, readOwnRecord } from './own-records.js';
 import { errors, readHeaders, state } from './retrieve-state.js';
 import { markCurrentRow, showRecord } from './viewer.js';
 
@@ -44,6 +46,11 @@ function historyRow(item, isLatest) {
 async function fetchVersion(item) {
   const own = String(item.chain ?? '').toLowerCase();
   const chain = own === 'supchain' || own === 'medchain' ? own : state.chain;
+  if (identity.role === 'patient') {
+    // The patient's own records are opened in this page; the header read here names the file.
+    const { blob } = await readOwnRecord(state.patientId, item.recordId ?? '', { chain });
+    return blob;
+  }
   const { data } = await api(recordsPath(state.patientId, `/${encodeURIComponent(item.recordId ?? '')}`), {
     query: { chain },
     as: 'blob',
@@ -104,10 +111,19 @@ export async function loadMoreHistory() {
   button.setAttribute('aria-disabled', 'true');
   $('retrieve-status').textContent = 'Loading earlier versions…';
   try {
-    const { data } = await api(recordsPath(state.patientId), {
-      query: { chain: state.chain, limit: HISTORY_PAGE_SIZE, cursor: state.nextCursor },
-      headers: readHeaders(),
-    });
+    const data =
+      identity.role === 'patient'
+        ? await listOwnRecords(state.patientId, {
+            chain: state.chain,
+            limit: HISTORY_PAGE_SIZE,
+            cursor: state.nextCursor,
+          })
+        : (
+            await api(recordsPath(state.patientId), {
+              query: { chain: state.chain, limit: HISTORY_PAGE_SIZE, cursor: state.nextCursor },
+              headers: readHeaders(),
+            })
+          ).data;
     if (generation !== state.generation) return;
     /** @type {RecordMeta[]} */
     const items = Array.isArray(data?.items) ? data.items : [];

@@ -1,7 +1,7 @@
 // @ts-check
 /** Retrieve records (providers; "My records" for a patient): the latest record, then its history. */
 
-import { api, asApiError, isAbort, recordsPath } from '../api.js';
+import { api, ApiError, asApiError, isAbort, recordsPath } from '../api.js';
 import { $, $input, checkRadio, checkedValue, clearWhenValid } from '../dom.js';
 import { fileNameFromDisposition, ledgerLabel } from '../format.js';
 import { identity } from '../identity.js';
@@ -10,6 +10,7 @@ import { ID_HINT, validatePatientId } from '../validation.js';
 import { mountEmergencyDialog, openEmergencyDialog } from './emergency.js';
 import { HISTORY_PAGE_SIZE, loadMoreHistory, renderHistory } from './history.js';
 import { errors, readHeaders, state } from './retrieve-state.js';
+import { listOwnRecords, readOwnRecord } from './own-records.js';
 import { showRecord } from './viewer.js';
 
 /** @typedef {import('./record-meta.js').RecordMeta} RecordMeta */
@@ -97,6 +98,11 @@ async function retrieveLatest({
     ? `Opening ${patientId}’s records from ${ledgerLabel(chain)} under emergency access…`
     : `Retrieving records from ${ledgerLabel(chain)}…`;
 
+  if (identity.role === 'patient') {
+    await retrieveOwnLatest({ patientId, chain, controller, stale });
+    return;
+  }
+
   let latest;
   try {
     latest = await api(recordsPath(patientId, '/latest'), {
@@ -164,6 +170,50 @@ async function retrieveLatest({
   status.textContent = breakGlassReason
     ? `Showing the latest record (${describeShort(meta)}) from ${from}, opened under emergency access.`
     : `Showing the latest record (${describeShort(meta)}) from ${from}.`;
+}
+
+/**
+ * A patient's own latest record and history: listed through the sealed endpoints, the newest
+ * one read and opened in this page (spec §7). Same order as a provider's read: a record that
+ * cannot be read is reported before any history is shown.
+ * @param {{ patientId: string, chain: string, controller: AbortController, stale: () => boolean }} read
+ */
+async function retrieveOwnLatest({ patientId, chain, controller, stale }) {
+  const status = $('retrieve-status');
+  /** @type {{ meta: RecordMeta, blob: Blob }} */
+  let latest;
+  /** @type {{ items: RecordMeta[], nextCursor: string | null }} */
+  let page;
+  try {
+    page = await listOwnRecords(patientId, { chain, limit: HISTORY_PAGE_SIZE, signal: controller.signal });
+    const newest = page.items[0];
+    if (!newest?.recordId) throw new ApiError({ status: 404, code: 'RECORD_NOT_FOUND' });
+    latest = await readOwnRecord(patientId, newest.recordId, {
+      chain: ownChain(newest, chain),
+      signal: controller.signal,
+    });
+  } catch (error) {
+    if (stale()) return;
+    $('retrieve-form').setAttribute('aria-busy', 'false');
+    showRetrieveError(error, { patientId, chain });
+    return;
+  }
+  if (stale()) return;
+  $('retrieve-form').setAttribute('aria-busy', 'false');
+  state.items = page.items;
+  state.nextCursor = page.nextCursor;
+  renderHistory();
+  showRecord(latest.meta, latest.blob, { latest: true });
+  showEmergencyBanner();
+  $('retrieve-result').hidden = false;
+  const from = ledgerLabel(latest.meta.chain && latest.meta.chain !== 'any' ? latest.meta.chain : chain);
+  status.textContent = `Showing the latest record (${describeShort(latest.meta)}) from ${from}.`;
+}
+
+/** The ledger a listed record is read from: its own, else what the form asked. @param {RecordMeta} item @param {string} chain */
+function ownChain(item, chain) {
+  const own = String(item.chain ?? '').toLowerCase();
+  return own === 'supchain' || own === 'medchain' ? own : chain;
 }
 
 /** @param {unknown} error @param {{ patientId: string, chain: string }} read */

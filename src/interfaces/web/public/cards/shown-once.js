@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * Something shown once, with Copy and Done: a new principal's claim code (provider and enrol
- * cards) or the signed-in person's own token (after a claim, or "New token").
+ * cards), the signed-in person's own token (after a claim, or "New token") or a patient's
+ * recovery code (keys card).
  */
 
 import { api, asApiError } from '../api.js';
@@ -11,7 +12,7 @@ import { formatDate } from '../format.js';
 /**
  * @param {string} prefix the ids are `${prefix}-value`, `${prefix}-reveal`, `${prefix}-reveal-title`,
  *   `${prefix}-copy-status`
- * @param {'Claim code' | 'Token'} noun what the copy status names
+ * @param {'Claim code' | 'Token' | 'Recovery code'} noun what the copy status names
  */
 export function shownOnce(prefix, noun) {
   const value = $textarea(`${prefix}-value`);
@@ -19,9 +20,9 @@ export function shownOnce(prefix, noun) {
   const title = $(`${prefix}-reveal-title`);
   const section = $(`${prefix}-reveal`);
   const copied =
-    noun === 'Token'
-      ? 'Token copied. Keep it somewhere only you can reach.'
-      : `${noun} copied. Paste it only into a safe message.`;
+    noun === 'Claim code'
+      ? `${noun} copied. Paste it only into a safe message.`
+      : `${noun} copied. Keep it somewhere only you can reach.`;
   return {
     /** @param {string} heading @param {string} text */
     show(heading, text) {

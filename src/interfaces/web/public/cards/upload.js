@@ -1,11 +1,16 @@
 // @ts-check
 /** Upload a record (providers, and patients to their own record): form, drop zone, progress. */
 
-import { api, ApiError, asApiError, isAbort, recordsPath } from '../api.js';
+import { api, ApiError, asApiError, isAbort, recordsPath, sealedRecordsPath } from '../api.js';
+import { buildSealedUpload } from '../crypto/sealed-record.js';
 import { $, $input, checkedValue, clearWhenValid, fieldErrors, setBusy } from '../dom.js';
 import { formatBytes, ledgerLabel, randomKey } from '../format.js';
+import { identity } from '../identity.js';
+import { mediaRules } from '../media-rules.js';
 import { describeError } from '../problem-text.js';
 import { ID_HINT, validatePatientId } from '../validation.js';
+import { bytesBlob, fromHex0x, sameBytes, toBase64, toHex0x } from '../wire.js';
+import { ownKeys } from './keys.js';
 import { recheckReplicas, showUploadResult } from './upload-result.js';
 
 const PROGRESS_ANNOUNCE_STEP_PERCENT = 25;
@@ -57,7 +62,7 @@ export function setOwnPatient(patientId) {
   $('upload-patient-hint').textContent = patientId ? 'Your own patient ID.' : ID_HINT;
   $('upload-title').textContent = patientId ? 'Upload to my record' : 'Upload a record';
   $('upload-intro').textContent = patientId
-    ? 'Add a scan, photo or letter to your own record. Only you, and providers you give consent to, can read it.'
+    ? 'Add a scan, photo or letter to your own record. It is locked in this browser before it is sent: only you, and providers you give consent to, can read it.'
     : 'The file is encrypted on the server before it is written to the ledger you choose.';
 }
 
@@ -165,6 +170,11 @@ async function onSubmit(event) {
     return;
   }
 
+  if (identity.role === 'patient') {
+    await uploadOwn({ patientId, chain, file });
+    return;
+  }
+
   state.idempotencyKey ??= randomKey();
   const body = new FormData();
   body.append('chain', chain);
@@ -204,4 +214,109 @@ async function onSubmit(event) {
   } finally {
     setUploadBusy(false);
   }
+}
+
+/**
+ * A patient's upload to their own record (spec §7, §9): the page checks the file with the
+ * service's own rules, locks it here for the patient and every provider with consent on the
+ * target ledgers, signs it with the patient's key and sends only ciphertext. The result card
+ * shows the name, type and size this page knows; the service never saw them.
+ * @param {{ patientId: string, chain: string, file: File }} upload
+ */
+async function uploadOwn({ patientId, chain, file }) {
+  const keys = ownKeys();
+  if (!keys) return; // the card is hidden until the keys are in this browser
+  setUploadBusy(true);
+  state.lastAnnounced = -1;
+  $('upload-result').hidden = true;
+  $('upload-status').textContent = `Checking ${file.name}…`;
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const rules = await mediaRules();
+    const sniffed = rules.sniffMediaType(bytes);
+    const claimed = file.type || 'application/octet-stream';
+    if (!sniffed || !rules.claimAgrees(claimed, sniffed)) {
+      // Refused here, before anything is encrypted, as the service would refuse it (415).
+      const detail = sniffed ? '' : rules.refusalReason(bytes);
+      throw new ApiError({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', detail });
+    }
+    const fileName = rules.cleanFileName(file.name, sniffed.extension);
+    $('upload-status').textContent = `Locking ${file.name} (${formatBytes(file.size)}) in this browser…`;
+    const { data: scope } = await api(`/patients/${encodeURIComponent(patientId)}/recipients`, { query: { chain } });
+    /** @type {{ publicKey: string }[]} */
+    const recipients = Array.isArray(scope?.recipients) ? scope.recipients : [];
+    const publicKeys = recipients.map((recipient) => fromHex0x(recipient.publicKey));
+    // Locked for the patient's own key first, or not at all: the service must not swap it.
+    if (scope?.recipients?.[0]?.role !== 'patient' || !sameBytes(publicKeys[0], keys.encryption.publicKey)) {
+      throw new ApiError({ status: 0, code: 'PAGE_FAILED' });
+    }
+    const chains = chain === 'both' ? ['supchain', 'medchain'] : [chain];
+    const sealed = await buildSealedUpload({
+      bytes,
+      fileName,
+      contentType: sniffed.mime,
+      patientId,
+      patientKey: fromHex0x(String(scope.patientKey)),
+      chains,
+      recipients: publicKeys,
+      signingKey: keys.signing.privateKey,
+      uploader: patientId,
+    });
+    const body = new FormData();
+    body.append('chain', chain);
+    body.append('recordId', hexField(sealed.recordId));
+    body.append('sealedHeader', toBase64(sealed.sealedHeader));
+    body.append('keyEnvelope', toBase64(sealed.keyEnvelope));
+    // Exactly the list the service gave, patient first: it checks it against consent again.
+    body.append('recipients', JSON.stringify(recipients.map((recipient) => recipient.publicKey)));
+    body.append(
+      'signatures',
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(sealed.signatures).map(([target, signature]) => [target, hexField(signature)]),
+        ),
+      ),
+    );
+    body.append('content', bytesBlob(sealed.content, 'application/octet-stream'), 'content');
+
+    $('upload-progress-block').hidden = false;
+    setProgress(0);
+    $('upload-progress-text').textContent = '';
+    $('upload-status').textContent = `Uploading ${file.name} (${formatBytes(file.size)}) to ${ledgerLabel(chain)}…`;
+    const { status, data } = await api(sealedRecordsPath(patientId), {
+      method: 'POST',
+      body,
+      onUploadProgress: showProgress,
+      onUploaded: () => {
+        setProgress(100);
+        $('upload-status').textContent = `File sent. Writing to ${ledgerLabel(chain)}…`;
+      },
+    });
+    setProgress(100);
+    const meta = { ...(data ?? {}), fileName, contentType: sniffed.mime, size: bytes.length, uploader: patientId };
+    state.lastResult = { patientId, chain, meta };
+    showUploadResult(meta, chain, status);
+  } catch (error) {
+    if (isAbort(error)) return;
+    $('upload-progress-block').hidden = true;
+    // PAGE_FAILED: the rules or the crypto failed in this page, or the recipients were not
+    // the patient's own key first; nothing was sent.
+    const problem = error instanceof ApiError ? error : new ApiError({ status: 0, code: 'PAGE_FAILED' });
+    const { field, text } =
+      problem.code === 'PAGE_FAILED'
+        ? {
+            field: null,
+            text: 'This browser could not lock the file, so nothing was sent. Reload the page and try again.',
+          }
+        : describeError(problem, { action: 'upload', chain, file, patientId });
+    errors.show(field, text);
+    $('upload-status').textContent = 'Not uploaded.';
+  } finally {
+    setUploadBusy(false);
+  }
+}
+
+/** `0x…` hex for a field the client module may give as bytes or as hex. @param {Uint8Array | string} value */
+function hexField(value) {
+  return typeof value === 'string' ? (value.startsWith('0x') ? value : `0x${value}`) : toHex0x(value);
 }
