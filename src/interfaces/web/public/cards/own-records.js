@@ -81,9 +81,18 @@ export async function readOwnRecord(patientId, recordId, { chain, signal }) {
     query: { chain },
     signal,
   });
+  // The ciphertext comes as bytes, from the ledger and record the answer named (`recordId` may be `latest`).
+  const { data: content } = await api(sealedRecordsPath(patientId, `/${encodeURIComponent(data.recordId)}/content`), {
+    query: { chain: data.chain },
+    signal,
+    as: 'blob',
+  });
   let opened;
   try {
-    opened = await openSealedRecord(data, keys());
+    opened = await openSealedRecord(
+      { ...data, content: new Uint8Array(await /** @type {Blob} */ (content).arrayBuffer()) },
+      keys(),
+    );
   } catch {
     // A bad signature, a hash or length that does not match, or no slot for this patient's own
     // key: all the same to the patient, who is a known recipient of every record of theirs.
