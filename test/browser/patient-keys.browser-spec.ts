@@ -1,5 +1,5 @@
 // Callbacks passed to page.evaluate() run in the browser, so this file also sees DOM types.
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium, LaunchedBrowser } from './support/browser';
 import { claimInPage } from './support/claim';
@@ -49,6 +49,8 @@ describeWithChromium('#13 a patient holds their own keys in the page', () => {
   let recoveryCode = '';
   /** A second browser profile: another device, with nothing of the first one's storage. */
   let otherDevice: LaunchedBrowser | undefined;
+  /** Every request either browser profile sent during the story: checked at the end for key material and plaintext. */
+  const sent: SentRequest[] = [];
 
   const openTab = (): Promise<Page> => openStoryTab(context, probe, pages, server.baseUrl);
   const api = async (path: string, token: string, init: RequestInit = {}): Promise<Response> =>
@@ -59,6 +61,7 @@ describeWithChromium('#13 a patient holds their own keys in the page', () => {
 
   beforeAll(async () => {
     ({ server, browser, context } = await startStoryBrowser());
+    recordRequests(context, sent);
     const created = await (
       await api('/providers', server.adminToken!, {
         method: 'POST',
@@ -96,7 +99,10 @@ describeWithChromium('#13 a patient holds their own keys in the page', () => {
       body: JSON.stringify({ patientId }),
     });
     expect(enrolled.status).toBe(201);
-    const { claimCode } = (await enrolled.json()) as { claimCode: string };
+    const enrolment = (await enrolled.json()) as Record<string, unknown>;
+    // The clinic gets a claim code, never a token (nor a key: the patient's are made in their browser).
+    expect(Object.keys(enrolment).sort()).toEqual(['claimCode', 'claimExpiresAt', 'enrolledBy', 'patientId']);
+    const claimCode = enrolment.claimCode as string;
     // The clinic uploads before the patient has keys: the record gets the patient's slot at registration.
     const upload = new FormData();
     upload.append('chain', 'supchain');
@@ -290,6 +296,7 @@ describeWithChromium('#13 a patient holds their own keys in the page', () => {
 
   it('#13 on another device the keys come back only with the right recovery code', async () => {
     otherDevice = await launchChromium();
+    recordRequests(otherDevice.context, sent);
     await installPageProbes(otherDevice.context);
     const tab = await openStoryTab(otherDevice.context, probe, pages, server.baseUrl);
     await tab.getByLabel('Access token', { exact: true }).fill(patientToken);
@@ -324,6 +331,48 @@ describeWithChromium('#13 a patient holds their own keys in the page', () => {
     await mine.getByRole('button', { name: 'Retrieve' }).click();
     await imageShown(tab);
     expect(await shownImageSha256(tab)).toBe(sha256(ownPhoto));
+    // The clinic's record (re-wrapped for the patient) opens here too.
+    await mine.getByRole('radio', { name: 'SUPchain' }).check();
+    await mine.getByRole('button', { name: 'Retrieve' }).click();
+    // The viewer swaps images: poll until it shows the clinic's scan (or time out).
+    const deadline = Date.now() + 15_000;
+    let shown = '';
+    while (Date.now() < deadline && shown !== sha256(clinicScan)) {
+      await imageShown(tab);
+      shown = (await shownImageSha256(tab)) ?? '';
+      if (shown !== sha256(clinicScan)) await tab.waitForTimeout(200);
+    }
+    expect(shown).toBe(sha256(clinicScan));
+  });
+
+  it('#13 no request either browser sent carried a private key or the plaintext of the patient’s own upload', async () => {
+    expect(sent.length).toBeGreaterThan(20);
+    expect(sent.some((request) => request.url.endsWith('/api/v1/me/keys'))).toBe(true);
+    expect(sent.some((request) => request.url.includes('/sealed-records') && request.method === 'POST')).toBe(true);
+    // The private scalars, from the backup opened here with the recovery code (spec §4), as the patient could.
+    const backup = (await (await api('/me/key-backup', patientToken)).json()) as {
+      backup: string;
+      encryptionPublicKey: string;
+      signingPublicKey: string;
+    };
+    const scalars = openBackup(recoveryCode, backup);
+    expect(scalars).toHaveLength(2);
+    const forbidden = [
+      ...scalars.flatMap((scalar) => encodings(scalar)),
+      // A plaintext window of the patient's own upload, raw and base64 (three alignments).
+      ...encodings(ownPhoto.subarray(64, 160)),
+      // PKCS#8 for a P-256 key (version 0, id-ecPublicKey, prime256v1), in DER.
+      Buffer.from('020100301306072a8648ce3d020106082a8648ce3d030107', 'hex'),
+    ];
+    for (const request of sent) {
+      const haystack = Buffer.concat([
+        Buffer.from(`${request.url}\n${JSON.stringify(request.headers)}\n`),
+        request.body,
+      ]);
+      for (const needle of forbidden) expect(haystack.includes(needle)).toBe(false);
+      // A JWK private key has a "d" member.
+      expect(/"d"\s*:/.test(haystack.toString('latin1'))).toBe(false);
+    }
   });
 
   it('#13 a patient who claims in the page sets up keys through the harness, which hands back the code it was shown', async () => {
@@ -362,4 +411,58 @@ async function storedKeyCount(tab: Page): Promise<number> {
     database.close();
     return count;
   });
+}
+
+interface SentRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+/** Keeps every request a browser profile sends (URL, headers, body), whichever page sent it. */
+function recordRequests(context: BrowserContext, into: SentRequest[]): void {
+  context.on('request', (request) => {
+    into.push({
+      url: request.url(),
+      method: request.method(),
+      headers: request.headers(),
+      body: request.postDataBuffer() ?? Buffer.alloc(0),
+    });
+  });
+}
+
+/** Bytes as they could travel: raw, hex (both cases), base64 and base64url at each of the three alignments. */
+function encodings(bytes: Uint8Array): Buffer[] {
+  const raw = Buffer.from(bytes);
+  const out = [raw, Buffer.from(raw.toString('hex')), Buffer.from(raw.toString('hex').toUpperCase())];
+  for (let shift = 0; shift < 3; shift++) {
+    const part = raw.subarray(shift, shift + Math.floor((raw.length - shift) / 3) * 3);
+    out.push(Buffer.from(part.toString('base64')), Buffer.from(part.toString('base64url')));
+  }
+  return out;
+}
+
+/** The key backup opened with the recovery code (spec §4): the encryption and signing private scalars. */
+function openBackup(
+  recoveryCode: string,
+  answer: { backup: string; encryptionPublicKey: string; signingPublicKey: string },
+): Buffer[] {
+  const backup = Buffer.from(answer.backup, 'base64');
+  const domain = Buffer.from('patient-centric-emr/key-backup/v1');
+  const code = Buffer.from(recoveryCode.toUpperCase().replace(/[-\s]/g, ''));
+  const salt = backup.subarray(1, 17);
+  const nonce = backup.subarray(17, 29);
+  const key = Buffer.from(hkdfSync('sha256', code, salt, domain, 32));
+  const aes = createDecipheriv('aes-256-gcm', key, nonce);
+  aes.setAAD(
+    Buffer.concat([
+      domain,
+      Buffer.from(answer.encryptionPublicKey.slice(2), 'hex'),
+      Buffer.from(answer.signingPublicKey.slice(2), 'hex'),
+    ]),
+  );
+  aes.setAuthTag(backup.subarray(backup.length - 16));
+  const plain = Buffer.concat([aes.update(backup.subarray(29, backup.length - 16)), aes.final()]);
+  return [plain.subarray(0, 32), plain.subarray(32, 64)];
 }
