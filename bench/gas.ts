@@ -9,6 +9,9 @@
  * The chain runs Osaka but without anvil's EIP-7825 check, only so that the seed-style
  * transactions (which need up to ~1 G gas each) can be measured at all; every transaction of
  * ours is checked against the 16,777,216 cap here.
+ *
+ * Then the gas (and time) of one signed consent grant for patients with 10 and 10,000 records
+ * (bench/support/consent-grant-gas.ts), written to the same JSON under `consentGrant`.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -26,6 +29,7 @@ import { ANVIL_DEV_PRIVATE_KEY } from '../src/infrastructure/evm/anvil/embedded-
 import { EvmEmrRepository } from '../src/infrastructure/evm/evm-emr.repository';
 import { deployRegistry } from '../src/infrastructure/evm/anvil/registry-deployment';
 import { EmrRegistry__factory } from '../typechain-types';
+import { type ConsentGrantResults, measureConsentGrants } from './support/consent-grant-gas';
 
 const KIB = 1_024;
 const SIZES = [1 * KIB, 24 * KIB, 256 * KIB, 1_024 * KIB];
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
   // cacheTimeout -1: the seed-style wallet shares the account; a cached nonce would collide.
   const provider = new JsonRpcProvider(anvil.rpcUrl, BENCH_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
   const rows: Row[] = [];
+  let consentGrant: ConsentGrantResults;
   try {
     const deployment = await deployRegistry({
       network: 'bench',
@@ -165,12 +170,22 @@ async function main(): Promise<void> {
       });
     }
     await repository.close();
+
+    consentGrant = await measureConsentGrants({
+      provider,
+      privateKey: ANVIL_DEV_PRIVATE_KEY,
+      registryAddress: deployment.registryAddress,
+      accessRegistryAddress: deployment.accessRegistryAddress,
+      chainId: BENCH_CHAIN_ID,
+      progress: (line) => console.error(line),
+    });
   } finally {
     provider.destroy();
     await anvil.stop();
   }
 
   console.log(markdown(rows));
+  console.log(`\n${consentMarkdown(consentGrant)}`);
   const path = join(__dirname, 'gas-results.json');
   await writeFile(
     path,
@@ -185,6 +200,7 @@ async function main(): Promise<void> {
           seedOverOursRatio: TARGET_RATIO,
         },
         rows,
+        consentGrant,
       },
       null,
       2,
@@ -213,6 +229,26 @@ function markdown(rows: readonly Row[]): string {
     '',
     `Sealed sizes per record: header ${sample.sealedHeaderBytes} B, key envelope ${sample.keyEnvelopeBytes} B ` +
       `(two recipients), signature ${sample.signatureBytes} B; ciphertext = plaintext + 16 B GCM tag.`,
+  );
+  return lines.join('\n');
+}
+
+function consentMarkdown(results: ConsentGrantResults): string {
+  const lines = [
+    `| records of the patient | first grant gas | ≤ ${results.targetGas.toLocaleString('en-US')}? | execution gas | max of ${results.rows[0].grants} grants | median grant time |`,
+    '|---:|---:|:---:|---:|---:|---:|',
+  ];
+  for (const row of results.rows) {
+    lines.push(
+      `| ${row.records.toLocaleString('en-US')} | ${row.firstGrantGas.toLocaleString('en-US')} | ` +
+        `${row.meetsTarget ? 'yes' : '**MISS**'} | ${row.firstGrantExecutionGas.toLocaleString('en-US')} | ${row.maxGrantGas.toLocaleString('en-US')} | ${row.medianGrantMs} ms |`,
+    );
+  }
+  lines.push(
+    '',
+    `Signed grantConsent with a ${results.slotBytes}-byte epoch slot; execution gas (total minus 21,000 and calldata) ` +
+      'independent of the record count: ' +
+      `${results.independentOfRecords ? 'yes' : '**NO**'}.`,
   );
   return lines.join('\n');
 }

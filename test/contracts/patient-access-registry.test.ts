@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ethers } from 'hardhat';
-import { loadFixture, time } from '@nomicfoundation/hardhat-network-helpers';
+import { loadFixture } from '@nomicfoundation/hardhat-network-helpers';
 
 const key = (n: number) => ethers.zeroPadValue(ethers.toBeHex(n), 32);
 const publicKey = (fill: number) => '0x04' + fill.toString(16).padStart(2, '0').repeat(64);
@@ -13,16 +13,15 @@ describe('PatientAccessRegistry', () => {
   }
 
   describe('access control', () => {
-    it('lets only writers publish keys, change consents and append to the log', async () => {
+    it('lets only writers publish keys, register patient signing keys and append to the log', async () => {
       const { registry, outsider, writerRole } = await loadFixture(deploy);
       const asOutsider = registry.connect(outsider);
       await expect(asOutsider.publishPublicKey(key(1), publicKey(1)))
         .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
         .withArgs(outsider.address, writerRole);
-      await expect(asOutsider.grantConsent(key(1), key(2), 0))
-        .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
-        .withArgs(outsider.address, writerRole);
-      await expect(asOutsider.revokeConsent(key(1), key(2)))
+      // Consent changes are open to any sender and checked by the patient's signature instead
+      // (patient-access-registry.consent-signatures.test.ts).
+      await expect(asOutsider.registerPatientKey(key(1), key(2), key(3), publicKey(1), ['0x01']))
         .to.be.revertedWithCustomError(registry, 'AccessControlUnauthorizedAccount')
         .withArgs(outsider.address, writerRole);
       await expect(asOutsider.appendAccessLog([]))
@@ -52,50 +51,6 @@ describe('PatientAccessRegistry', () => {
       await expect(registry.publishPublicKey(key(7), '0x04ab'))
         .to.be.revertedWithCustomError(registry, 'PatientAccessRegistryBadPublicKey')
         .withArgs(2);
-    });
-  });
-
-  describe('consent', () => {
-    it('grants, re-grants with an expiry and revokes, with events', async () => {
-      const { registry } = await loadFixture(deploy);
-      const [patient, provider] = [key(1), key(2)];
-      await expect(registry.grantConsent(patient, provider, 0))
-        .to.emit(registry, 'ConsentGranted')
-        .withArgs(patient, provider, 0);
-      const granted = await registry.consentOf(patient, provider);
-      expect(granted.active).to.equal(true);
-      expect(granted.expiresAt).to.equal(0n);
-      expect(granted.grantedAt).to.equal(BigInt(await time.latest()));
-
-      const expiry = (await time.latest()) + 3600;
-      await registry.grantConsent(patient, provider, expiry);
-      expect((await registry.consentOf(patient, provider)).expiresAt).to.equal(BigInt(expiry));
-
-      await expect(registry.revokeConsent(patient, provider))
-        .to.emit(registry, 'ConsentRevoked')
-        .withArgs(patient, provider);
-      expect((await registry.consentOf(patient, provider)).active).to.equal(false);
-    });
-
-    it('refuses an expiry that is not in the future', async () => {
-      const { registry } = await loadFixture(deploy);
-      const now = await time.latest();
-      await expect(registry.grantConsent(key(1), key(2), now)).to.be.revertedWithCustomError(
-        registry,
-        'PatientAccessRegistryExpiryInPast',
-      );
-    });
-
-    it("lists a patient's providers once each, with their current consent", async () => {
-      const { registry } = await loadFixture(deploy);
-      await registry.grantConsent(key(1), key(2), 0);
-      await registry.grantConsent(key(1), key(3), 0);
-      await registry.grantConsent(key(1), key(2), 0);
-      await registry.revokeConsent(key(1), key(3));
-      await registry.grantConsent(key(9), key(4), 0);
-      const [providers, consents] = await registry.consentsOf(key(1));
-      expect(providers).to.deep.equal([key(2), key(3)]);
-      expect(consents.map((c) => c.active)).to.deep.equal([true, false]);
     });
   });
 
