@@ -37,6 +37,22 @@ export interface RecordHeaderJson {
   sha1?: string;
 }
 
+export interface ConsentFields {
+  chainId: bigint | number;
+  registry: string;
+  action: 1 | 2 | 3;
+  patientKey: Uint8Array;
+  providerKey?: Uint8Array | null;
+  expiresAt?: bigint | number;
+  nonce: bigint | number;
+  dataHash: Uint8Array;
+}
+
+/** An epoch key a reader holds (epochs.js). */
+export interface EpochKey extends P256KeyPair {
+  index: number;
+}
+
 export interface WebCryptoModule {
   /** v2 (written); v1 is DATA_KEY_HPKE_INFO_V1 (read only). */
   DATA_KEY_HPKE_INFO: Uint8Array;
@@ -118,6 +134,53 @@ export interface WebCryptoModule {
     signingKey: CryptoKey;
     uploader?: string;
   }): Promise<SealedUpload>;
+  CONSENT_DOMAIN: Uint8Array;
+  consentMessage(fields: ConsentFields): Uint8Array;
+  signConsent(
+    signingPrivateKey: CryptoKey,
+    fields: ConsentFields,
+  ): Promise<{ message: Uint8Array; r: string; s: string }>;
+  verifyConsentSignature(
+    signingPublicKey: Uint8Array,
+    fieldsOrMessage: ConsentFields | Uint8Array,
+    r: string | Uint8Array,
+    s: string | Uint8Array,
+  ): Promise<boolean>;
+  grantDataHash(slot: Uint8Array): Promise<Uint8Array>;
+  revokeDataHash(newEpochPublicKey: Uint8Array, slots: readonly Uint8Array[]): Promise<Uint8Array>;
+  replaceKeyDataHash(x: Uint8Array, y: Uint8Array): Promise<Uint8Array>;
+  signingKeyCoordinates(signingPublicKey: Uint8Array): Promise<{ x: Uint8Array; y: Uint8Array }>;
+  epochAad(patientKey: Uint8Array, index: number): Uint8Array;
+  createEpoch(input: {
+    patientKey: Uint8Array;
+    index: number;
+    recipientPublicKeys: readonly Uint8Array[];
+    keepScalar?: boolean;
+  }): Promise<{ publicKey: Uint8Array; slots: Uint8Array[]; privateScalar?: Uint8Array }>;
+  openEpochSlot(input: {
+    slot: Uint8Array;
+    recipient: P256KeyPair;
+    patientKey: Uint8Array;
+    index: number;
+    publicKey: Uint8Array;
+  }): Promise<EpochKey & { scalar: Uint8Array }>;
+  sealEpochSlot(input: {
+    scalar: Uint8Array;
+    recipientPublicKey: Uint8Array;
+    patientKey: Uint8Array;
+    index: number;
+  }): Promise<Uint8Array>;
+  resolveEpochKeys(input: {
+    epochs: readonly { index: number; publicKey: Uint8Array; slots: readonly Uint8Array[] }[];
+    recipient: P256KeyPair;
+    patientKey: Uint8Array;
+  }): Promise<EpochKey[]>;
+  unwrapRecordWithEpochs(
+    envelopes: readonly Uint8Array[],
+    epochKeys: readonly EpochKey[],
+    aad: Uint8Array,
+    openHeader?: (dataKey: Uint8Array) => Promise<unknown>,
+  ): Promise<Uint8Array | null>;
   openSealedRecord(
     sealed: unknown,
     keys: { encryption: P256KeyPair; signing?: { publicKey: Uint8Array } },

@@ -41,6 +41,26 @@ export { recordAad, recordSigningPayload, sha256 } from './record-payload.js';
 export { generateRecoveryCode, normaliseRecoveryCode, unwrapKeyBackup, wrapKeyBackup } from './recovery.js';
 export { createPatientKeys, openKeyStore, registrationPayload, registrationProof } from './patient-keys.js';
 export {
+  CONSENT_ACTION,
+  CONSENT_DOMAIN,
+  consentMessage,
+  decodeConsentMessage,
+  grantDataHash,
+  replaceKeyDataHash,
+  revokeDataHash,
+  signConsent,
+  signingKeyCoordinates,
+  verifyConsentSignature,
+} from './consent.js';
+export {
+  createEpoch,
+  epochAad,
+  openEpochSlot,
+  resolveEpochKeys,
+  sealEpochSlot,
+  unwrapRecordWithEpochs,
+} from './epochs.js';
+export {
   buildSealedUpload,
   decodeRecordHeader,
   encodeRecordHeader,
