@@ -3,7 +3,11 @@ import { ConfigService } from '@nestjs/config';
 import { AccessLogWriter } from '../application/access/access-log-writer';
 import { ACCESS_NOTE_KEY_REF, AccessNoteKey } from '../application/access/access-note-key';
 import { BreakGlassBudget } from '../application/access/break-glass-budget';
+import { ConsentContextUseCase } from '../application/access/consent-context.use-case';
+import { ConsentHistoryUseCase } from '../application/access/consent-history.use-case';
+import { EpochKeys } from '../application/access/epoch-keys';
 import { GrantConsentUseCase } from '../application/access/grant-consent.use-case';
+import { ListEpochsUseCase } from '../application/access/list-epochs.use-case';
 import { ListAccessLogUseCase } from '../application/access/list-access-log.use-case';
 import { ListConsentsUseCase } from '../application/access/list-consents.use-case';
 import { PatientAccess } from '../application/access/patient-access';
@@ -42,7 +46,9 @@ import { provide, provideFactory } from './provide';
       Clock,
       BreakGlassBudget,
       AccessNoteKey,
+      EpochKeys,
     ]),
+    provide(EpochKeys, [Cipher]),
     provideFactory(AccessLogWriter, [Ledgers, Cipher, AccessLogJournal], async (ledgers, cipher, journal) => {
       const logger = new Logger('AccessLog');
       const writer = new AccessLogWriter(ledgers, cipher, journal, (message) => logger.warn(message));
@@ -54,6 +60,9 @@ import { provide, provideFactory } from './provide';
     provide(RevokeConsentUseCase, [Ledgers, Pseudonymizer]),
     provide(ListConsentsUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, Clock]),
     provide(ListAccessLogUseCase, [Ledgers, Pseudonymizer, AccessNoteKey, Cipher, AccessLogWriter]),
+    provide(ConsentContextUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Clock]),
+    provide(ConsentHistoryUseCase, [PrincipalRepository, Ledgers, Pseudonymizer]),
+    provide(ListEpochsUseCase, [Ledgers, Pseudonymizer]),
   ],
   exports: [
     PatientAccess,
@@ -62,6 +71,9 @@ import { provide, provideFactory } from './provide';
     RevokeConsentUseCase,
     ListConsentsUseCase,
     ListAccessLogUseCase,
+    ConsentContextUseCase,
+    ConsentHistoryUseCase,
+    ListEpochsUseCase,
   ],
 })
 export class AccessModule {}

@@ -195,3 +195,13 @@ export class SignatureInvalidError extends DomainError {
 export class RecordNotSharedError extends DomainError {
   readonly code = 'RECORD_NOT_SHARED';
 }
+
+/** A consent change's signature was refused by a ledger (or the service's dry run): bad signature, stale nonce, high S… */
+export class ConsentSignatureInvalidError extends DomainError {
+  readonly code = 'CONSENT_SIGNATURE_INVALID';
+}
+
+/** A consent change needs the patient's signature: an unsigned route (DELETE …/consents/{providerId}) is gone. */
+export class SignatureRequiredError extends DomainError {
+  readonly code = 'SIGNATURE_REQUIRED';
+}

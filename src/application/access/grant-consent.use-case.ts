@@ -5,6 +5,7 @@ import { Clock } from '../../domain/ports/clock.port';
 import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
 import { parseProviderId, Principal } from '../../domain/principal';
+import { parseConsentSignatures, parseEpochSlot } from './consent-signatures';
 import { ConsentView, requirePatientSelf, toConsentView } from './consent-view';
 
 export interface GrantConsentInput {
@@ -13,15 +14,22 @@ export interface GrantConsentInput {
   readonly providerId: unknown;
   /** ISO-8601; omitted: until revoked. */
   readonly expiresAt?: unknown;
+  /** base64: the current epoch's private key sealed to the provider (made in the patient's browser). */
+  readonly epochSlot: unknown;
+  /** `{ "<chain>": { nonce, r, s } }`: the patient's signature for each ledger. */
+  readonly signatures: unknown;
 }
 
 /** Ledgers keep time in whole seconds. */
 const SECOND_MS = 1000;
 
 /**
- * The patient grants a provider consent to read all their records, on every ledger
- * (consent lives beside the records). A ledger that cannot be reached fails the
- * request with 503; granting again is harmless, so the client simply retries.
+ * The patient grants a provider consent to read all their records, signed in their browser; the
+ * service relays the signature and the provider's epoch slot to every ledger, whose contract
+ * verifies it (any sender could). Every ledger checks its signature first (a dry run), so one that
+ * refuses (422 CONSENT_SIGNATURE_INVALID) leaves the others unwritten. A ledger that cannot be
+ * reached fails the request with 503; the nonce of a ledger that was written is spent, so the
+ * client signs again from a fresh consent-context.
  */
 export class GrantConsentUseCase {
   constructor(
@@ -36,13 +44,27 @@ export class GrantConsentUseCase {
     requirePatientSelf(input.actor, patientId);
     const providerId = parseProviderId(input.providerId);
     const expiresAt = parseExpiry(input.expiresAt, this.clock.now());
+    const epochSlot = parseEpochSlot(input.epochSlot);
+    const ledgers = this.ledgers.allAccess();
+    const signatures = parseConsentSignatures(
+      input.signatures,
+      ledgers.map((ledger) => ledger.chain),
+    );
     if (!(await this.principals.find('provider', providerId))) {
       throw new ValidationFailedError('No provider with this id exists.', 'providerId');
     }
     const patientKey = this.pseudonymizer.patientKey(patientId);
     const providerKey = this.pseudonymizer.providerKey(providerId);
-    const ledgers = this.ledgers.allAccess();
-    const granted = await Promise.all(ledgers.map((ledger) => ledger.grantConsent(patientKey, providerKey, expiresAt)));
+    await Promise.all(
+      ledgers.map((ledger) =>
+        ledger.checkGrantConsent(patientKey, providerKey, expiresAt, signatures.get(ledger.chain)!, epochSlot),
+      ),
+    );
+    const granted = await Promise.all(
+      ledgers.map((ledger) =>
+        ledger.grantConsent(patientKey, providerKey, expiresAt, signatures.get(ledger.chain)!, epochSlot),
+      ),
+    );
     return toConsentView(
       providerId,
       granted[0],

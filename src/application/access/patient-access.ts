@@ -23,6 +23,8 @@ import { Principal, principalRef } from '../../domain/principal';
 import { recordAad } from '../../domain/record-codec';
 import { AccessNoteKey } from './access-note-key';
 import { BreakGlassBudget } from './break-glass-budget';
+import { currentEpochOf } from './current-epoch';
+import { EpochKeys } from './epoch-keys';
 
 /** Who is reading a patient's records, resolved once per request. */
 export interface ReadScope {
@@ -30,6 +32,8 @@ export interface ReadScope {
   readonly patient: Principal;
   readonly patientId: PatientId;
   readonly patientKey: Uint8Array;
+  /** The ledger this scope was resolved on (consent, epochs). */
+  readonly chain: ChainName;
   /** The provider's own keys; null for the patient (who reads sealed records and decrypts them in the browser). */
   readonly providerKeys: KeyPair | null;
   readonly providerKey: Uint8Array | null;
@@ -79,9 +83,14 @@ export class PatientAccess {
     private readonly clock: Clock,
     private readonly breakGlassBudget: BreakGlassBudget,
     private readonly noteKey: AccessNoteKey,
+    private readonly epochKeys: EpochKeys,
   ) {}
 
-  /** For a provider's upload: the keys to seal to (the patient's, once registered, and the provider's own). */
+  /**
+   * For a provider's upload: the keys to seal to — the patient's current epoch key and the
+   * provider's own once the patient has epochs (issue 14); before that the patient's registered
+   * key (if any) and the provider's own.
+   */
   async writeScope(actor: Principal, patientId: PatientId): Promise<{ recipients: Uint8Array[]; uploader: string }> {
     assertOwnRecords(actor, patientId);
     if (actor.role === 'patient') {
@@ -91,7 +100,8 @@ export class PatientAccess {
     }
     const patient = await this.enrolledPatient(actor, patientId);
     const providerKeys = await this.providerKeys(actor);
-    const patientPublicKey = patient.keys?.encryptionPublicKey;
+    const epoch = patient.keys ? await currentEpochOf(this.ledgers, this.pseudonymizer.patientKey(patientId)) : null;
+    const patientPublicKey = epoch?.publicKey ?? patient.keys?.encryptionPublicKey;
     return {
       recipients: patientPublicKey ? [patientPublicKey, providerKeys.publicKey] : [providerKeys.publicKey],
       uploader: actor.id,
@@ -129,7 +139,7 @@ export class PatientAccess {
     const patientKey = this.pseudonymizer.patientKey(patientId);
     const noteRecipients = [this.noteKey.keys.publicKey];
     if (patient.keys) noteRecipients.push(patient.keys.encryptionPublicKey);
-    const base = { actor, patient, patientId, patientKey, noteRecipients };
+    const base = { actor, patient, patientId, patientKey, chain, noteRecipients };
     if (actor.role === 'patient') {
       return { ...base, providerKeys: null, providerKey: null, wholeRecordKind: 'patient', reason: null };
     }
@@ -153,9 +163,26 @@ export class PatientAccess {
     if (await this.cipher.tryUnwrap([record.keyEnvelope], scope.providerKeys, aad)) {
       return { keys: scope.providerKeys, logKind: 'own-upload' };
     }
+    if (scope.wholeRecordKind === 'consent') {
+      const epochKey = await this.epochKeyFor(scope, record, aad);
+      if (epochKey) return { keys: epochKey, logKind: 'consent' };
+    }
     if (scope.wholeRecordKind === 'consent' || scope.wholeRecordKind === 'emergency') {
       const custodian = await this.custodianKeys(scope, record, aad);
       return custodian ? { keys: custodian, logKind: scope.wholeRecordKind } : null;
+    }
+    return null;
+  }
+
+  /**
+   * A consented provider's own epoch key (newest epoch first) that opens this record, or null.
+   * The record's added envelopes are not tried: they are re-wraps to named keys, never to epochs.
+   */
+  private async epochKeyFor(scope: ReadScope, record: LedgerRecord, aad: Uint8Array): Promise<KeyPair | null> {
+    if (!scope.providerKeys || !scope.patient.keys) return null;
+    const keys = await this.epochKeys.of(this.ledgers.access(scope.chain), scope.patientKey, scope.providerKeys);
+    for (const key of keys) {
+      if (await this.cipher.tryUnwrap([record.keyEnvelope], key, aad)) return key;
     }
     return null;
   }

@@ -1,4 +1,4 @@
-import { bytesToHex, utf8 } from '../../domain/bytes';
+import { bytesEqual, bytesToHex, utf8 } from '../../domain/bytes';
 import {
   ForbiddenError,
   InvalidKeyError,
@@ -17,12 +17,14 @@ import {
   parseHexBytes,
 } from '../../domain/patient-keys';
 import { PatientId } from '../../domain/patient-id';
+import { AccessLedger, EpochData } from '../../domain/ports/access-ledger.port';
 import { Cipher } from '../../domain/ports/cipher.port';
 import { Clock } from '../../domain/ports/clock.port';
 import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
 import { Principal } from '../../domain/principal';
+import { parseEpochData } from '../access/consent-signatures';
 import { PatientRewrap } from '../records/patient-rewrap';
 
 export interface RegisterKeysInput {
@@ -31,6 +33,8 @@ export interface RegisterKeysInput {
   readonly signingPublicKey: unknown;
   readonly proof: unknown;
   readonly backup: unknown;
+  /** `{ publicKey, slots: [base64] }`: epoch 0, made in the browser, with the patient's own slot. */
+  readonly epoch: unknown;
 }
 
 export interface RegisteredKeys {
@@ -46,7 +50,8 @@ const KEY_CHECK_AAD = utf8('patient-centric-emr/register-keys/point-check');
 
 /**
  * A patient registers the public keys their browser generated (once): the signing key signs the
- * registration (KEY_PROOF_INVALID otherwise), the encryption key is published on every ledger, the
+ * registration (KEY_PROOF_INVALID otherwise), the encryption key is published on every ledger and
+ * the signing key registered there with epoch 0 (issue 14: consent changes are signed with it), the
  * opaque backup (wrapped under the patient's recovery code) is kept for restoring on another
  * device, and records providers uploaded before now get a slot for the patient (PatientRewrap).
  * The private keys never reach the service.
@@ -69,6 +74,7 @@ export class RegisterKeysUseCase {
     const signingPublicKey = parseHexBytes(input.signingPublicKey, P256_PUBLIC_KEY_BYTES, 'signingPublicKey');
     const proof = parseHexBytes(input.proof, P256_SIGNATURE_BYTES, 'proof');
     const backup = parseBase64(input.backup, MAX_KEY_BACKUP_BYTES, 'backup');
+    const epoch = parseEpochData(input.epoch);
     if ((await this.principals.find('patient', actor.id))?.keys) {
       throw new KeysAlreadyRegisteredError('Your keys are registered already; they cannot be replaced this way.');
     }
@@ -80,7 +86,10 @@ export class RegisterKeysUseCase {
 
     const patientKey = this.pseudonymizer.patientKey(PatientId.parse(actor.id));
     await Promise.all(
-      this.ledgers.allAccess().map((ledger) => ledger.publishPublicKey(patientKey, encryptionPublicKey)),
+      this.ledgers.allAccess().map(async (ledger) => {
+        await ledger.publishPublicKey(patientKey, encryptionPublicKey);
+        await this.registerSigningKey(ledger, patientKey, signingPublicKey, epoch);
+      }),
     );
     const registeredAt = this.clock.now();
     const keys = { encryptionPublicKey, signingPublicKey, registeredAt };
@@ -96,6 +105,24 @@ export class RegisterKeysUseCase {
       registeredAt: registeredAt.toISOString(),
       rewrapped,
     };
+  }
+
+  /**
+   * The signing key and epoch 0 on one ledger (the contract takes them once). A retry after a
+   * failure elsewhere finds this ledger holding the same signing key already and goes on; a
+   * different one there is refused.
+   */
+  private async registerSigningKey(
+    ledger: AccessLedger,
+    patientKey: Uint8Array,
+    signingPublicKey: Uint8Array,
+    epoch: EpochData,
+  ): Promise<void> {
+    const registered = await ledger.patientSigningKey(patientKey);
+    if (registered === null) return ledger.registerPatientKey(patientKey, signingPublicKey, epoch);
+    if (!bytesEqual(registered, signingPublicKey)) {
+      throw new KeysAlreadyRegisteredError(`${ledger.chain} holds another signing key for you already.`);
+    }
   }
 
   /** A key that is not a P-256 point cannot be sealed to: found out now rather than at the first upload. */

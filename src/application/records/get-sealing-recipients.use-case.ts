@@ -9,7 +9,7 @@ export interface SealingRecipientsView {
   readonly patientId: string;
   readonly patientKey: string;
   readonly chains: ChainName[];
-  readonly recipients: { role: 'patient' | 'provider'; id: string; publicKey: string }[];
+  readonly recipients: { role: 'patient' | 'provider' | 'epoch'; id: string; publicKey: string }[];
 }
 
 /** What the patient's browser needs to seal an upload: the record aad's pseudonym and whom to seal to. */

@@ -8,17 +8,21 @@ import { KeyVault } from '../../domain/ports/key-vault.port';
 import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
 import { Principal, principalRef } from '../../domain/principal';
+import { currentEpochOf } from '../access/current-epoch';
 
 export interface SealingRecipient {
-  readonly role: 'patient' | 'provider';
+  /** 'epoch': the patient's current epoch key (id `epoch-<index>`). */
+  readonly role: 'patient' | 'provider' | 'epoch';
   readonly id: string;
   readonly publicKey: Uint8Array;
 }
 
 /**
- * Whom a patient's own upload must be sealed to: the patient's registered key first, then every
- * provider whose consent is in force on at least one of the target ledgers (so a provider the
- * patient trusts can read what the patient adds, without the service holding the data key).
+ * Whom a patient's own upload must be sealed to: the patient's registered key first, then the
+ * patient's current epoch key once the patient has epochs (issue 14: the consented providers hold
+ * slots of it, so they read what the patient adds, and a revoked one does not read what comes
+ * after). Before epochs: every provider whose consent is in force on at least one of the target
+ * ledgers.
  */
 export class SealingRecipients {
   constructor(
@@ -33,6 +37,9 @@ export class SealingRecipients {
     if (!patient.keys) {
       throw new KeysNotRegisteredError('Set up your keys first: records are sealed to your own key.');
     }
+    const self: SealingRecipient = { role: 'patient', id: patient.id, publicKey: patient.keys.encryptionPublicKey };
+    const epoch = await currentEpochOf(this.ledgers, patientKey);
+    if (epoch) return [self, { role: 'epoch', id: `epoch-${epoch.index}`, publicKey: epoch.publicKey }];
     const consented = new Set<string>();
     const now = this.clock.now();
     for (const chain of chains) {
@@ -40,9 +47,7 @@ export class SealingRecipients {
         if (consentInForce(consent, now)) consented.add(bytesToHex(consent.providerKey));
       }
     }
-    const recipients: SealingRecipient[] = [
-      { role: 'patient', id: patient.id, publicKey: patient.keys.encryptionPublicKey },
-    ];
+    const recipients: SealingRecipient[] = [self];
     for (const provider of await this.principals.list('provider')) {
       if (!consented.has(bytesToHex(this.pseudonymizer.providerKey(provider.id)))) continue;
       const keys = await this.keyVault.keyPair(principalRef('provider', provider.id));

@@ -193,11 +193,10 @@ export class UploadSealedRecordUseCase {
       expected.every((recipient) => declared.some((key) => bytesEqual(key, recipient.publicKey)));
     if (!sameSet) {
       throw new RecipientsMismatchError(
-        `Seal to your own key first, then to the ${expected.length - 1} provider(s) holding your consent now ` +
-          '(GET /api/v1/patients/{id}/recipients).',
+        `Seal to your own key first, then to the ${expected.length - 1} other key(s) GET /api/v1/patients/{id}/recipients names now.`,
       );
     }
-    for (const recipient of expected.slice(1)) {
+    for (const recipient of expected.filter((candidate) => candidate.role === 'provider')) {
       const keys = await this.keyVault.keyPair(principalRef('provider', recipient.id));
       const dataKey = keys ? await this.cipher.tryUnwrap([keyEnvelope], keys, aad) : null;
       const opens = dataKey !== null && (await this.opensHeader(dataKey, sealedHeader, aad));

@@ -2,7 +2,8 @@ import { LedgerAccessEntry } from '../access-log';
 import { bytesToHex } from '../bytes';
 import { ChainName } from '../chain-name';
 import { LedgerConsent } from '../consent';
-import { ValidationFailedError } from '../errors';
+import { ConsentDomain } from '../consent-message';
+import { ConsentSignatureInvalidError, ValidationFailedError } from '../errors';
 import { RecordId } from '../record-id';
 
 /** Largest added key envelope (PatientAccessRegistry.MAX_KEY_ENVELOPE_BYTES), bytes. */
@@ -82,6 +83,46 @@ export function recordKeysSlot(patientKey: Uint8Array, recordId: RecordId): stri
   return `${bytesToHex(patientKey)}/${recordId.hex}`;
 }
 
+/** A consent change's signature as the patient made it for one ledger (issue 14 spec, part A). */
+export interface SignedChange {
+  readonly nonce: bigint;
+  /** 32 bytes each, low-S. */
+  readonly r: Uint8Array;
+  readonly s: Uint8Array;
+}
+
+/** An epoch's public half and its slots (the epoch private key sealed to one recipient each). */
+export interface EpochData {
+  /** SEC 1 uncompressed P-256, 65 bytes. */
+  readonly publicKey: Uint8Array;
+  readonly slots: Uint8Array[];
+}
+
+export interface Epoch extends EpochData {
+  readonly index: number;
+}
+
+/** The current epoch without its slots (what a writer seals to). */
+export interface EpochKey {
+  readonly index: number;
+  readonly publicKey: Uint8Array;
+}
+
+/** One signed consent change as the ledger recorded it, re-verifiable by anyone. */
+export interface ConsentChange {
+  readonly action: 'grant' | 'revoke';
+  readonly providerKey: Uint8Array;
+  readonly expiresAt: Date | null;
+  readonly nonce: bigint;
+  /** The exact message whose SHA-256 the signature covers. */
+  readonly message: Uint8Array;
+  readonly r: Uint8Array;
+  readonly s: Uint8Array;
+  readonly at: Date;
+  /** The transaction hash; null on the in-memory ledger. */
+  readonly transaction: string | null;
+}
+
 /**
  * The patient-centric half of a ledger: published public keys, consents, the access log and the
  * key envelopes added to records. Everyone appears by pseudonym only. One instance serves one ledger.
@@ -94,15 +135,71 @@ export abstract class AccessLedger {
 
   abstract publicKeyOf(subjectKey: Uint8Array): Promise<Uint8Array | null>;
 
-  /** Grants (or re-grants, replacing the expiry) a provider's consent. */
+  /** The chain id and registry address a signed consent change binds to on this ledger. */
+  abstract consentDomain(): Promise<ConsentDomain>;
+
+  /**
+   * Registers the patient's signing key (65 bytes, SEC 1) and starts epoch 0 with its slots (the
+   * patient's own first). Once per patient: KeysAlreadyRegisteredError after that.
+   */
+  abstract registerPatientKey(patientKey: Uint8Array, signingPublicKey: Uint8Array, epoch: EpochData): Promise<void>;
+
+  /** The patient's registered signing key (65 bytes, 0x04 | x | y), or null. */
+  abstract patientSigningKey(patientKey: Uint8Array): Promise<Uint8Array | null>;
+
+  /** The nonce the patient's next signed change must carry. */
+  abstract consentNonce(patientKey: Uint8Array): Promise<bigint>;
+
+  /**
+   * Grants (or re-grants, replacing the expiry) a provider's consent, signed by the patient, adding
+   * `epochSlot` to the current epoch. ConsentSignatureInvalidError when the signature is refused
+   * (with the reason), KeysNotRegisteredError without a signing key, ValidationFailedError for an
+   * expiry in the past or a bad slot.
+   */
   abstract grantConsent(
     patientKey: Uint8Array,
     providerKey: Uint8Array,
     expiresAt: Date | null,
+    signed: SignedChange,
+    epochSlot: Uint8Array,
   ): Promise<LedgerConsent>;
 
-  /** Revokes a consent; revoking one that is not in force is not an error. */
-  abstract revokeConsent(patientKey: Uint8Array, providerKey: Uint8Array): Promise<void>;
+  /** What grantConsent would answer, without writing anything (a dry run before writing to every ledger). */
+  abstract checkGrantConsent(
+    patientKey: Uint8Array,
+    providerKey: Uint8Array,
+    expiresAt: Date | null,
+    signed: SignedChange,
+    epochSlot: Uint8Array,
+  ): Promise<void>;
+
+  /**
+   * Revokes a consent, signed by the patient, and starts a new epoch; revoking one that is not in
+   * force still starts the epoch. Refusals as grantConsent.
+   */
+  abstract revokeConsent(
+    patientKey: Uint8Array,
+    providerKey: Uint8Array,
+    signed: SignedChange,
+    newEpoch: EpochData,
+  ): Promise<void>;
+
+  /** What revokeConsent would answer, without writing anything. */
+  abstract checkRevokeConsent(
+    patientKey: Uint8Array,
+    providerKey: Uint8Array,
+    signed: SignedChange,
+    newEpoch: EpochData,
+  ): Promise<void>;
+
+  /** Every epoch of the patient, oldest first, with slots checked against the hashes the ledger stores. */
+  abstract epochs(patientKey: Uint8Array): Promise<Epoch[]>;
+
+  /** The patient's current epoch (public key only), or null before key registration. */
+  abstract currentEpoch(patientKey: Uint8Array): Promise<EpochKey | null>;
+
+  /** The patient's signed grants and revocations, oldest first. */
+  abstract consentHistory(patientKey: Uint8Array): Promise<ConsentChange[]>;
 
   /** The consent as the ledger holds it now, expired or not; null if none or revoked. */
   abstract consentFor(patientKey: Uint8Array, providerKey: Uint8Array): Promise<LedgerConsent | null>;
@@ -128,4 +225,29 @@ export abstract class AccessLedger {
 
   /** The envelopes added for this record on this ledger, oldest first (empty when none). */
   abstract recordKeysOf(patientKey: Uint8Array, recordId: RecordId): Promise<Uint8Array[]>;
+}
+
+/** Largest epoch slot (the contract's MAX_KEY_ENVELOPE_BYTES), bytes. */
+export const MAX_EPOCH_SLOT_BYTES = MAX_KEY_ENVELOPE_BYTES;
+const EPOCH_PUBLIC_KEY_BYTES = 65;
+
+/** The refusal of a consent signature, the same words from every adapter: `reason` as the contract names it. */
+export function consentRefused(chain: ChainName, reason: string): ConsentSignatureInvalidError {
+  return new ConsentSignatureInvalidError(`${chain} refused the consent signature: ${reason}.`);
+}
+
+/** The contract's slot rule (BadKeyEnvelope): 1..MAX_EPOCH_SLOT_BYTES bytes. */
+export function checkEpochSlot(slot: Uint8Array, field = 'epochSlot'): void {
+  if (slot.length === 0 || slot.length > MAX_EPOCH_SLOT_BYTES) {
+    throw new ValidationFailedError(`An epoch slot must be 1 to ${MAX_EPOCH_SLOT_BYTES} bytes.`, field);
+  }
+}
+
+/** The contract's epoch rules (BadEpochKey, NoEpochSlots, BadKeyEnvelope). */
+export function checkEpochData(epoch: EpochData): void {
+  if (epoch.publicKey.length !== EPOCH_PUBLIC_KEY_BYTES) {
+    throw new ValidationFailedError(`An epoch public key must be ${EPOCH_PUBLIC_KEY_BYTES} bytes.`, 'epoch');
+  }
+  if (epoch.slots.length === 0) throw new ValidationFailedError('An epoch needs at least one slot.', 'epoch');
+  for (const slot of epoch.slots) checkEpochSlot(slot, 'epoch');
 }

@@ -7,7 +7,11 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { ConsentContextUseCase, ConsentContextView } from '../../application/access/consent-context.use-case';
+import { ConsentChangeView, ConsentHistoryUseCase } from '../../application/access/consent-history.use-case';
 import { ConsentView } from '../../application/access/consent-view';
+import { EpochView, ListEpochsUseCase } from '../../application/access/list-epochs.use-case';
+import { SignatureRequiredError } from '../../domain/errors';
 import { CreateProviderUseCase } from '../../application/enrolment/create-provider.use-case';
 import { EnrollPatientUseCase } from '../../application/enrolment/enroll-patient.use-case';
 import { GrantConsentUseCase } from '../../application/access/grant-consent.use-case';
@@ -21,13 +25,18 @@ import { Principal } from '../../domain/principal';
 import {
   AccessLogEntryDto,
   AccessLogQuery,
+  ConsentChangeDto,
+  ConsentContextDto,
+  ConsentContextQuery,
   ConsentDto,
+  EpochDto,
   CreateProviderBody,
   EnrollPatientBody,
   GrantConsentBody,
   MeDto,
   PatientEnrolledDto,
   ProviderCreatedDto,
+  RevokeConsentBody,
 } from './access.dto';
 import { Actor } from './actor.decorator';
 import { ApiProblems } from './api-problems.decorator';
@@ -44,6 +53,9 @@ export class AccessController {
     private readonly listConsents: ListConsentsUseCase,
     private readonly listAccessLog: ListAccessLogUseCase,
     private readonly describeMe: DescribeMeUseCase,
+    private readonly consentContext: ConsentContextUseCase,
+    private readonly consentHistory: ConsentHistoryUseCase,
+    private readonly listEpochs: ListEpochsUseCase,
   ) {}
 
   @Post('providers')
@@ -90,16 +102,63 @@ export class AccessController {
     return this.describeMe.execute(actor);
   }
 
+  @Get('patients/:patientId/consent-context')
+  @ApiOperation({
+    summary:
+      'What your browser needs to sign a grant or revoke (patient): per ledger its chain id, registry and next ' +
+      'nonce, the current epoch, the provider’s key and the providers consented now',
+  })
+  @ApiOkResponse({ type: ConsentContextDto })
+  @ApiProblems(400, 403, 404, 409, 503)
+  context(
+    @Actor() actor: Principal,
+    @Param('patientId') patientId: string,
+    @Query() query: ConsentContextQuery,
+  ): Promise<ConsentContextView> {
+    return this.consentContext.execute({ actor, patientId, providerId: query.providerId });
+  }
+
   @Post('patients/:patientId/consents')
-  @ApiOperation({ summary: 'Grant a provider consent to read all your records (patient)' })
+  @ApiOperation({
+    summary:
+      'Grant a provider consent to read all your records (patient), signed in your browser for each ledger, ' +
+      'with the provider’s slot of the current epoch',
+  })
   @ApiCreatedResponse({ type: ConsentDto })
-  @ApiProblems(400, 403, 404, 503)
+  @ApiProblems(400, 403, 404, 409, 422, 503)
   grant(
     @Actor() actor: Principal,
     @Param('patientId') patientId: string,
     @Body() body: GrantConsentBody,
   ): Promise<ConsentView> {
-    return this.grantConsent.execute({ actor, patientId, providerId: body.providerId, expiresAt: body.expiresAt });
+    return this.grantConsent.execute({
+      actor,
+      patientId,
+      providerId: body.providerId,
+      expiresAt: body.expiresAt,
+      epochSlot: body.epochSlot,
+      signatures: body.signatures,
+    });
+  }
+
+  @Get('patients/:patientId/consents/history')
+  @ApiOperation({
+    summary: 'Your signed grants and revocations as the ledgers recorded them, oldest first per ledger (patient)',
+  })
+  @ApiOkResponse({ type: [ConsentChangeDto] })
+  @ApiProblems(400, 403, 404, 503)
+  history(@Actor() actor: Principal, @Param('patientId') patientId: string): Promise<ConsentChangeView[]> {
+    return this.consentHistory.execute({ actor, patientId });
+  }
+
+  @Get('patients/:patientId/epochs')
+  @ApiOperation({
+    summary: 'Your epochs with their slots, oldest first (patient): open yours to read epoch-sealed records',
+  })
+  @ApiOkResponse({ type: [EpochDto] })
+  @ApiProblems(400, 403, 404, 503)
+  epochs(@Actor() actor: Principal, @Param('patientId') patientId: string): Promise<EpochView[]> {
+    return this.listEpochs.execute({ actor, patientId });
   }
 
   @Get('patients/:patientId/consents')
@@ -111,16 +170,30 @@ export class AccessController {
   }
 
   @Delete('patients/:patientId/consents/:providerId')
+  @ApiOperation({ summary: 'Gone: a revocation is signed by the patient (POST …/consents/{providerId}/revoke)' })
+  @ApiProblems(409)
+  unsignedRevoke(): never {
+    throw new SignatureRequiredError(
+      'A revocation needs your signature: POST /api/v1/patients/{id}/consents/{providerId}/revoke from your browser.',
+    );
+  }
+
+  @Post('patients/:patientId/consents/:providerId/revoke')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke a consent (patient); takes effect on the next read' })
+  @ApiOperation({
+    summary:
+      'Revoke a consent (patient), signed in your browser for each ledger, starting a new epoch; takes effect on ' +
+      'the next read, and records written after it are sealed to a key the provider does not hold',
+  })
   @ApiNoContentResponse()
-  @ApiProblems(400, 403, 404, 503)
+  @ApiProblems(400, 403, 404, 409, 422, 503)
   async revoke(
     @Actor() actor: Principal,
     @Param('patientId') patientId: string,
     @Param('providerId') providerId: string,
+    @Body() body: RevokeConsentBody,
   ): Promise<void> {
-    await this.revokeConsent.execute({ actor, patientId, providerId });
+    await this.revokeConsent.execute({ actor, patientId, providerId, epoch: body.epoch, signatures: body.signatures });
   }
 
   @Get('patients/:patientId/access-log')

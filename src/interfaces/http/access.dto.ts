@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Allow, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CHAIN_NAMES } from '../../domain/chain-name';
 
 export class CreateProviderBody {
@@ -32,6 +32,84 @@ export class GrantConsentBody {
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'expiresAt must be an ISO-8601 date-time' })
   expiresAt?: string;
+
+  @ApiProperty({ description: "base64: the current epoch's private key sealed to the provider (a one-slot envelope)" })
+  @Allow()
+  epochSlot?: unknown;
+
+  @ApiProperty({
+    description:
+      'One signature per ledger: { "<chain>": { nonce (decimal string), r (0x, 32 bytes), s (0x, 32 bytes) } }',
+    example: { supchain: { nonce: '0', r: '0x…', s: '0x…' } },
+  })
+  @Allow()
+  signatures?: unknown;
+}
+
+export class EpochBody {
+  @ApiProperty({ description: 'SEC 1 uncompressed P-256 public key of the new epoch, 0x-hex (65 bytes)' })
+  publicKey!: string;
+  @ApiProperty({ type: [String], description: 'base64 slots: the patient first, then each provider still consented' })
+  slots!: string[];
+}
+
+export class RevokeConsentBody {
+  @ApiProperty({ type: EpochBody, description: 'The new epoch the revocation starts' })
+  @Allow()
+  epoch?: unknown;
+
+  @ApiProperty({ description: 'One signature per ledger: { "<chain>": { nonce, r, s } }' })
+  @Allow()
+  signatures?: unknown;
+}
+
+export class ConsentContextQuery {
+  @ApiPropertyOptional({ description: 'The provider a grant is for (its public key is answered)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  providerId?: string;
+}
+
+export class LedgerConsentDomainDto {
+  @ApiProperty({ enum: CHAIN_NAMES }) chain!: string;
+  @ApiProperty({ description: 'decimal string' }) chainId!: string;
+  @ApiProperty({ description: 'PatientAccessRegistry address' }) registry!: string;
+  @ApiProperty({ description: 'the nonce your next signed change must carry, decimal string' }) nonce!: string;
+}
+
+export class EpochDto {
+  @ApiProperty() index!: number;
+  @ApiProperty({ description: '0x-hex, 65 bytes' }) publicKey!: string;
+  @ApiProperty({ type: [String], description: 'base64 epoch slots, checked against the hashes the ledger stores' })
+  slots!: string[];
+}
+
+export class ConsentPartyDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ description: '0x-hex, 65 bytes' }) publicKey!: string;
+}
+
+export class ConsentContextDto {
+  @ApiProperty() patientKey!: string;
+  @ApiProperty({ type: ConsentPartyDto, nullable: true }) provider!: ConsentPartyDto | null;
+  @ApiProperty({ type: [LedgerConsentDomainDto] }) ledgers!: LedgerConsentDomainDto[];
+  @ApiProperty({ type: EpochDto, description: 'The current epoch' }) epoch!: EpochDto;
+  @ApiProperty({ type: [ConsentPartyDto], description: 'Providers whose consent is in force' })
+  consented!: ConsentPartyDto[];
+}
+
+export class ConsentChangeDto {
+  @ApiProperty({ enum: CHAIN_NAMES }) chain!: string;
+  @ApiProperty({ enum: ['grant', 'revoke'] }) action!: string;
+  @ApiProperty({ nullable: true, type: String }) providerId!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) expiresAt!: string | null;
+  @ApiProperty({ description: 'decimal string' }) nonce!: string;
+  @ApiProperty({ description: 'The signed message, 0x-hex (288 bytes)' }) message!: string;
+  @ApiProperty() r!: string;
+  @ApiProperty() s!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ nullable: true, type: String }) transaction!: string | null;
 }
 
 export class ClaimBody {

@@ -32,6 +32,7 @@ export class KeysController {
       signingPublicKey: body.signingPublicKey,
       proof: body.proof,
       backup: body.backup,
+      epoch: body.epoch,
     });
   }
 

@@ -54,6 +54,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   RECIPIENTS_MISMATCH: HttpStatus.UNPROCESSABLE_ENTITY,
   SIGNATURE_INVALID: HttpStatus.UNPROCESSABLE_ENTITY,
   RECORD_NOT_SHARED: HttpStatus.FORBIDDEN,
+  CONSENT_SIGNATURE_INVALID: HttpStatus.UNPROCESSABLE_ENTITY,
+  SIGNATURE_REQUIRED: HttpStatus.CONFLICT,
 };
 
 /** Codes for errors raised by the framework itself (routing, body parsing, multipart limits). */
@@ -99,6 +101,8 @@ const TITLE_BY_CODE: Record<string, string> = {
   RECIPIENTS_MISMATCH: 'The record is not sealed to the right recipients',
   SIGNATURE_INVALID: 'The record signature is not valid',
   RECORD_NOT_SHARED: 'The record is not shared with you',
+  CONSENT_SIGNATURE_INVALID: "The ledger refused the patient's consent signature",
+  SIGNATURE_REQUIRED: "This change needs the patient's signature",
   INTERNAL_ERROR: 'Internal server error',
 };
 

@@ -83,7 +83,7 @@ export class SealedRecordPageDto {
 }
 
 class RecipientDto {
-  @ApiProperty({ enum: ['patient', 'provider'] }) role!: string;
+  @ApiProperty({ enum: ['patient', 'provider', 'epoch'] }) role!: string;
   @ApiProperty() id!: string;
   @ApiProperty({ description: 'SEC 1 P-256 public key, 0x-hex' }) publicKey!: string;
 }
@@ -122,6 +122,12 @@ export class RegisterKeysBody {
   @ApiProperty({ description: 'base64 of the key backup wrapped under the recovery code (1..8192 bytes)' })
   @Allow()
   backup?: unknown;
+  @ApiProperty({
+    description:
+      'Epoch 0, made in your browser: { publicKey: 0x-hex (65 bytes), slots: [base64] } with one slot, yours',
+  })
+  @Allow()
+  epoch?: unknown;
 }
 
 export class RegisteredKeysDto {
