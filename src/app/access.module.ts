@@ -66,6 +66,7 @@ import { provide, provideFactory } from './provide';
   ],
   exports: [
     PatientAccess,
+    EpochKeys,
     AccessLogWriter,
     GrantConsentUseCase,
     RevokeConsentUseCase,

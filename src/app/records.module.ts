@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AccessLogWriter } from '../application/access/access-log-writer';
+import { EpochKeys } from '../application/access/epoch-keys';
 import { PatientAccess } from '../application/access/patient-access';
 import { GetRecordMetadataUseCase } from '../application/records/get-record-metadata.use-case';
 import { FindDocumentsUseCase } from '../application/records/find-documents.use-case';
@@ -103,6 +104,7 @@ import { SharedModule } from './shared.module';
       ReplicaCopier,
       ReplicationJournal,
       UploadPolicy,
+      EpochKeys,
     ]),
   ],
   exports: [

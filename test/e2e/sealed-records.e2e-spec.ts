@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { hexToBytes } from '../../src/domain/bytes';
@@ -259,6 +260,33 @@ describe('#13 sealed records: the patient holds the keys', () => {
 
     it('#14 the epoch key left out', () =>
       refused(() => undefined, 422, 'RECIPIENTS_MISMATCH', context.recipients.slice(0, 1)));
+
+    it('#14 an epoch slot that does not open the record: sealed to another key, declared as the epoch key', async () => {
+      const stranger = await new HpkeP256Cipher().generateKeyPair();
+      const [patientPublicKey, epochPublicKey] = context.recipients;
+      await refused(
+        (sealed) => {
+          // The envelope's second slot is the stranger's; the declared list names the epoch key.
+          sealed.fields.recipients = JSON.stringify(
+            [patientPublicKey, epochPublicKey].map((key) => `0x${Buffer.from(key).toString('hex')}`),
+          );
+        },
+        422,
+        'ENVELOPE_MALFORMED',
+        [patientPublicKey, stranger.publicKey],
+      );
+    });
+
+    it('#14 an epoch slot that opens a data key which does not open the header (the envelope of another sealing)', async () => {
+      const before = await count('supchain');
+      const recordId = RecordId.fromBytes(randomBytes(32));
+      const header = { fileName: 'x.png', contentType: 'image/png' };
+      const sealed = await patient.seal(own, header, context.patientKey, context.recipients, ['supchain'], recordId);
+      const other = await patient.seal(early, header, context.patientKey, context.recipients, ['supchain'], recordId);
+      sealed.fields.keyEnvelope = other.fields.keyEnvelope;
+      expectProblem(await patient.post(server, sealed), 422, 'ENVELOPE_MALFORMED');
+      expect(await count('supchain')).toBe(before);
+    });
 
     it('a malformed envelope', () =>
       refused(

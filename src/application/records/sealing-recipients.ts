@@ -4,6 +4,7 @@ import { consentInForce } from '../../domain/consent';
 import { KeysNotRegisteredError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { Clock } from '../../domain/ports/clock.port';
+import { KeyPair } from '../../domain/ports/cipher.port';
 import { KeyVault } from '../../domain/ports/key-vault.port';
 import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
@@ -40,6 +41,21 @@ export class SealingRecipients {
     const self: SealingRecipient = { role: 'patient', id: patient.id, publicKey: patient.keys.encryptionPublicKey };
     const epoch = await currentEpochOf(this.ledgers, patientKey);
     if (epoch) return [self, { role: 'epoch', id: `epoch-${epoch.index}`, publicKey: epoch.publicKey }];
+    const recipients: SealingRecipient[] = [self];
+    for (const provider of await this.consentedProviders(patientKey, chains)) {
+      recipients.push({ role: 'provider', id: provider.id, publicKey: provider.keys.publicKey });
+    }
+    return recipients;
+  }
+
+  /**
+   * The providers the service keeps keys for whose consent is in force on at least one of the
+   * target ledgers, with their key pairs.
+   */
+  async consentedProviders(
+    patientKey: Uint8Array,
+    chains: readonly ChainName[],
+  ): Promise<{ id: string; keys: KeyPair }[]> {
     const consented = new Set<string>();
     const now = this.clock.now();
     for (const chain of chains) {
@@ -47,12 +63,12 @@ export class SealingRecipients {
         if (consentInForce(consent, now)) consented.add(bytesToHex(consent.providerKey));
       }
     }
-    const recipients: SealingRecipient[] = [self];
+    const providers: { id: string; keys: KeyPair }[] = [];
     for (const provider of await this.principals.list('provider')) {
       if (!consented.has(bytesToHex(this.pseudonymizer.providerKey(provider.id)))) continue;
       const keys = await this.keyVault.keyPair(principalRef('provider', provider.id));
-      if (keys) recipients.push({ role: 'provider', id: provider.id, publicKey: keys.publicKey });
+      if (keys) providers.push({ id: provider.id, keys });
     }
-    return recipients;
+    return providers;
   }
 }

@@ -16,7 +16,7 @@ import {
 import { Ledgers } from '../../domain/ledgers';
 import { P256_PUBLIC_KEY_BYTES, P256_SIGNATURE_BYTES, parseHexBytes } from '../../domain/patient-keys';
 import { PatientId } from '../../domain/patient-id';
-import { Cipher } from '../../domain/ports/cipher.port';
+import { Cipher, KeyPair } from '../../domain/ports/cipher.port';
 import { Hasher } from '../../domain/ports/hasher.port';
 import { KeyVault } from '../../domain/ports/key-vault.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
@@ -24,6 +24,7 @@ import { ReplicationJournal } from '../../domain/ports/replication-journal.port'
 import { Principal, principalRef } from '../../domain/principal';
 import { recordAad, recordSigningPayload } from '../../domain/record-codec';
 import { RecordId } from '../../domain/record-id';
+import { EpochKeys } from '../access/epoch-keys';
 import { PatientAccess } from '../access/patient-access';
 import { ReplicaCopier } from '../replication/replica-copier';
 import { HEADER_PART } from './record-opener';
@@ -61,8 +62,9 @@ export interface SealedUploadResult {
  * Stores a record the patient sealed and signed in their browser. The service never sees its
  * plaintext; it checks what it can before writing anything: sizes, that the envelope is v2 with
  * one slot per declared recipient, that the recipients are the patient's registered key and the
- * providers holding consent now (SealingRecipients), that each provider slot opens the sealed
- * header (the service holds those keys), and that each target ledger's signature verifies under
+ * current epoch key (before epochs: the providers holding consent now; SealingRecipients), that
+ * each provider slot opens the sealed header (the service holds those keys) and so does the epoch
+ * slot (through a consented provider's slot of the epoch), and that each target ledger's signature verifies under
  * the patient's registered signing key. Then it appends as an upload does (a ledger that is down
  * for `both` is owed the copy through the journal, signed by the patient as well).
  */
@@ -78,6 +80,7 @@ export class UploadSealedRecordUseCase {
     private readonly copier: ReplicaCopier,
     private readonly journal: ReplicationJournal,
     private readonly policy: UploadPolicy,
+    private readonly epochKeys: EpochKeys,
   ) {}
 
   async execute(input: UploadSealedRecordInput): Promise<SealedUploadResult> {
@@ -202,6 +205,53 @@ export class UploadSealedRecordUseCase {
       const opens = dataKey !== null && (await this.opensHeader(dataKey, sealedHeader, aad));
       if (!opens) throw new EnvelopeMalformedError(`The slot for provider ${recipient.id} does not open the record.`);
     }
+    const epoch = expected.find((candidate) => candidate.role === 'epoch');
+    if (epoch) await this.checkEpochSlot(patientKey, chains, epoch.publicKey, keyEnvelope, sealedHeader, aad);
+  }
+
+  /**
+   * Issue 14: the consented providers read the record through the epoch key, so its slot must open
+   * the record. The service holds no epoch key of its own; it opens the current epoch's slot of a
+   * consented provider it keeps keys for (the same scalar for every slot: EpochKeys checks it is
+   * the epoch's private half) and tries that key on the envelope. With no such provider (no consent
+   * in force) nobody the service keeps can read the record anyway, and nothing is checked.
+   */
+  private async checkEpochSlot(
+    patientKey: Uint8Array,
+    chains: readonly ChainName[],
+    epochPublicKey: Uint8Array,
+    keyEnvelope: Uint8Array,
+    sealedHeader: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<void> {
+    const epochKey = await this.heldEpochKey(patientKey, chains, epochPublicKey);
+    if (!epochKey) return;
+    const dataKey = await this.cipher.tryUnwrap([keyEnvelope], epochKey, aad);
+    const opens = dataKey !== null && (await this.opensHeader(dataKey, sealedHeader, aad));
+    if (!opens) throw new EnvelopeMalformedError('The slot for your current epoch key does not open the record.');
+  }
+
+  /** The current epoch's key pair through a consented provider's slot, from the first target ledger that answers. */
+  private async heldEpochKey(
+    patientKey: Uint8Array,
+    chains: readonly ChainName[],
+    epochPublicKey: Uint8Array,
+  ): Promise<KeyPair | null> {
+    for (const chain of chains) {
+      try {
+        const providers = await this.recipients.consentedProviders(patientKey, [chain]);
+        for (const provider of providers) {
+          const keys = await this.epochKeys.of(this.ledgers.access(chain), patientKey, provider.keys);
+          const current = keys.find((key) => bytesEqual(key.publicKey, epochPublicKey));
+          if (current) return current;
+        }
+      } catch (error) {
+        // A ledger that is down for `both` is owed the copy later; the other one answers for the epoch.
+        if (error instanceof ChainUnavailableError) continue;
+        throw error;
+      }
+    }
+    return null;
   }
 
   private async opensHeader(
