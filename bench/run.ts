@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --full] [--only=crypto,gas,http,scale,memory,fhir,page] [--ledger=embedded|memory]`: measures cost, speed and
+ * `npm run bench [-- --full] [--only=crypto,gas,http,scale,memory,fhir,page,consent] [--ledger=embedded|memory]`: measures cost, speed and
  * scale on this machine, prints one markdown table per section and writes bench/results.json.
  * Every figure is compared only with figures measured in the same run. Exits 0 even when a
  * target is missed: the ❌ marks say so.
@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { CONSENT_TARGETS, CONSENT_TITLE, runConsentBench } from './consent.bench';
 import { runCryptoBench } from './crypto.bench';
 import { runFhirBench } from './fhir.bench';
 import { runHttpBench } from './http.bench';
@@ -68,6 +69,12 @@ const SECTIONS: readonly Section[] = [
     title: PAGE_TITLE,
     targets: PAGE_TARGETS,
     run: runPageBench,
+  },
+  {
+    id: 'consent',
+    title: CONSENT_TITLE,
+    targets: CONSENT_TARGETS,
+    run: runConsentBench,
   },
 ];
 

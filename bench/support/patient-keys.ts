@@ -21,9 +21,11 @@ const BACKUP_BYTES = 1 + BACKUP_SALT_BYTES + GCM_NONCE_BYTES + 2 * P256_SCALAR_B
 const BACKUP_DOMAIN = 'patient-centric-emr/key-backup/v1';
 
 /** The part of PatientClient (patient-client.js, JavaScript typed by JSDoc) the bench calls. */
-interface PatientClient {
+export interface PatientClient {
   readonly token: string;
   registerKeys(): Promise<{ recoveryCode: string }>;
+  /** Seals the current epoch key to the provider and signs the grant for each ledger (issue 14). */
+  grantConsent(providerId: string, options?: { expiresAt?: string | Date | null }): Promise<unknown>;
 }
 
 interface PatientClientModule {
@@ -40,6 +42,8 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (spec
 
 export interface RegisteredPatient {
   readonly token: string;
+  /** The client that registered the keys (it keeps them), for consent changes the patient signs. */
+  readonly client: PatientClient;
   /** 65-byte SEC 1 points, as registered. */
   readonly encryptionPublicKey: Buffer;
   readonly signingPublicKey: Buffer;
@@ -82,7 +86,14 @@ export async function registerPatientKeys(baseUrl: string, claimCode: string): P
   ) {
     throw new Error('The key backup does not hold the registered keys');
   }
-  return { token: client.token, encryptionPublicKey, signingPublicKey, encryptionScalar, signingScalar };
+  return {
+    token: client.token,
+    client,
+    encryptionPublicKey,
+    signingPublicKey,
+    encryptionScalar,
+    signingScalar,
+  };
 }
 
 /**
