@@ -24,7 +24,6 @@ import {
   png,
   recordCounts,
   refusal,
-  rest,
   retrieve,
   service,
   startService,
@@ -38,6 +37,13 @@ const { provideBundle } = require('../support/fhir/mhd.ts');
 
 /** DocumentReferences the ITI-65 answer located, in submission order (PNG, PDF). */
 const provided = [];
+
+/** The page's PatientClient for a patient's token (the browser's crypto module, run in Node). */
+async function patientClient(token) {
+  const { PatientClient } = await import('../../src/interfaces/web/public/patient/patient-client.js');
+  const { openKeyStore } = await import('../../src/interfaces/web/public/crypto/index.js');
+  return new PatientClient({ baseUrl: service.baseUrl, token, keyStore: await openKeyStore() });
+}
 
 before(startService);
 
@@ -203,7 +209,12 @@ describe('#15 fhir-kit-client drives the MHD face of the service on the embedded
     assert.equal((await retrieve(url, actors.hospital)).status, 403);
     const emergency = await retrieve(url, actors.hospital, { 'X-Break-Glass-Reason': BREAK_GLASS_REASON });
     assert.equal(emergency.status, 200);
-    await rest('POST', `/patients/${patientId}/consents`, actors.patient, { providerId: 'city-hospital' });
+    // #14: a consent is the patient's signature, made in the browser's client module: keys first, then the grant.
+    const patient = await patientClient(actors.patient);
+    await patient.registerKeys();
+    const granted = await patient.grantConsent('city-hospital');
+    assert.equal(granted.active, true);
+    assert.deepEqual([...granted.chains].sort(), ['medchain', 'supchain']);
     const consented = await retrieve(url, actors.hospital);
     assert.equal(consented.status, 200);
     assert.ok(Buffer.from(await consented.arrayBuffer()).equals(png));

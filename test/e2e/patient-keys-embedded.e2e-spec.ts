@@ -8,6 +8,7 @@ import { ChainName, CHAIN_NAMES } from '../../src/domain/chain-name';
 import { PatientId } from '../../src/domain/patient-id';
 import { KeyPair } from '../../src/domain/ports/cipher.port';
 import { principalRef } from '../../src/domain/principal';
+import { epochAad } from '../../src/domain/epoch-aad';
 import { recordAad } from '../../src/domain/record-codec';
 import { HmacPseudonymizer } from '../../src/infrastructure/crypto/hmac.pseudonymizer';
 import { HpkeP256Cipher } from '../../src/infrastructure/crypto/hpke-p256.cipher';
@@ -38,10 +39,12 @@ const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(byt
 
 /**
  * Issue 13 end to end on the embedded anvil chains, driven by the page's own PatientClient in Node:
- * keys born in the "browser", the re-wrap of an upload made before them, the patient's own sealed
- * upload, restore from the recovery code. Then the service is stopped and the test turns hostile
- * operator, holding the whole DATA_DIR, the key-vault master key, the chains' writer keys, full RPC
- * and the service's own code: it still cannot open what the patient sealed with no consent in force.
+ * keys born in the "browser", the re-wrap of an upload made before them, a signed grant and an upload
+ * the consented provider reads through its epoch slot (#14), a signed revoke and then the patient's
+ * own sealed upload with no consent in force, restore from the recovery code. Then the service is
+ * stopped and the test turns hostile operator, holding the whole DATA_DIR, the key-vault master key,
+ * the chains' writer keys, full RPC and the service's own code, and every epoch key those keys open a
+ * slot of: it still cannot open what the patient sealed with no consent in force.
  * Last, both chains are dumped and scanned for identifiers and secrets. One story: each test builds
  * on the one before.
  */
@@ -196,14 +199,43 @@ describe('#13 the patient holds the keys: Node client on the embedded chains, th
     }
   }, 120_000);
 
-  it('#13 the patient uploads a PNG of their own with no consent in force: sealed to the patient alone, it reads back', async () => {
+  it('#13 #14 the patient grants beta consent, signed in the client; an upload the client seals to [patient, epoch 0] is served to beta through its epoch slot', async () => {
+    const granted = await client.grantConsent(providers.beta.id);
+    expect(granted).toMatchObject({ providerId: providers.beta.id, active: true, expiresAt: null });
+    expect([...granted.chains].sort()).toEqual([...CHAIN_NAMES].sort());
+    const recipients = await api<{ recipients: { role: string; id: string }[] }>(
+      'GET',
+      `/patients/${patientId}/recipients?chain=supchain`,
+      client.token,
+    );
+    expect(recipients.body.recipients.map((r) => `${r.role}:${r.id}`)).toEqual([
+      `patient:${patientId}`,
+      'epoch:epoch-0',
+    ]);
+    const answer = await client.upload({
+      bytes: shared,
+      fileName: 'shared.png',
+      contentType: 'image/png',
+      chain: 'supchain',
+    });
+    recordIds.shared = answer.recordId;
+    const read = await providerRead(providers.beta.token, recordIds.shared, 'supchain');
+    expect(read.status).toBe(200);
+    expect(read.bytes.equals(shared)).toBe(true);
+  }, 120_000);
+
+  it('#13 #14 after the revocation (epoch 1, the patient alone) the patient uploads a PNG of their own with no consent in force: it reads back; no provider can be served it, not even in an emergency', async () => {
+    await client.revokeConsent(providers.beta.id);
     const recipients = await api<{ recipients: { role: string; id: string }[] }>(
       'GET',
       `/patients/${patientId}/recipients?chain=both`,
       client.token,
     );
     expect(recipients.status).toBe(200);
-    expect(recipients.body.recipients.map((r) => `${r.role}:${r.id}`)).toEqual([`patient:${patientId}`]);
+    expect(recipients.body.recipients.map((r) => `${r.role}:${r.id}`)).toEqual([
+      `patient:${patientId}`,
+      'epoch:epoch-1',
+    ]);
 
     const answer = await client.upload({ bytes: own, fileName: 'own.png', contentType: 'image/png', chain: 'both' });
     expect(answer).toMatchObject({ patientId, chain: 'both' });
@@ -215,14 +247,23 @@ describe('#13 the patient holds the keys: Node client on the embedded chains, th
       expect(read.header).toMatchObject({ fileName: 'own.png', contentType: 'image/png', uploader: patientId });
       expect(Buffer.from(read.bytes).equals(own)).toBe(true);
     }
-    // The enrolling provider holds no consent: the plaintext endpoint refuses before any key is tried.
-    expect(await providerRead(providers.alpha.token, recordIds.own, 'supchain')).toMatchObject({
-      status: 403,
-      code: 'CONSENT_REQUIRED',
-    });
+    // Neither provider holds consent: the plaintext endpoint refuses before any key is tried ...
+    for (const provider of [providers.alpha, providers.beta]) {
+      expect(await providerRead(provider.token, recordIds.own, 'supchain')).toMatchObject({
+        status: 403,
+        code: 'CONSENT_REQUIRED',
+      });
+    }
+    // ... and an emergency read finds no key the service keeps (no uploader's slot): a clear refusal.
+    const emergency = await fetch(
+      `${service.baseUrl}/api/v1/patients/${patientId}/records/${recordIds.own}?chain=supchain`,
+      { headers: { Authorization: `Bearer ${providers.beta.token}`, 'X-Break-Glass-Reason': 'Unconscious in ED' } },
+    );
+    expect(emergency.status).toBe(403);
+    expect(((await emergency.json()) as { code: string }).code).toBe('RECORD_NOT_SHARED');
   }, 120_000);
 
-  it('#13 a second client with a fresh key store restores the keys from the recovery code and reads both records; a wrong code fails and stores nothing', async () => {
+  it('#13 a second client with a fresh key store restores the keys from the recovery code and reads all three records (the last through its epoch 1 slot); a wrong code fails and stores nothing', async () => {
     const restored = await newClient();
     await expect(restored.client.readSealed(recordIds.own, { chain: 'supchain' })).rejects.toMatchObject({
       code: 'NO_LOCAL_KEYS',
@@ -234,11 +275,12 @@ describe('#13 the patient holds the keys: Node client on the embedded chains, th
       signingPublicKey: patientKeys.signingPublicKey,
     });
     expect((await restored.store.get(patientId))?.encryption.privateKey.extractable).toBe(false);
-    for (const [recordId, bytes] of [
-      [recordIds.early, early],
-      [recordIds.own, own],
+    for (const [recordId, bytes, chain] of [
+      [recordIds.early, early, 'medchain'],
+      [recordIds.shared, shared, 'supchain'],
+      [recordIds.own, own, 'medchain'],
     ] as const) {
-      const read = await restored.client.readSealed(recordId, { chain: 'medchain' });
+      const read = await restored.client.readSealed(recordId, { chain });
       expect(Buffer.from(read.bytes).equals(bytes)).toBe(true);
     }
 
@@ -249,26 +291,6 @@ describe('#13 the patient holds the keys: Node client on the embedded chains, th
     expect(await wrong.store.get(patientId)).toBeFalsy();
     await expect(wrong.client.readSealed(recordIds.own, { chain: 'supchain' })).rejects.toMatchObject({
       code: 'NO_LOCAL_KEYS',
-    });
-  }, 120_000);
-
-  it('#13 after a consent grant the client seals to the consented provider too; the service opens it with the vault key (tryUnwrap) and serves beta the bytes', async () => {
-    const grant = await api('POST', `/patients/${patientId}/consents`, client.token, { providerId: providers.beta.id });
-    expect(grant.status).toBe(201);
-    const answer = await client.upload({
-      bytes: shared,
-      fileName: 'shared.png',
-      contentType: 'image/png',
-      chain: 'supchain',
-    });
-    recordIds.shared = answer.recordId;
-    const read = await providerRead(providers.beta.token, recordIds.shared, 'supchain');
-    expect(read.status).toBe(200);
-    expect(read.bytes.equals(shared)).toBe(true);
-    // The earlier upload, made before any consent, was sealed to the patient alone: beta holds no slot.
-    expect(await providerRead(providers.beta.token, recordIds.own, 'supchain')).toMatchObject({
-      status: 403,
-      code: 'RECORD_NOT_SHARED',
     });
   }, 120_000);
 
@@ -346,6 +368,20 @@ describe('#13 the patient holds the keys: Node client on the embedded chains, th
     for (const settings of ledgers.settings) {
       const repository = await EvmEmrRepository.connect(settings);
       try {
+        // #14: the epoch keys any held key opens a slot of, read from the ledger's epoch events.
+        const epochKeys: [string, KeyPair][] = [];
+        for (const epoch of await repository.accessLedger().epochs(patientKey)) {
+          for (const [ref, keyPair] of candidates) {
+            const scalar = await cipher.tryUnwrap(epoch.slots, keyPair, epochAad(patientKey, epoch.index));
+            if (scalar)
+              epochKeys.push([
+                `epoch-${epoch.index} via ${ref}`,
+                { privateKey: scalar.bytes, publicKey: epoch.publicKey },
+              ]);
+          }
+        }
+        // Beta's grant slot in epoch 0; epoch 1, begun by the revocation, holds the patient's slot alone.
+        expect(epochKeys.map(([ref]) => ref)).toEqual([`epoch-0 via ${principalRef('provider', providers.beta.id)}`]);
         const onChain = await repository.list(patientKey, { limit: 100 });
         const expected = settings.chain === 'supchain' ? 3 : 2;
         expect(onChain).toHaveLength(expected);
@@ -354,7 +390,7 @@ describe('#13 the patient holds the keys: Node client on the embedded chains, th
           const aad = recordAad(patientKey, record.recordId);
           const added = await repository.accessLedger().recordKeysOf(patientKey, record.recordId);
           const envelopes = [record.keyEnvelope, ...added];
-          for (const [ref, keyPair] of candidates) {
+          for (const [ref, keyPair] of [...candidates, ...epochKeys]) {
             const dataKey = await cipher.tryUnwrap(envelopes, keyPair, aad);
             if (!dataKey) continue;
             // A key that unwraps must open the signed header too, or it is no key at all (spec §2).
@@ -366,14 +402,15 @@ describe('#13 the patient holds the keys: Node client on the embedded chains, th
         await repository.close();
       }
     }
-    // The custodian keys open what providers were given (the tooling works: it can succeed) ...
+    // The custodian keys and the epoch key beta was given open what providers were given (the tooling
+    // works: it can succeed) ...
     const alphaRef = principalRef('provider', providers.alpha.id);
     const betaRef = principalRef('provider', providers.beta.id);
     expect(opened.sort()).toEqual(
       [
         `supchain ${recordIds.early} ${alphaRef}`,
         `medchain ${recordIds.early} ${alphaRef}`,
-        `supchain ${recordIds.shared} ${betaRef}`,
+        `supchain ${recordIds.shared} epoch-0 via ${betaRef}`,
       ].sort(),
     );
     // ... and nothing opens the patient's own upload made with no consent in force, on either chain.

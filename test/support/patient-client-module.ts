@@ -63,6 +63,35 @@ export interface PatientClient {
     contentType: string;
     chain: 'supchain' | 'medchain' | 'both';
   }): Promise<SealedUploadAnswer>;
+  /** Issue 14: a signed grant (the provider's slot of the current epoch, one signature per ledger); the consent. */
+  grantConsent(providerId: string, options?: { expiresAt?: string | Date | null }): Promise<ConsentAnswer>;
+  /** Issue 14: a signed revoke starting a new epoch for the patient and the providers still consented. */
+  revokeConsent(providerId: string): Promise<void>;
+  /** Issue 14: the ledgers' grant and revoke history, each change verified here under the patient's own signing key. */
+  consentHistory(): Promise<ConsentChangeView[]>;
+}
+
+/** What POST /patients/{id}/consents answers (the fields the specs read). */
+export interface ConsentAnswer {
+  providerId: string;
+  expiresAt: string | null;
+  active: boolean;
+  chains: string[];
+}
+
+/** One entry of PatientClient.consentHistory(): GET …/consents/history plus the local check. */
+export interface ConsentChangeView {
+  chain: string;
+  action: 'grant' | 'revoke';
+  providerId: string | null;
+  expiresAt: string | null;
+  nonce: string;
+  message: string;
+  r: string;
+  s: string;
+  at: string;
+  transaction: string | null;
+  verified: boolean;
 }
 
 export interface PatientClientModule {

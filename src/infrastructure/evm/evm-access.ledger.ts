@@ -411,7 +411,15 @@ export class EvmAccessLedger extends AccessLedger {
     let low = 0;
     while (low < high) {
       const middle = Math.floor((low + high) / 2);
-      const code = await this.read(() => provider.getCode(address, middle));
+      let code: string;
+      try {
+        code = await this.read(() => provider.getCode(address, middle));
+      } catch (error) {
+        // A node that keeps no state that old (anvil's --prune-history, a restart from its state
+        // file, a non-archive node) cannot place the deployment: the events are read from genesis.
+        if (error instanceof ChainUnavailableError) return 0;
+        throw error;
+      }
       if (code === '0x') low = middle + 1;
       else high = middle;
     }
