@@ -14,8 +14,8 @@ import {
   RecordKeyEntry,
 } from '../../src/domain/ports/access-ledger.port';
 import { RecordId } from '../../src/domain/record-id';
-import { ConsentSigningKey, opaqueEpoch, opaqueSlot, withHighS } from '../support/consent-signing';
-import { verifyMessage } from '../support/consent-signature';
+import { ConsentSigningKey, opaqueEpoch, opaqueSlot, withHighS } from '../fakes/consent-signing';
+import { verifyMessage } from '../fakes/consent-signature';
 
 /** A one-slot v2 key envelope's length: version, slot count, one 113-byte slot. */
 export const ONE_SLOT_ENVELOPE_BYTES = 115;
