@@ -19,8 +19,17 @@ const PROBE_AAD = utf8('patient-centric-emr/epoch-keys/pair-check');
  */
 export class EpochKeys {
   private readonly known = new Map<string, KeyPair | null>();
+  /** patient/reader -> epoch index -> key: the found ones of `known`, for reads that need no ledger. */
+  private readonly found = new Map<string, Map<number, KeyPair>>();
 
   constructor(private readonly cipher: Cipher) {}
+
+  /** The epoch keys of this patient this reader opened before (newest epoch first), without reading a ledger. */
+  remembered(patientKey: Uint8Array, reader: KeyPair): KeyPair[] {
+    const byEpoch = this.found.get(`${bytesToHex(patientKey)}/${bytesToHex(reader.publicKey)}`);
+    if (!byEpoch) return [];
+    return [...byEpoch.entries()].sort(([a], [b]) => b - a).map(([, key]) => key);
+  }
 
   async of(ledger: AccessLedger, patientKey: Uint8Array, reader: KeyPair): Promise<KeyPair[]> {
     const epochs = await ledger.epochs(patientKey);
@@ -73,8 +82,25 @@ export class EpochKeys {
 
   private remember(cacheKey: string, key: KeyPair | null): void {
     if (this.known.size >= EPOCH_KEYS_MAX && !this.known.has(cacheKey)) {
-      this.known.delete(this.known.keys().next().value as string);
+      const oldest = this.known.keys().next().value as string;
+      this.known.delete(oldest);
+      this.found.get(readerOf(oldest))?.delete(epochOf(oldest));
     }
     this.known.set(cacheKey, key);
+    if (key) {
+      const reader = readerOf(cacheKey);
+      const byEpoch = this.found.get(reader) ?? new Map<number, KeyPair>();
+      byEpoch.set(epochOf(cacheKey), key);
+      this.found.set(reader, byEpoch);
+    }
   }
+}
+
+/** Cache keys are `patient/reader/epoch` (hex, hex, decimal). */
+function readerOf(cacheKey: string): string {
+  return cacheKey.slice(0, cacheKey.lastIndexOf('/'));
+}
+
+function epochOf(cacheKey: string): number {
+  return Number(cacheKey.slice(cacheKey.lastIndexOf('/') + 1));
 }

@@ -180,8 +180,15 @@ export class PatientAccess {
    */
   private async epochKeyFor(scope: ReadScope, record: LedgerRecord, aad: Uint8Array): Promise<KeyPair | null> {
     if (!scope.providerKeys || !scope.patient.keys) return null;
+    // Epoch keys this reader opened before come first: an epoch key never changes, and consent was
+    // checked on the ledger for this very read, so only a record of a newer epoch reads the ledger.
+    const remembered = this.epochKeys.remembered(scope.patientKey, scope.providerKeys);
+    for (const key of remembered) {
+      if (await this.cipher.tryUnwrap([record.keyEnvelope], key, aad)) return key;
+    }
     const keys = await this.epochKeys.of(this.ledgers.access(scope.chain), scope.patientKey, scope.providerKeys);
     for (const key of keys) {
+      if (remembered.includes(key)) continue;
       if (await this.cipher.tryUnwrap([record.keyEnvelope], key, aad)) return key;
     }
     return null;
