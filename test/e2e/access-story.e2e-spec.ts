@@ -144,12 +144,16 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expect(list.body.items).toEqual([]);
     });
 
-    it('the patient grants consent, and the second provider reads', async () => {
-      const granted = await request(server)
+    it('#14 the patient registers keys and grants consent, signed; the second provider reads', async () => {
+      // Issue 14: a consent is the patient's signature, made with keys registered from "the browser".
+      patientKeys = await TestPatient.register(server, patient);
+      const unsigned = await request(server)
         .post('/api/v1/patients/P-4711/consents')
         .set(patient.auth)
-        .send({ providerId: 'beta-hospital' })
-        .expect(201);
+        .send({ providerId: 'beta-hospital' });
+      expectProblem(unsigned, 400, 'VALIDATION_FAILED');
+      const granted = await patientKeys.grant(server, 'beta-hospital');
+      expect(granted.status).toBe(201);
       expect(granted.body).toMatchObject({ providerId: 'beta-hospital', expiresAt: null, active: true });
       expect(granted.body.chains.sort()).toEqual(['medchain', 'supchain']);
 
@@ -165,8 +169,13 @@ describe('Patient-centric access (in-memory ledgers)', () => {
       expect(consents.body.map((c: { providerId: string }) => c.providerId)).toEqual(['beta-hospital']);
     });
 
-    it('the patient revokes, and the next read is refused', async () => {
-      await request(server).delete('/api/v1/patients/P-4711/consents/beta-hospital').set(patient.auth).expect(204);
+    it('#14 the patient revokes, signed, and the next read is refused', async () => {
+      expectProblem(
+        await request(server).delete('/api/v1/patients/P-4711/consents/beta-hospital').set(patient.auth),
+        409,
+        'SIGNATURE_REQUIRED',
+      );
+      expect((await patientKeys.revoke(server, 'beta-hospital')).status).toBe(204);
       const response = await request(server)
         .get(`${records('P-4711')}/latest?chain=supchain`)
         .set(beta.auth);
@@ -178,11 +187,7 @@ describe('Patient-centric access (in-memory ledgers)', () => {
     it('#11.14 an expiring consent reads until the second before its expiry and is refused from it on', async () => {
       const expiry = new Date(Math.floor(clock.now().getTime() / SECOND_MS) * SECOND_MS + 60 * SECOND_MS);
       const expiresAt = expiry.toISOString();
-      await request(server)
-        .post('/api/v1/patients/P-4711/consents')
-        .set(patient.auth)
-        .send({ providerId: 'beta-hospital', expiresAt })
-        .expect(201);
+      expect((await patientKeys.grant(server, 'beta-hospital', expiresAt)).status).toBe(201);
       const latest = () =>
         request(server)
           .get(`${records('P-4711')}/latest?chain=supchain`)
@@ -241,8 +246,7 @@ describe('Patient-centric access (in-memory ledgers)', () => {
     });
 
     it("#11.17 the patient's own reads are not logged, and the log reaches the ledger", async () => {
-      // Issue 13: the patient reads through the sealed endpoints, with keys registered from "the browser".
-      patientKeys = await TestPatient.register(server, patient);
+      // Issue 13: the patient reads through the sealed endpoints, with the keys registered above.
       const before = (await request(server).get('/api/v1/patients/P-4711/access-log').set(patient.auth)).body.length;
       expectProblem(
         await request(server)

@@ -1,6 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { LedgerAccessEntry } from '../../src/domain/access-log';
-import { ValidationFailedError } from '../../src/domain/errors';
+import { ConsentAction, consentMessage, grantDataHash } from '../../src/domain/consent-message';
+import {
+  ConsentSignatureInvalidError,
+  KeysAlreadyRegisteredError,
+  KeysNotRegisteredError,
+  ValidationFailedError,
+} from '../../src/domain/errors';
 import {
   AccessLedger,
   MAX_KEY_ENVELOPE_BYTES,
@@ -8,6 +14,8 @@ import {
   RecordKeyEntry,
 } from '../../src/domain/ports/access-ledger.port';
 import { RecordId } from '../../src/domain/record-id';
+import { ConsentSigningKey, opaqueEpoch, opaqueSlot, withHighS } from '../support/consent-signing';
+import { verifyMessage } from '../support/consent-signature';
 
 /** A one-slot v2 key envelope's length: version, slot count, one 113-byte slot. */
 export const ONE_SLOT_ENVELOPE_BYTES = 115;
@@ -68,13 +76,30 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       expect(Buffer.from((await ledger.publicKeyOf(subject))!)).toEqual(second);
     });
 
-    it('grants, re-grants and revokes consent', async () => {
+    /** A patient with a registered signing key and epoch 0. */
+    async function registeredPatient(): Promise<{ patient: Uint8Array; key: ConsentSigningKey }> {
       const patient = randomBytes(32);
+      const key = ConsentSigningKey.generate();
+      await key.register(ledger, patient);
+      return { patient, key };
+    }
+
+    const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+    it('grants, re-grants and revokes consent', async () => {
+      const { patient, key } = await registeredPatient();
       const provider = randomBytes(32);
       expect(await ledger.consentFor(patient, provider)).toBeNull();
 
       const expiry = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
-      const granted = await ledger.grantConsent(patient, provider, expiry);
+      const slot = opaqueSlot();
+      const granted = await ledger.grantConsent(
+        patient,
+        provider,
+        expiry,
+        await key.signGrant(ledger, patient, provider, expiry, slot),
+        slot,
+      );
       expect(granted.expiresAt?.getTime()).toBe(expiry.getTime());
       expect(granted.grantedAt).toBeInstanceOf(Date);
 
@@ -82,12 +107,12 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       expect(found?.expiresAt?.getTime()).toBe(expiry.getTime());
       expect(Buffer.from(found!.providerKey)).toEqual(provider);
 
-      await ledger.grantConsent(patient, provider, null);
+      await key.grant(ledger, patient, provider, null);
       expect((await ledger.consentFor(patient, provider))?.expiresAt).toBeNull();
 
-      await ledger.revokeConsent(patient, provider);
+      await key.revoke(ledger, patient, provider);
       expect(await ledger.consentFor(patient, provider)).toBeNull();
-      await expect(ledger.revokeConsent(patient, provider)).resolves.toBeUndefined();
+      await expect(key.revoke(ledger, patient, provider)).resolves.toBeUndefined();
     });
 
     it('lists no consents for a patient who never gave any', async () => {
@@ -95,17 +120,144 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
     });
 
     it("lists a patient's consents and keeps patients apart", async () => {
-      const patient = randomBytes(32);
-      const other = randomBytes(32);
+      const { patient, key } = await registeredPatient();
+      const { patient: other, key: otherKey } = await registeredPatient();
       const [a, b, c] = [randomBytes(32), randomBytes(32), randomBytes(32)];
-      await ledger.grantConsent(patient, a, null);
-      await ledger.grantConsent(patient, b, null);
-      await ledger.grantConsent(other, c, null);
-      await ledger.revokeConsent(patient, a);
+      await key.grant(ledger, patient, a);
+      await key.grant(ledger, patient, b);
+      await otherKey.grant(ledger, other, c);
+      await key.revoke(ledger, patient, a);
 
       const consents = await ledger.consentsOf(patient);
       expect(consents.map((consent) => Buffer.from(consent.providerKey).toString('hex'))).toEqual([b.toString('hex')]);
       expect(await ledger.consentFor(other, b)).toBeNull();
+    });
+
+    it('#14 registers a signing key once, with epoch 0; reads it back, nonce 0', async () => {
+      const patient = randomBytes(32);
+      const key = ConsentSigningKey.generate();
+      expect(await ledger.patientSigningKey(patient)).toBeNull();
+      expect(await ledger.currentEpoch(patient)).toBeNull();
+      const epoch = await key.register(ledger, patient);
+      expect(hex((await ledger.patientSigningKey(patient))!)).toBe(hex(key.publicKey));
+      expect(await ledger.consentNonce(patient)).toBe(0n);
+      const current = await ledger.currentEpoch(patient);
+      expect(current?.index).toBe(0);
+      expect(hex(current!.publicKey)).toBe(hex(epoch.publicKey));
+      await expect(key.register(ledger, patient)).rejects.toThrow(KeysAlreadyRegisteredError);
+    });
+
+    it('#14 a valid grant is stored and spends the nonce; its slot joins the current epoch', async () => {
+      const { patient, key } = await registeredPatient();
+      const provider = randomBytes(32);
+      const slot = opaqueSlot();
+      const signed = await key.signGrant(ledger, patient, provider, null, slot);
+      await expect(ledger.checkGrantConsent(patient, provider, null, signed, slot)).resolves.toBeUndefined();
+      expect(await ledger.consentFor(patient, provider)).toBeNull(); // the dry run wrote nothing
+      await ledger.grantConsent(patient, provider, null, signed, slot);
+      expect(await ledger.consentFor(patient, provider)).not.toBeNull();
+      expect(await ledger.consentNonce(patient)).toBe(1n);
+      const [epoch0] = await ledger.epochs(patient);
+      expect(epoch0.slots.map(hex)).toHaveLength(2);
+      expect(hex(epoch0.slots[1])).toBe(hex(slot));
+    });
+
+    it('#14 a forged signature (another key) is refused with CONSENT_SIGNATURE_INVALID and nothing is written', async () => {
+      const { patient } = await registeredPatient();
+      const forger = ConsentSigningKey.generate();
+      const provider = randomBytes(32);
+      const slot = opaqueSlot();
+      const forged = await forger.signGrant(ledger, patient, provider, null, slot);
+      await expect(ledger.checkGrantConsent(patient, provider, null, forged, slot)).rejects.toThrow(
+        ConsentSignatureInvalidError,
+      );
+      await expect(ledger.grantConsent(patient, provider, null, forged, slot)).rejects.toThrow(/bad signature/);
+      expect(await ledger.consentFor(patient, provider)).toBeNull();
+      expect(await ledger.consentNonce(patient)).toBe(0n);
+    });
+
+    it('#14 a signature over another slot, a replayed nonce and a high-S signature are refused', async () => {
+      const { patient, key } = await registeredPatient();
+      const provider = randomBytes(32);
+      const slot = opaqueSlot();
+      const signed = await key.signGrant(ledger, patient, provider, null, slot);
+      await expect(ledger.grantConsent(patient, provider, null, signed, opaqueSlot())).rejects.toThrow(/bad signature/);
+      await expect(ledger.grantConsent(patient, provider, null, withHighS(signed), slot)).rejects.toThrow(/high s/);
+      await ledger.grantConsent(patient, provider, null, signed, slot);
+      await expect(ledger.grantConsent(patient, provider, null, signed, slot)).rejects.toThrow(
+        /stale nonce \(expected 1, given 0\)/,
+      );
+    });
+
+    it('#14 a grant for a patient without a signing key is KEYS_NOT_REGISTERED', async () => {
+      const patient = randomBytes(32);
+      const key = ConsentSigningKey.generate();
+      const provider = randomBytes(32);
+      const slot = opaqueSlot();
+      const signed = await key.signGrant(ledger, patient, provider, null, slot, 0n);
+      await expect(ledger.grantConsent(patient, provider, null, signed, slot)).rejects.toThrow(KeysNotRegisteredError);
+    });
+
+    it('#14 revoke starts a new epoch; epochs and their slots read back, oldest first', async () => {
+      const { patient, key } = await registeredPatient();
+      const provider = randomBytes(32);
+      const grantSlot = opaqueSlot();
+      await key.grant(ledger, patient, provider, null, grantSlot);
+      const next = opaqueEpoch(2);
+      const signed = await key.signRevoke(ledger, patient, provider, next);
+      await expect(ledger.revokeConsent(patient, provider, signed, opaqueEpoch(2))).rejects.toThrow(
+        ConsentSignatureInvalidError,
+      );
+      await ledger.revokeConsent(patient, provider, signed, next);
+      const epochs = await ledger.epochs(patient);
+      expect(epochs.map((epoch) => epoch.index)).toEqual([0, 1]);
+      expect(epochs[0].slots).toHaveLength(2);
+      expect(hex(epochs[0].slots[1])).toBe(hex(grantSlot));
+      expect(hex(epochs[1].publicKey)).toBe(hex(next.publicKey));
+      expect(epochs[1].slots.map(hex)).toEqual(next.slots.map(hex));
+      expect((await ledger.currentEpoch(patient))?.index).toBe(1);
+      expect(await ledger.consentNonce(patient)).toBe(2n);
+    });
+
+    it('#14 history: grants and revokes oldest first, each message re-verifiable with the patient key', async () => {
+      const { patient, key } = await registeredPatient();
+      const provider = randomBytes(32);
+      await key.grant(ledger, patient, provider);
+      await key.revoke(ledger, patient, provider);
+      const history = await ledger.consentHistory(patient);
+      expect(history.map((change) => [change.action, change.nonce])).toEqual([
+        ['grant', 0n],
+        ['revoke', 1n],
+      ]);
+      const domain = await ledger.consentDomain();
+      const [grant] = history;
+      expect(hex(grant.providerKey)).toBe(hex(provider));
+      expect(grant.at).toBeInstanceOf(Date);
+      expect(hex(grant.message)).toBe(
+        hex(
+          consentMessage({
+            ...domain,
+            action: ConsentAction.Grant,
+            patientKey: patient,
+            providerKey: provider,
+            expiresAt: 0n,
+            nonce: 0n,
+            dataHash: grantDataHash(
+              (await ledger.epochs(patient))[0].slots[1],
+              (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+            ),
+          }),
+        ),
+      );
+      for (const change of history) {
+        expect(
+          verifyMessage(key.key.x, key.key.y, change.message, {
+            r: `0x${hex(change.r)}`,
+            s: `0x${hex(change.s)}`,
+          }),
+        ).toBe(true);
+      }
+      expect(await ledger.consentHistory(randomBytes(32))).toEqual([]);
     });
 
     it('appends access-log entries and pages them newest first', async () => {

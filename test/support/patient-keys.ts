@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import { bytesToHex, hexToBytes } from '../../src/domain/bytes';
 import { ChainName } from '../../src/domain/chain-name';
 import { KeyPair } from '../../src/domain/ports/cipher.port';
+import { ConsentAction, consentMessage, grantDataHash, revokeDataHash } from '../../src/domain/consent-message';
+import { epochAad } from '../../src/domain/epoch-aad';
 import { keyRegistrationMessage } from '../../src/domain/patient-keys';
 import { decodeHeader, encodeHeader, recordAad, recordSigningPayload } from '../../src/domain/record-codec';
 import { RecordHeader } from '../../src/domain/emr-record';
@@ -18,6 +20,31 @@ const hasher = new NodeHasher();
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 const fromB64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'base64'));
 const hex = (bytes: Uint8Array): string => `0x${bytesToHex(bytes)}`;
+const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
+const SECOND_MS = 1000;
+
+/** GET …/consent-context as the service answers it. */
+export interface ConsentContextJson {
+  patientKey: string;
+  provider: { id: string; publicKey: string; providerKey: string } | null;
+  ledgers: { chain: ChainName; chainId: string; registry: string; nonce: string }[];
+  epoch: { index: number; publicKey: string; slots: string[] };
+  consented: { id: string; publicKey: string; providerKey: string }[];
+}
+
+/** A new epoch: a fresh P-256 pair, its scalar sealed to each recipient under the epoch aad. */
+async function createEpoch(
+  patientKey: Uint8Array,
+  index: number,
+  recipients: Uint8Array[],
+): Promise<{ pair: KeyPair; publicKey: Uint8Array; slots: Uint8Array[] }> {
+  const pair = await cipher.generateKeyPair();
+  const slots: Uint8Array[] = [];
+  for (const recipient of recipients) {
+    slots.push(await cipher.sealDataKey({ bytes: pair.privateKey }, [recipient], epochAad(patientKey, index)));
+  }
+  return { pair, publicKey: pair.publicKey, slots };
+}
 
 /** A SealedRecord as the sealed endpoints answer it (the fields these helpers use). */
 export interface SealedRecordJson {
@@ -41,19 +68,27 @@ export interface SealedRecordJson {
  * halves as the page does, reads sealed records and opens them, and uploads sealed records.
  */
 export class TestPatient {
+  /** The epoch key pairs this patient made, by index (a real browser reopens its slots instead). */
+  private readonly epochPairs = new Map<number, KeyPair>();
+
   private constructor(
     readonly actor: Actor,
     readonly encryption: KeyPair,
     readonly signing: KeyPair,
     private readonly signer: EcdsaP256RecordSigner,
+    readonly patientKey: Uint8Array,
   ) {}
 
-  /** Generates keys and registers them (POST /me/keys) with a random stand-in backup. */
+  /** Generates keys and registers them (POST /me/keys) with a random stand-in backup and epoch 0 (one slot, the patient's). */
   static async register(server: App, actor: Actor): Promise<TestPatient> {
+    const me = await request(server).get('/api/v1/me').set(actor.auth);
+    if (me.status !== 200) throw new Error(`me: ${me.status} ${me.text}`);
+    const patientKey = hexToBytes((me.body as { patientKey: string }).patientKey.slice(2));
     const encryption = await cipher.generateKeyPair();
     const signing = EcdsaP256RecordSigner.generateSigningKeyPair();
     const signer = new EcdsaP256RecordSigner(signing);
     const proof = await signer.sign(keyRegistrationMessage(actor.id, encryption.publicKey, signing.publicKey));
+    const epoch = await createEpoch(patientKey, 0, [encryption.publicKey]);
     const response = await request(server)
       .post('/api/v1/me/keys')
       .set(actor.auth)
@@ -62,9 +97,138 @@ export class TestPatient {
         signingPublicKey: hex(signing.publicKey),
         proof: hex(proof),
         backup: b64(randomBytes(109)),
+        epoch: { publicKey: hex(epoch.publicKey), slots: epoch.slots.map(b64) },
       });
     if (response.status !== 201) throw new Error(`register keys: ${response.status} ${response.text}`);
-    return new TestPatient(actor, encryption, signing, signer);
+    const patient = new TestPatient(actor, encryption, signing, signer, patientKey);
+    patient.epochPairs.set(0, epoch.pair);
+    return patient;
+  }
+
+  /** GET …/consent-context (for `providerId` when given). */
+  async consentContext(server: App, providerId?: string): Promise<ConsentContextJson> {
+    const response = await request(server)
+      .get(`/api/v1/patients/${this.actor.id}/consent-context`)
+      .query(providerId ? { providerId } : {})
+      .set(this.actor.auth);
+    if (response.status !== 200) throw new Error(`consent-context: ${response.status} ${response.text}`);
+    return response.body as ConsentContextJson;
+  }
+
+  /** The body of a signed grant: the provider's slot of the current epoch and one signature per ledger. */
+  async grantBody(
+    server: App,
+    providerId: string,
+    expiresAt?: string,
+  ): Promise<{ providerId: string; expiresAt?: string; epochSlot: string; signatures: Record<string, unknown> }> {
+    const context = await this.consentContext(server, providerId);
+    const pair = await this.epochPair(context);
+    const slot = await cipher.sealDataKey(
+      { bytes: pair.privateKey },
+      [hexToBytes(context.provider!.publicKey.slice(2))],
+      epochAad(this.patientKey, context.epoch.index),
+    );
+    const providerKey = hexToBytes(context.provider!.providerKey.slice(2));
+    const expiry = expiresAt ? BigInt(Math.floor(new Date(expiresAt).getTime() / SECOND_MS)) : 0n;
+    const signatures = await this.signEach(context, {
+      action: ConsentAction.Grant,
+      providerKey,
+      expiresAt: expiry,
+      dataHash: grantDataHash(slot, sha256),
+    });
+    return { providerId, ...(expiresAt ? { expiresAt } : {}), epochSlot: b64(slot), signatures };
+  }
+
+  /** POST …/consents, signed; the response. */
+  async grant(server: App, providerId: string, expiresAt?: string): Promise<request.Response> {
+    return request(server)
+      .post(`/api/v1/patients/${this.actor.id}/consents`)
+      .set(this.actor.auth)
+      .send(await this.grantBody(server, providerId, expiresAt));
+  }
+
+  /** The body of a signed revoke: a new epoch for the patient and the providers still consented. */
+  async revokeBody(
+    server: App,
+    providerId: string,
+  ): Promise<{ epoch: { publicKey: string; slots: string[] }; signatures: Record<string, unknown> }> {
+    const context = await this.consentContext(server, providerId);
+    const index = context.epoch.index + 1;
+    const recipients = [
+      this.encryption.publicKey,
+      ...context.consented
+        .filter((party) => party.id !== providerId)
+        .map((party) => hexToBytes(party.publicKey.slice(2))),
+    ];
+    const epoch = await createEpoch(this.patientKey, index, recipients);
+    this.epochPairs.set(index, epoch.pair);
+    const signatures = await this.signEach(context, {
+      action: ConsentAction.Revoke,
+      providerKey: hexToBytes(context.provider!.providerKey.slice(2)),
+      expiresAt: 0n,
+      dataHash: revokeDataHash(epoch.publicKey, epoch.slots, sha256),
+    });
+    return { epoch: { publicKey: hex(epoch.publicKey), slots: epoch.slots.map(b64) }, signatures };
+  }
+
+  /** POST …/consents/{providerId}/revoke, signed; the response. */
+  async revoke(server: App, providerId: string): Promise<request.Response> {
+    return request(server)
+      .post(`/api/v1/patients/${this.actor.id}/consents/${providerId}/revoke`)
+      .set(this.actor.auth)
+      .send(await this.revokeBody(server, providerId));
+  }
+
+  /** This patient's epoch keys (from its own slots on the ledger), newest first. */
+  async epochKeys(server: App): Promise<KeyPair[]> {
+    const response = await request(server).get(`/api/v1/patients/${this.actor.id}/epochs`).set(this.actor.auth);
+    if (response.status !== 200) throw new Error(`epochs: ${response.status} ${response.text}`);
+    const keys: KeyPair[] = [];
+    for (const epoch of response.body as { index: number; publicKey: string; slots: string[] }[]) {
+      const opened = await cipher.tryUnwrap(
+        epoch.slots.map(fromB64),
+        this.encryption,
+        epochAad(this.patientKey, epoch.index),
+      );
+      if (opened) keys.push({ privateKey: opened.bytes, publicKey: hexToBytes(epoch.publicKey.slice(2)) });
+    }
+    return keys.reverse();
+  }
+
+  private async epochPair(context: ConsentContextJson): Promise<KeyPair> {
+    const known = this.epochPairs.get(context.epoch.index);
+    if (known) return known;
+    const opened = await cipher.tryUnwrap(
+      context.epoch.slots.map(fromB64),
+      this.encryption,
+      epochAad(this.patientKey, context.epoch.index),
+    );
+    if (!opened) throw new Error('no slot of the current epoch opens with this patient key');
+    return { privateKey: opened.bytes, publicKey: hexToBytes(context.epoch.publicKey.slice(2)) };
+  }
+
+  private async signEach(
+    context: ConsentContextJson,
+    fields: { action: ConsentAction; providerKey: Uint8Array; expiresAt: bigint; dataHash: Uint8Array },
+  ): Promise<Record<string, { nonce: string; r: string; s: string }>> {
+    const signatures: Record<string, { nonce: string; r: string; s: string }> = {};
+    for (const ledger of context.ledgers) {
+      const message = consentMessage({
+        ...fields,
+        chainId: BigInt(ledger.chainId),
+        registry: ledger.registry,
+        patientKey: this.patientKey,
+        nonce: BigInt(ledger.nonce),
+      });
+      // EcdsaP256RecordSigner signs SHA-256(message), low-S: what the contract verifies.
+      const signature = await this.signer.sign(message);
+      signatures[ledger.chain] = {
+        nonce: ledger.nonce,
+        r: hex(signature.subarray(0, 32)),
+        s: hex(signature.subarray(32)),
+      };
+    }
+    return signatures;
   }
 
   /** GET one sealed record (or `latest`). */
@@ -90,7 +254,12 @@ export class TestPatient {
   }
 
   /** Verifies (signature, digest) and opens a sealed record with this patient's key, as the page does. */
-  async open(sealed: SealedRecordJson, serviceKey?: Uint8Array): Promise<{ header: RecordHeader; bytes: Uint8Array }> {
+  async open(
+    sealed: SealedRecordJson,
+    serviceKey?: Uint8Array,
+    /** This patient's epoch keys (epochKeys()): records sealed to an epoch open through them. */
+    epochKeys: readonly KeyPair[] = [],
+  ): Promise<{ header: RecordHeader; bytes: Uint8Array }> {
     const content = fromB64(sealed.content ?? '');
     const patientKey = hexToBytes(sealed.patientKey.slice(2));
     const recordId = RecordId.parse(sealed.recordId);
@@ -114,11 +283,9 @@ export class TestPatient {
       throw new Error('signature does not verify');
     }
     const aad = recordAad(patientKey, recordId);
-    const dataKey = await cipher.tryUnwrap(
-      [keyEnvelope, ...sealed.addedKeyEnvelopes.map(fromB64)],
-      this.encryption,
-      aad,
-    );
+    const envelopes = [keyEnvelope, ...sealed.addedKeyEnvelopes.map(fromB64)];
+    let dataKey = await cipher.tryUnwrap(envelopes, this.encryption, aad);
+    for (const epochKey of epochKeys) dataKey ??= await cipher.tryUnwrap(envelopes, epochKey, aad);
     if (!dataKey) throw new Error('no slot for this patient');
     const header = decodeHeader(await cipher.open(dataKey, sealedHeader, 0, aad));
     return { header, bytes: await cipher.open(dataKey, content, 1, aad) };

@@ -13,11 +13,18 @@ import { requirePatientSelf } from './consent-view';
 
 export interface ConsentContextView {
   readonly patientKey: string;
-  readonly provider: { id: string; publicKey: string } | null;
+  /** `providerKey`: the provider's pseudonym (0x, 32 bytes), a field of the signed message. */
+  readonly provider: ConsentParty | null;
   readonly ledgers: { chain: ChainName; chainId: string; registry: string; nonce: string }[];
   readonly epoch: { index: number; publicKey: string; slots: string[] };
   /** Providers whose consent is in force on at least one ledger, with the keys their epoch slots are sealed to. */
-  readonly consented: { id: string; publicKey: string }[];
+  readonly consented: ConsentParty[];
+}
+
+export interface ConsentParty {
+  readonly id: string;
+  readonly publicKey: string;
+  readonly providerKey: string;
 }
 
 const hex = (bytes: Uint8Array): string => `0x${bytesToHex(bytes)}`;
@@ -69,16 +76,20 @@ export class ConsentContextUseCase {
     };
   }
 
-  private async provider(raw: unknown): Promise<{ id: string; publicKey: string }> {
+  private async provider(raw: unknown): Promise<ConsentParty> {
     const providerId = parseProviderId(raw);
     const keys = (await this.principals.find('provider', providerId))
       ? await this.keyVault.keyPair(principalRef('provider', providerId))
       : null;
     if (!keys) throw new ValidationFailedError('No provider with this id exists.', 'providerId');
-    return { id: providerId, publicKey: hex(keys.publicKey) };
+    return {
+      id: providerId,
+      publicKey: hex(keys.publicKey),
+      providerKey: hex(this.pseudonymizer.providerKey(providerId)),
+    };
   }
 
-  private async consented(patientKey: Uint8Array): Promise<{ id: string; publicKey: string }[]> {
+  private async consented(patientKey: Uint8Array): Promise<ConsentParty[]> {
     const now = this.clock.now();
     const inForce = new Set<string>();
     for (const ledger of this.ledgers.allAccess()) {
@@ -86,11 +97,12 @@ export class ConsentContextUseCase {
         if (consentInForce(consent, now)) inForce.add(bytesToHex(consent.providerKey));
       }
     }
-    const consented: { id: string; publicKey: string }[] = [];
+    const consented: ConsentParty[] = [];
     for (const provider of await this.principals.list('provider')) {
-      if (!inForce.has(bytesToHex(this.pseudonymizer.providerKey(provider.id)))) continue;
+      const providerKey = this.pseudonymizer.providerKey(provider.id);
+      if (!inForce.has(bytesToHex(providerKey))) continue;
       const keys = await this.keyVault.keyPair(principalRef('provider', provider.id));
-      if (keys) consented.push({ id: provider.id, publicKey: hex(keys.publicKey) });
+      if (keys) consented.push({ id: provider.id, publicKey: hex(keys.publicKey), providerKey: hex(providerKey) });
     }
     return consented;
   }

@@ -87,7 +87,9 @@ export class EpochDto {
 
 export class ConsentPartyDto {
   @ApiProperty() id!: string;
-  @ApiProperty({ description: '0x-hex, 65 bytes' }) publicKey!: string;
+  @ApiProperty({ description: '0x-hex, 65 bytes: the key its epoch slot is sealed to' }) publicKey!: string;
+  @ApiProperty({ description: "The provider's pseudonym, 0x-hex (32 bytes): the providerKey of the signed message" })
+  providerKey!: string;
 }
 
 export class ConsentContextDto {

@@ -15,6 +15,13 @@ import { EvmLedgerSettings } from '../../../src/infrastructure/evm/connection/ev
 import { EvmEmrRepository } from '../../../src/infrastructure/evm/evm-emr.repository';
 import { deployRegistry } from '../../../src/infrastructure/evm/anvil/registry-deployment';
 import { newRecord } from '../../ports/emr-repository.port-suite';
+import {
+  ACTION_GRANT,
+  generateEpochPublicKey,
+  generatePatientSigningKey,
+  sha256Hex,
+  signMessage,
+} from '../../support/consent-signature';
 
 /** Anvil's default dev accounts: ten keys from a mnemonic everyone knows (m/44'/60'/0'/0/0..9). */
 const DEV_ACCOUNTS = Array.from({ length: 10 }, (_, index) =>
@@ -62,7 +69,7 @@ describe('The embedded ledgers’ accounts (anvil)', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('#11.10 no dev account holds a role on either contract of either chain, and a dev account’s grantConsent reverts', async () => {
+  it('#11.10 #14 no dev account holds a role on either contract of either chain: a dev account’s registerPatientKey reverts, and so does its grantConsent with a forged signature', async () => {
     const ledgers = await startEmbeddedLedgers({ dataDir, handleProcessSignals: false });
     try {
       expect(ledgers.settings.map((settings) => settings.chain)).toEqual(['supchain', 'medchain']);
@@ -78,8 +85,10 @@ describe('The embedded ledgers’ accounts (anvil)', () => {
           expect(statSync(join(dataDir, 'chains', settings.chain, 'accounts.json')).mode & 0o777).toBe(0o600);
 
           const [patientKey, providerKey] = [randomBytes(32), randomBytes(32)];
+          const patient = generatePatientSigningKey();
+          const epoch: [Uint8Array, Uint8Array[]] = [generateEpochPublicKey(), [randomBytes(115)]];
           for (const dev of [new Wallet(ANVIL_DEV_PRIVATE_KEY, provider), DEV_ACCOUNTS[1].connect(provider)]) {
-            const call = access.connect(dev).grantConsent(patientKey, providerKey, 0);
+            const call = access.connect(dev).registerPatientKey(patientKey, patient.x, patient.y, ...epoch);
             // OpenZeppelin's AccessControlUnauthorizedAccount(account, WRITER_ROLE).
             const expected = UNAUTHORIZED.encodeErrorResult('AccessControlUnauthorizedAccount', [
               dev.address,
@@ -88,7 +97,23 @@ describe('The embedded ledgers’ accounts (anvil)', () => {
             await expect(call).rejects.toMatchObject({ code: 'CALL_EXCEPTION', data: expected });
           }
           // The same call from the writer goes through: the dev accounts fail for lack of the role alone.
-          await (await access.connect(writer.connect(provider)).grantConsent(patientKey, providerKey, 0)).wait();
+          await (
+            await access
+              .connect(writer.connect(provider))
+              .registerPatientKey(patientKey, patient.x, patient.y, ...epoch)
+          ).wait();
+          // A grant needs no role but the patient's signature: one by another key reverts from a dev account.
+          const slot = randomBytes(115);
+          const forged = signMessage(
+            generatePatientSigningKey(),
+            await access.consentMessage(ACTION_GRANT, patientKey, providerKey, 0, 0, sha256Hex(slot)),
+          );
+          const dev = DEV_ACCOUNTS[1].connect(provider);
+          const grant = access.connect(dev).grantConsent(patientKey, providerKey, 0, 0, forged.r, forged.s, slot);
+          await expect(grant).rejects.toMatchObject({
+            code: 'CALL_EXCEPTION',
+            data: access.interface.encodeErrorResult('PatientAccessRegistryBadSignature', [patientKey]),
+          });
         } finally {
           provider.destroy();
         }
