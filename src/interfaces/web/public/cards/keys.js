@@ -210,7 +210,7 @@ async function onConfirm(event) {
     const { encryption, signing } = pending.keys;
     const proof = await registrationProof(signing.privateKey, me.id, encryption.publicKey, signing.publicKey);
     const epoch = await firstEpoch(me, encryption.publicKey);
-    await api('/me/keys', {
+    const { data: registered } = await api('/me/keys', {
       method: 'POST',
       json: {
         encryptionPublicKey: toHex0x(encryption.publicKey),
@@ -224,6 +224,12 @@ async function onConfirm(event) {
     const stored = { patientId: me.id, encryption, signing, storedAt: new Date().toISOString() };
     await (await keyStore()).put(stored);
     if (generation !== state.generation) return;
+    // GET /me said "no keys" at sign-in; the consents card checks signatures against these now.
+    me.keys = {
+      encryptionPublicKey: toHex0x(encryption.publicKey),
+      signingPublicKey: toHex0x(signing.publicKey),
+      registeredAt: String(registered?.registeredAt ?? new Date().toISOString()),
+    };
     $input('keys-confirm').value = '';
     reveal.hide();
     $('keys-setup-status').textContent = '';
