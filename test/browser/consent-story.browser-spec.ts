@@ -302,7 +302,7 @@ describeWithChromium('consent story in a real browser', () => {
     await historyCount(tampered, 6);
     expect(await tampered.locator('#consent-history .signature[data-verified="true"]').count()).toBe(0);
     expect(await history.first().textContent()).toContain('This signature does not verify against your key.');
-    await shot(tampered, 'consent-09c-signature-warning', { fullPage: false });
+    await shot(tampered.locator('#consents-card'), 'consent-09c-signature-warning');
     await tampered.close();
   });
 
@@ -433,6 +433,31 @@ describeWithChromium('consent story in a real browser', () => {
       await patientPage.locator('#viewer-meta .meta__row', { hasText: 'Uploaded by' }).locator('dd').textContent(),
     ).toBe(patient.id);
     await shot(patientPage, 'consent-13-patient-own-upload');
+  });
+
+  it('#14 a record provider A uploads now, sealed to the patient’s current epoch key, opens in the patient’s page', async () => {
+    const followUp = scanPng({ width: 200, height: 160, seed: 23 });
+    const form = new FormData();
+    form.append('chain', 'supchain');
+    form.append('file', new Blob([new Uint8Array(followUp)], { type: 'image/png' }), 'follow-up.png');
+    const uploaded = await fetch(`${server.baseUrl}/api/v1/patients/${patient.id}/records`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${clinic.token}` },
+      body: form,
+    });
+    expect(uploaded.status).toBe(201);
+    const mine = patientPage.locator('#retrieve-card');
+    await mine.getByRole('radio', { name: 'SUPchain' }).check();
+    // Sealed to the epoch the revoke started (and to the clinic), not to the patient's own key: the
+    // page asks for its epochs only when that key opens nothing, then opens the record through its slot.
+    const epochs = patientPage.waitForResponse((r) => r.url().endsWith(`/patients/${patient.id}/epochs`));
+    await mine.getByRole('button', { name: 'Retrieve' }).click();
+    expect((await epochs).status()).toBe(200);
+    await imageShown(patientPage);
+    expect(await shownImageSha256(patientPage)).toBe(sha256(followUp));
+    expect(
+      await patientPage.locator('#viewer-meta .meta__row', { hasText: 'Uploaded by' }).locator('dd').textContent(),
+    ).toBe(clinic.id);
   });
 
   it('fits a 320 px wide phone: the patient’s page and the emergency dialog', async () => {
