@@ -8,6 +8,7 @@ import { EvmEmrRepository } from '../../src/infrastructure/evm/evm-emr.repositor
 import { Actor, createProvider, enrollPatient } from '../support/actors';
 import { createTestApp, TestApp } from '../support/app';
 import { readAnvilPid } from '../support/anvil';
+import { TestPatient } from '../support/patient-keys';
 import { asHex, dumpChain } from '../support/chain-scan';
 import { FakeClock } from '../fakes/fake-clock';
 import { makePng, pngOfSize } from '../support/files';
@@ -68,16 +69,13 @@ describe('Records and access on real local chains (embedded anvil)', () => {
     expect(health.body.chains.medchain).toMatchObject({ status: 'up', chainId: 1337102 });
   });
 
-  it('#11.14 walks the consent story with consent on the ledger', async () => {
+  it('#11.14 #14 walks the consent story with consent signed by the patient and checked on the ledger', async () => {
     const latest = () => read(beta, 'latest', 'supchain');
     expect((await latest()).status).toBe(403);
-    await request(server)
-      .post('/api/v1/patients/P-7001/consents')
-      .set(patient.auth)
-      .send({ providerId: 'beta-evm-hospital' })
-      .expect(201);
+    const keys = await TestPatient.register(server, patient);
+    expect((await keys.grant(server, 'beta-evm-hospital')).status).toBe(201);
     expect(Buffer.compare((await latest().expect(200)).body as Buffer, png)).toBe(0);
-    await request(server).delete('/api/v1/patients/P-7001/consents/beta-evm-hospital').set(patient.auth).expect(204);
+    expect((await keys.revoke(server, 'beta-evm-hospital')).status).toBe(204);
     expect((await latest()).status).toBe(403);
 
     // An expiry stored on the ledger ends the consent without a transaction. The contract checks
@@ -85,11 +83,7 @@ describe('Records and access on real local chains (embedded anvil)', () => {
     clock.set(new Date());
     const expiry = new Date(Math.floor(clock.now().getTime() / SECOND_MS) * SECOND_MS + 600 * SECOND_MS);
     const expiresAt = expiry.toISOString();
-    await request(server)
-      .post('/api/v1/patients/P-7001/consents')
-      .set(patient.auth)
-      .send({ providerId: 'beta-evm-hospital', expiresAt })
-      .expect(201);
+    expect((await keys.grant(server, 'beta-evm-hospital', expiresAt)).status).toBe(201);
     await latest().expect(200);
     clock.set(new Date(expiry.getTime() - SECOND_MS));
     await latest().expect(200);

@@ -4,6 +4,7 @@ import { Actor } from '../support/actors';
 import { TestApp } from '../support/app';
 import { makePng } from '../support/files';
 import { assertValidFhir } from '../support/fhir/validate';
+import { TestPatient } from '../support/patient-keys';
 import {
   binary,
   countRecords,
@@ -137,11 +138,9 @@ describe('#15 FHIR R4 face (in-memory ledgers)', () => {
     });
 
     it('#15 Consent and AuditEvent searches after a consented read and a break-glass read', async () => {
-      await request(server)
-        .post('/api/v1/patients/P-FHIR-3/consents')
-        .set(patient.auth)
-        .send({ providerId: 'dr-stranger' })
-        .expect(201);
+      // #14: consent is signed with the patient's own keys, registered from "the browser".
+      const keys = await TestPatient.register(server, patient);
+      expect((await keys.grant(server, 'dr-stranger')).status).toBe(201);
       await request(server).get(`${FHIR}/documents/P-FHIR-3/0x${pngId}`).set(stranger.auth).expect(200);
 
       const consents = await request(server)

@@ -138,7 +138,7 @@ describe('#13 sealed records: the patient holds the keys', () => {
     expectProblem(plainUpload, 409, 'SEALED_UPLOAD_REQUIRED');
   });
 
-  it('a provider upload after registration is sealed to the patient directly', async () => {
+  it('#14 a provider upload after registration is sealed to the patient’s epoch key: the patient opens it through epoch 0', async () => {
     const upload = await request(server)
       .post(records)
       .set(alpha.auth)
@@ -147,7 +147,10 @@ describe('#13 sealed records: the patient holds the keys', () => {
     expect(upload.status).toBe(201);
     const sealed = await patient.fetchSealed(server, upload.body.recordId, 'medchain');
     expect(sealed.addedKeyEnvelopes).toHaveLength(0);
-    expect(Buffer.from((await patient.open(sealed, serviceKey)).bytes).equals(early)).toBe(true);
+    await expect(patient.open(sealed, serviceKey)).rejects.toThrow('no slot for this patient');
+    const epochKeys = await patient.epochKeys(server);
+    expect(epochKeys).toHaveLength(1);
+    expect(Buffer.from((await patient.open(sealed, serviceKey, epochKeys)).bytes).equals(early)).toBe(true);
   });
 
   it('the patient uploads a sealed PNG with no consent in force; it reads back; no provider can be served it', async () => {
@@ -165,29 +168,25 @@ describe('#13 sealed records: the patient holds the keys', () => {
       403,
       'CONSENT_REQUIRED',
     );
-    const grant = await request(server)
-      .post('/api/v1/patients/P-1301/consents')
-      .set(patientActor.auth)
-      .send({ providerId: 'beta-13' });
+    const grant = await patient.grant(server, 'beta-13');
     expect(grant.status).toBe(201);
-    expectProblem(
-      await request(server).get(`${records}/${ownRecordId}`).query({ chain: 'supchain' }).set(beta.auth),
-      403,
-      'RECORD_NOT_SHARED',
-    );
+    // #14: the record is sealed to the patient's epoch 0, and the grant gave beta a slot of it.
+    const mine = await request(server).get(`${records}/${ownRecordId}`).query({ chain: 'supchain' }).set(beta.auth);
+    expect(mine.status).toBe(200);
+    expect(Buffer.from(mine.body).equals(own)).toBe(true);
     // Records a custodian key opens are served under consent (through the uploader's slot).
     const early = await request(server).get(`${records}/${earlyRecordId}`).query({ chain: 'supchain' }).set(beta.auth);
     expect(early.status).toBe(200);
   });
 
-  it('with consent in force, the patient seals to the consented provider too, who then reads it', async () => {
+  it('#14 with consent in force, the patient seals to their key and the current epoch key; the consented provider reads it', async () => {
     const recipients = await request(server)
       .get('/api/v1/patients/P-1301/recipients')
       .query({ chain: 'supchain' })
       .set(patientActor.auth);
     expect(recipients.body.recipients.map((r: { role: string; id: string }) => `${r.role}:${r.id}`)).toEqual([
       'patient:P-1301',
-      'provider:beta-13',
+      'epoch:epoch-0',
     ]);
     const response = await patient.upload(server, own, 'shared.png', 'image/png', 'supchain');
     expect(response.status).toBe(201);
@@ -258,26 +257,8 @@ describe('#13 sealed records: the patient holds the keys', () => {
       await refused(() => undefined, 422, 'RECIPIENTS_MISMATCH', [stranger.publicKey, ...context.recipients.slice(1)]);
     });
 
-    it('a consented provider left out', () =>
+    it('#14 the epoch key left out', () =>
       refused(() => undefined, 422, 'RECIPIENTS_MISMATCH', context.recipients.slice(0, 1)));
-
-    it("the right recipients declared, but the provider's slot sealed to someone else", async () => {
-      const stranger = await new HpkeP256Cipher().generateKeyPair();
-      const other = await patient.seal(
-        own,
-        { fileName: 'x.png', contentType: 'image/png' },
-        context.patientKey,
-        [context.recipients[0], stranger.publicKey],
-        ['supchain'],
-      );
-      await refused(
-        (sealed) => {
-          sealed.fields.keyEnvelope = other.fields.keyEnvelope;
-        },
-        422,
-        'ENVELOPE_MALFORMED',
-      );
-    });
 
     it('a malformed envelope', () =>
       refused(

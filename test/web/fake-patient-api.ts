@@ -1,12 +1,18 @@
 import {
+  CONSENT_ACTION,
+  consentMessage,
   describeKeyEnvelope,
+  grantDataHash,
+  revokeDataHash,
   fromBase64,
   fromHex0x,
   keyIdOf,
   recordSigningPayload,
   registrationPayload,
   sha256,
+  toBase64,
   toHex0x,
+  verifyConsentSignature,
   verifyRecordSignature,
 } from '../../src/interfaces/web/public/crypto/index.js';
 
@@ -42,6 +48,22 @@ export const TOKEN = 'patient-token';
 export const CLAIM_CODE = 'K7QM-2D9X-VT4R-8HNC-W1PB';
 export const PATIENT_ID = 'patient-0042';
 export const PATIENT_KEY = `0x${'42'.repeat(32)}`;
+/** The one ledger the fake relays consent to. */
+export const LEDGER = { chain: 'supchain', chainId: '31337', registry: `0x${'5a'.repeat(20)}` };
+
+/** A consent change as the fake's "ledger" recorded it (GET …/consents/history). */
+export interface FakeConsentChange {
+  chain: string;
+  action: 'grant' | 'revoke';
+  providerId: string;
+  expiresAt: string | null;
+  nonce: string;
+  message: string;
+  r: string;
+  s: string;
+  at: string;
+  transaction: string | null;
+}
 
 function problem(status: number, code: string, detail = ''): Response {
   return new Response(JSON.stringify({ type: 'about:blank', status, code, detail }), {
@@ -63,6 +85,12 @@ export class FakePatientApi {
   /** Answer the recipients list with this encryption key for the patient (a service that swaps keys). */
   patientKeyOverride: string | null = null;
   claimRole = 'patient';
+  /** Providers the service knows (consent-context answers their keys and pseudonyms). */
+  directory = new Map<string, { publicKey: string; providerKey: string }>();
+  /** The patient's epochs as registered, granted and revoked through the fake. */
+  epochs: { index: number; publicKey: string; slots: string[] }[] = [];
+  nonce = 0n;
+  history: FakeConsentChange[] = [];
 
   readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(String(input));
@@ -97,6 +125,18 @@ export class FakePatientApi {
         });
       case `POST ${own}/sealed-records`:
         return this.upload(request);
+      case `GET ${own}/consent-context`:
+        return this.consentContext(request);
+      case `POST ${own}/consents`:
+        return this.signedChange(request, CONSENT_ACTION.GRANT, request.json?.providerId as string);
+      case `GET ${own}/consents/history`:
+        return json(200, this.history);
+      case `GET ${own}/epochs`:
+        return json(200, this.epochs);
+    }
+    const revoke = url.pathname.match(new RegExp(`^/api/v1${own}/consents/([^/]+)/revoke$`));
+    if (request.method === 'POST' && revoke) {
+      return this.signedChange(request, CONSENT_ACTION.REVOKE, decodeURIComponent(revoke[1]));
     }
     const one = url.pathname.match(new RegExp(`^/api/v1${own}/sealed-records/(0x[0-9a-f]{64})(/content)?$`));
     if (request.method === 'GET' && one) {
@@ -128,7 +168,12 @@ export class FakePatientApi {
     const body = request.json ?? {};
     let enc: Uint8Array, sig: Uint8Array, proof: Uint8Array, backup: Uint8Array;
     try {
-      if (Object.keys(body).sort().join() !== 'backup,encryptionPublicKey,proof,signingPublicKey') throw new Error();
+      if (Object.keys(body).sort().join() !== 'backup,encryptionPublicKey,epoch,proof,signingPublicKey')
+        throw new Error();
+      const epoch = body.epoch as { publicKey: string; slots: string[] };
+      fromHex0x(epoch.publicKey, 65);
+      if (!Array.isArray(epoch.slots) || epoch.slots.length !== 1) throw new Error();
+      this.epochs = [{ index: 0, publicKey: epoch.publicKey, slots: [...epoch.slots] }];
       enc = fromHex0x(body.encryptionPublicKey as string, 65);
       sig = fromHex0x(body.signingPublicKey as string, 65);
       proof = fromHex0x(body.proof as string, 64);
@@ -148,6 +193,86 @@ export class FakePatientApi {
       registeredAt,
     };
     return json(201, { encryptionPublicKey: toHex0x(enc), signingPublicKey: toHex0x(sig), registeredAt, rewrapped: 0 });
+  }
+
+  private consentContext(request: RecordedRequest): Response {
+    if (!this.keys || this.epochs.length === 0) return problem(409, 'KEYS_NOT_REGISTERED');
+    const provider = request.query.providerId ? this.directory.get(request.query.providerId) : undefined;
+    if (request.query.providerId && !provider) return problem(400, 'VALIDATION_FAILED');
+    return json(200, {
+      patientKey: PATIENT_KEY,
+      provider: provider ? { id: request.query.providerId, ...provider } : null,
+      ledgers: [{ ...LEDGER, nonce: this.nonce.toString() }],
+      epoch: this.epochs.at(-1),
+      consented: this.providers.map((consented) => ({
+        ...consented,
+        providerKey: this.directory.get(consented.id)?.providerKey,
+      })),
+    });
+  }
+
+  /** A grant or revoke, checked as the contract checks it (message, signature, nonce, data hash). */
+  private async signedChange(request: RecordedRequest, action: 1 | 2, providerId: string): Promise<Response> {
+    const body = request.json ?? {};
+    const provider = this.directory.get(providerId);
+    if (!this.keys || !provider) return problem(400, 'VALIDATION_FAILED');
+    const signature = (body.signatures as Record<string, { nonce: string; r: string; s: string }>)?.[LEDGER.chain];
+    if (!signature) return problem(422, 'CONSENT_SIGNATURE_INVALID');
+    const epoch = body.epoch as { publicKey: string; slots: string[] } | undefined;
+    const slot = action === CONSENT_ACTION.GRANT ? fromBase64(body.epochSlot as string) : null;
+    const dataHash = slot
+      ? await grantDataHash(slot)
+      : await revokeDataHash(
+          fromHex0x(epoch!.publicKey, 65),
+          epoch!.slots.map((text) => fromBase64(text)),
+        );
+    const expiresAt = typeof body.expiresAt === 'string' ? BigInt(Date.parse(body.expiresAt) / 1000) : 0n;
+    const fields = {
+      chainId: BigInt(LEDGER.chainId),
+      registry: LEDGER.registry,
+      action,
+      patientKey: fromHex0x(PATIENT_KEY, 32),
+      providerKey: fromHex0x(provider.providerKey, 32),
+      expiresAt,
+      nonce: BigInt(signature.nonce),
+      dataHash,
+    } as const;
+    const signingKey = fromHex0x(this.keys.signingPublicKey, 65);
+    if (
+      BigInt(signature.nonce) !== this.nonce ||
+      !(await verifyConsentSignature(signingKey, fields, signature.r, signature.s))
+    ) {
+      return problem(422, 'CONSENT_SIGNATURE_INVALID');
+    }
+    this.history.push({
+      chain: LEDGER.chain,
+      action: action === CONSENT_ACTION.GRANT ? 'grant' : 'revoke',
+      providerId,
+      expiresAt: typeof body.expiresAt === 'string' ? body.expiresAt : null,
+      nonce: signature.nonce,
+      message: toHex0x(consentMessage(fields)),
+      r: signature.r,
+      s: signature.s,
+      at: '2025-01-03T00:00:00.000Z',
+      transaction: null,
+    });
+    this.nonce += 1n;
+    if (slot) {
+      this.epochs.at(-1)!.slots.push(toBase64(slot));
+      if (!this.providers.some((consented) => consented.id === providerId)) {
+        this.providers.push({ id: providerId, publicKey: provider.publicKey });
+      }
+      return json(201, {
+        providerId,
+        grantedAt: '2025-01-03T00:00:00.000Z',
+        expiresAt: null,
+        active: true,
+        chains: ['supchain'],
+      });
+    }
+    this.epochs.push({ index: this.epochs.length, publicKey: epoch!.publicKey, slots: [...epoch!.slots] });
+    this.providers = this.providers.filter((consented) => consented.id !== providerId);
+    return new Response(null, { status: 204 });
   }
 
   private recipientList() {

@@ -4,11 +4,12 @@ import {
   fromHex0x,
   generateP256KeyPair,
   normaliseRecoveryCode,
+  openEpochSlot,
   openKeyStore,
   toHex0x,
 } from '../../src/interfaces/web/public/crypto/index.js';
 import { PatientClient, PatientClientError } from '../../src/interfaces/web/public/patient/patient-client.js';
-import { BASE_URL, CLAIM_CODE, FakePatientApi, PATIENT_ID, TOKEN } from './fake-patient-api';
+import { BASE_URL, CLAIM_CODE, FakePatientApi, PATIENT_ID, PATIENT_KEY, TOKEN } from './fake-patient-api';
 
 type KeyStore = Awaited<ReturnType<typeof openKeyStore>>;
 
@@ -60,7 +61,7 @@ describe('PatientClient keys', () => {
     expect(answer).toMatchObject({ stored: true, registeredAt: '2025-01-01T00:00:00.000Z', rewrapped: 0 });
     expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/v1/me', 'POST /api/v1/me/keys']);
     const body = api.requests[1].json!;
-    expect(Object.keys(body).sort()).toEqual(['backup', 'encryptionPublicKey', 'proof', 'signingPublicKey']);
+    expect(Object.keys(body).sort()).toEqual(['backup', 'encryptionPublicKey', 'epoch', 'proof', 'signingPublicKey']);
     expect(body.encryptionPublicKey).toMatch(/^0x04[0-9a-f]{128}$/);
     expect(body.signingPublicKey).toMatch(/^0x04[0-9a-f]{128}$/);
     expect(body.proof).toMatch(/^0x[0-9a-f]{128}$/);
@@ -256,5 +257,123 @@ describe('PatientClient records', () => {
     await expect(offline.me()).rejects.toMatchObject({ status: 0, code: 'NETWORK_ERROR' });
     const wrongToken = new PatientClient({ baseUrl: BASE_URL, token: 'nope', fetch: api.fetch });
     await expect(wrongToken.me()).rejects.toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+  });
+});
+
+describe('PatientClient consent (issue 14)', () => {
+  const patientKey = fromHex0x(PATIENT_KEY, 32);
+
+  async function withProvider(api: FakePatientApi, id: string) {
+    const keys = await generateP256KeyPair('ECDH');
+    api.directory.set(id, {
+      publicKey: toHex0x(keys.publicKey),
+      providerKey: toHex0x(new Uint8Array(32).fill(id.length)),
+    });
+    return keys;
+  }
+
+  it('#14 registerKeys sends epoch 0: a P-256 public key and one slot that opens with the patient’s own key', async () => {
+    const api = new FakePatientApi();
+    const { keyStore } = await registered(api);
+    const epoch = api.requests.find((r) => r.path === '/api/v1/me/keys')!.json!.epoch as {
+      publicKey: string;
+      slots: string[];
+    };
+    expect(epoch.publicKey).toMatch(/^0x04[0-9a-f]{128}$/);
+    expect(epoch.slots).toHaveLength(1);
+    const stored = await keyStore.get(PATIENT_ID);
+    const opened = await openEpochSlot({
+      slot: fromBase64(epoch.slots[0]),
+      recipient: stored!.encryption,
+      patientKey,
+      index: 0,
+      publicKey: fromHex0x(epoch.publicKey, 65),
+    });
+    expect(opened.index).toBe(0);
+  });
+
+  it('#14 grantConsent: the provider’s slot opens to the current epoch key, the signature verifies on the ledger, history is verified locally', async () => {
+    const api = new FakePatientApi();
+    const provider = await withProvider(api, 'st-mary');
+    const { client } = await registered(api);
+    api.requests.length = 0;
+    const granted = await client.grantConsent('st-mary', { expiresAt: '2030-01-01T00:00:00.400Z' });
+    expect(granted).toMatchObject({ providerId: 'st-mary', active: true });
+    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /api/v1/patients/${PATIENT_ID}/consent-context`,
+      `POST /api/v1/patients/${PATIENT_ID}/consents`,
+    ]);
+    const body = api.requests[1].json!;
+    expect(body.expiresAt).toBe('2030-01-01T00:00:00.000Z');
+    const opened = await openEpochSlot({
+      slot: fromBase64(body.epochSlot as string),
+      recipient: provider,
+      patientKey,
+      index: 0,
+      publicKey: fromHex0x(api.epochs[0].publicKey, 65),
+    });
+    expect(opened.index).toBe(0);
+    expect(api.nonce).toBe(1n);
+
+    const history = await client.consentHistory();
+    expect(history.map((change: { action: string; verified: boolean }) => [change.action, change.verified])).toEqual([
+      ['grant', true],
+    ]);
+    // A history entry the service changed is not verified.
+    api.history[0].s = `0x${'11'.repeat(32)}`;
+    expect((await client.consentHistory())[0].verified).toBe(false);
+  });
+
+  it('#14 a signature the ledger refuses (its nonce moved on after the context was read) is CONSENT_SIGNATURE_INVALID', async () => {
+    const api = new FakePatientApi();
+    await withProvider(api, 'st-mary');
+    const { keyStore } = await registered(api);
+    const racing = new PatientClient({
+      baseUrl: BASE_URL,
+      token: TOKEN,
+      keyStore,
+      fetch: async (input, init) => {
+        const response = await api.fetch(input, init);
+        if (String(input).includes('/consent-context')) api.nonce += 1n;
+        return response;
+      },
+    });
+    await expect(racing.grantConsent('st-mary')).rejects.toMatchObject({
+      status: 422,
+      code: 'CONSENT_SIGNATURE_INVALID',
+    });
+    expect(api.history).toEqual([]);
+  });
+
+  it('#14 revokeConsent: a new epoch 1 with slots for the patient and the provider still consented, signed', async () => {
+    const api = new FakePatientApi();
+    const mary = await withProvider(api, 'st-mary');
+    const jude = await withProvider(api, 'st-jude');
+    const { client, keyStore } = await registered(api);
+    await client.grantConsent('st-mary');
+    await client.grantConsent('st-jude');
+    api.requests.length = 0;
+    await client.revokeConsent('st-mary');
+    const body = api.requests.at(-1)!.json! as { epoch: { publicKey: string; slots: string[] } };
+    expect(api.requests.at(-1)!.path).toBe(`/api/v1/patients/${PATIENT_ID}/consents/st-mary/revoke`);
+    expect(api.epochs.map((epoch) => epoch.index)).toEqual([0, 1]);
+    expect(body.epoch.slots).toHaveLength(2);
+    const stored = await keyStore.get(PATIENT_ID);
+    const open = (recipient: { publicKey: Uint8Array; privateKey: CryptoKey }, slot: string) =>
+      openEpochSlot({
+        slot: fromBase64(slot),
+        recipient,
+        patientKey,
+        index: 1,
+        publicKey: fromHex0x(body.epoch.publicKey, 65),
+      });
+    await expect(open(stored!.encryption, body.epoch.slots[0])).resolves.toMatchObject({ index: 1 });
+    await expect(open(jude, body.epoch.slots[1])).resolves.toMatchObject({ index: 1 });
+    // The revoked provider holds no slot of the new epoch.
+    for (const slot of body.epoch.slots) await expect(open(mary, slot)).rejects.toMatchObject({ code: 'NO_SLOT' });
+    const history = await client.consentHistory();
+    expect(
+      history.map((change: { action: string; verified: boolean }) => `${change.action}:${change.verified}`),
+    ).toEqual(['grant:true', 'grant:true', 'revoke:true']);
   });
 });

@@ -1,3 +1,4 @@
+import { SignatureRequiredError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
@@ -31,6 +32,11 @@ export class RevokeConsentUseCase {
     const patientId = PatientId.parse(input.patientId);
     requirePatientSelf(input.actor, patientId);
     const providerId = parseProviderId(input.providerId);
+    if (input.epoch === undefined && input.signatures === undefined) {
+      throw new SignatureRequiredError(
+        'A revocation needs your signature: POST /api/v1/patients/{id}/consents/{providerId}/revoke from your browser.',
+      );
+    }
     const epoch = parseEpochData(input.epoch);
     const ledgers = this.ledgers.allAccess();
     const signatures = parseConsentSignatures(

@@ -74,10 +74,10 @@ export class RegisterKeysUseCase {
     const signingPublicKey = parseHexBytes(input.signingPublicKey, P256_PUBLIC_KEY_BYTES, 'signingPublicKey');
     const proof = parseHexBytes(input.proof, P256_SIGNATURE_BYTES, 'proof');
     const backup = parseBase64(input.backup, MAX_KEY_BACKUP_BYTES, 'backup');
-    const epoch = parseEpochData(input.epoch);
     if ((await this.principals.find('patient', actor.id))?.keys) {
       throw new KeysAlreadyRegisteredError('Your keys are registered already; they cannot be replaced this way.');
     }
+    const epoch = parseEpochData(input.epoch);
     await this.assertEncryptionKey(encryptionPublicKey);
     const message = keyRegistrationMessage(actor.id, encryptionPublicKey, signingPublicKey);
     if (!(await this.signer.verifyWithPublicKey(message, proof, signingPublicKey))) {

@@ -11,7 +11,6 @@ import { ConsentContextUseCase, ConsentContextView } from '../../application/acc
 import { ConsentChangeView, ConsentHistoryUseCase } from '../../application/access/consent-history.use-case';
 import { ConsentView } from '../../application/access/consent-view';
 import { EpochView, ListEpochsUseCase } from '../../application/access/list-epochs.use-case';
-import { SignatureRequiredError } from '../../domain/errors';
 import { CreateProviderUseCase } from '../../application/enrolment/create-provider.use-case';
 import { EnrollPatientUseCase } from '../../application/enrolment/enroll-patient.use-case';
 import { GrantConsentUseCase } from '../../application/access/grant-consent.use-case';
@@ -171,11 +170,14 @@ export class AccessController {
 
   @Delete('patients/:patientId/consents/:providerId')
   @ApiOperation({ summary: 'Gone: a revocation is signed by the patient (POST …/consents/{providerId}/revoke)' })
-  @ApiProblems(409)
-  unsignedRevoke(): never {
-    throw new SignatureRequiredError(
-      'A revocation needs your signature: POST /api/v1/patients/{id}/consents/{providerId}/revoke from your browser.',
-    );
+  @ApiProblems(400, 403, 409)
+  async unsignedRevoke(
+    @Actor() actor: Principal,
+    @Param('patientId') patientId: string,
+    @Param('providerId') providerId: string,
+  ): Promise<void> {
+    // No signature, no epoch: the use case answers 403 for another's consents, else 409 SIGNATURE_REQUIRED.
+    await this.revokeConsent.execute({ actor, patientId, providerId, epoch: undefined, signatures: undefined });
   }
 
   @Post('patients/:patientId/consents/:providerId/revoke')

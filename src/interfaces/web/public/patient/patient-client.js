@@ -9,23 +9,35 @@
 import {
   buildSealedUpload,
   bytesEqual,
+  CONSENT_ACTION,
+  createEpoch,
   createPatientKeys,
+  decodeConsentMessage,
   fromBase64,
   fromHex0x,
+  grantDataHash,
   normaliseRecoveryCode,
+  openEpochSlot,
   openKeyStore,
   openSealedHeader,
   openSealedRecord,
   registrationProof,
+  resolveEpochKeys,
+  revokeDataHash,
+  sealEpochSlot,
+  signConsent,
   toBase64,
   toHex0x,
   unwrapKeyBackup,
+  verifyConsentSignature,
+  WebCryptoError,
 } from '../crypto/index.js';
 
 const API_BASE = '/api/v1';
 const ACCEPT = 'application/json, application/problem+json;q=0.9';
 const PUBLIC_KEY_BYTES = 65;
 const PATIENT_KEY_BYTES = 32;
+const SECOND_MS = 1000;
 /** The file part's name on the wire: the real file name travels only inside the sealed header. */
 const SEALED_CONTENT_FILE_NAME = 'sealed.bin';
 
@@ -36,6 +48,8 @@ const SEALED_CONTENT_FILE_NAME = 'sealed.bin';
  *   NOT_A_PATIENT   the claim code belongs to someone else than a patient
  *   NO_LOCAL_KEYS   this key store has no keys for the patient (restore them with the recovery code)
  *   KEYS_MISMATCH   the service's registered keys are not the ones in this key store
+ *   NO_EPOCH_SLOT   no slot of the current epoch opens with this patient's key (issue 14)
+ *   BAD_CONTEXT     the consent context the service answered lacks what the change needs
  */
 export class PatientClientError extends Error {
   /** @param {{ status: number, code: string, detail?: string }} fields */
@@ -118,6 +132,10 @@ export class PatientClient {
     this.keyStorePromise = keyStore ? Promise.resolve(keyStore) : null;
     /** @private */
     this.trustedServiceKeys = trustedServiceKeys;
+    /** @private @type {Uint8Array | null} */
+    this.patientKeyBytes = null;
+    /** @private @type {Promise<import('../crypto/epochs.js').EpochKey[]> | null} */
+    this.epochKeysPromise = null;
   }
 
   /**
@@ -169,6 +187,7 @@ export class PatientClient {
   async me() {
     const me = await this.request('/me');
     if (typeof me?.id === 'string') this.patientId = me.id;
+    if (typeof me?.patientKey === 'string') this.patientKeyBytes = fromHex0x(me.patientKey, PATIENT_KEY_BYTES);
     return me;
   }
 
@@ -176,6 +195,18 @@ export class PatientClient {
   async ownId() {
     if (this.patientId === null) await this.me();
     return /** @type {string} */ (this.patientId);
+  }
+
+  /**
+   * The patient's pseudonym (GET /me), which every record aad, epoch aad and consent message carries.
+   * @private
+   */
+  async ownPatientKey() {
+    if (this.patientKeyBytes === null) await this.me();
+    if (this.patientKeyBytes === null) {
+      throw new PatientClientError({ status: 0, code: 'BAD_CONTEXT', detail: 'GET /me answered no patientKey.' });
+    }
+    return this.patientKeyBytes;
   }
 
   /** @private */
@@ -207,7 +238,10 @@ export class PatientClient {
    */
   async registerKeys() {
     const patientId = await this.ownId();
+    const patientKey = await this.ownPatientKey();
     const { keys, backup, recoveryCode } = await createPatientKeys();
+    // Epoch 0 (issue 14): a key pair made here, its private half sealed to the patient alone.
+    const epoch = await createEpoch({ patientKey, index: 0, recipientPublicKeys: [keys.encryption.publicKey] });
     const proof = await registrationProof(
       keys.signing.privateKey,
       patientId,
@@ -221,6 +255,7 @@ export class PatientClient {
         signingPublicKey: toHex0x(keys.signing.publicKey),
         proof: toHex0x(proof),
         backup: toBase64(backup),
+        epoch: { publicKey: toHex0x(epoch.publicKey), slots: epoch.slots.map(toBase64) },
       },
     });
     let stored = true;
@@ -273,7 +308,67 @@ export class PatientClient {
    * @param {any} sealed an item of listSealed
    */
   async openHeader(sealed) {
-    return openSealedHeader(sealed, await this.localKeys(), { trustedServiceKeys: this.trustedServiceKeys });
+    const keys = await this.localKeys();
+    return this.withEpochKeys(keys, (readerKeys) =>
+      openSealedHeader(sealed, readerKeys, { trustedServiceKeys: this.trustedServiceKeys }),
+    );
+  }
+
+  /**
+   * `open` with the patient's own key, then (a record sealed to an epoch key: providers' uploads
+   * since issue 14) with each epoch key the patient holds a slot of, newest first. The epoch keys
+   * are looked up once per client and again when none opens (an epoch may have begun since).
+   * @private
+   * @template T
+   * @param {StoredPatientKeys} keys
+   * @param {(readerKeys: StoredPatientKeys) => Promise<T>} open
+   * @returns {Promise<T>}
+   */
+  async withEpochKeys(keys, open) {
+    try {
+      return await open(keys);
+    } catch (error) {
+      if (!(error instanceof WebCryptoError) || error.code !== 'NO_SLOT') throw error;
+    }
+    for (const fresh of [false, true]) {
+      if (fresh) this.epochKeysPromise = null;
+      for (const epochKey of await this.epochKeys(keys)) {
+        try {
+          return await open({
+            ...keys,
+            encryption: { publicKey: epochKey.publicKey, privateKey: epochKey.privateKey },
+          });
+        } catch (error) {
+          if (!(error instanceof WebCryptoError) || error.code !== 'NO_SLOT') throw error;
+        }
+      }
+    }
+    throw new WebCryptoError('NO_SLOT', 'The record is not sealed to this patient’s key or any of their epochs.');
+  }
+
+  /**
+   * GET /patients/{id}/epochs, each epoch's slots trial-opened with the patient's key.
+   * @private
+   * @param {StoredPatientKeys} keys
+   */
+  async epochKeys(keys) {
+    this.epochKeysPromise ??= (async () => {
+      const patientKey = await this.ownPatientKey();
+      const epochs = await this.request(`${await this.patientPath()}/epochs`);
+      return resolveEpochKeys({
+        epochs: (Array.isArray(epochs) ? epochs : []).map((/** @type {any} */ epoch) => ({
+          index: epoch.index,
+          publicKey: fromHex0x(epoch.publicKey, PUBLIC_KEY_BYTES),
+          slots: epoch.slots.map((/** @type {string} */ slot) => fromBase64(slot)),
+        })),
+        recipient: keys.encryption,
+        patientKey,
+      });
+    })().catch((error) => {
+      this.epochKeysPromise = null;
+      throw error;
+    });
+    return this.epochKeysPromise;
   }
 
   /**
@@ -290,9 +385,9 @@ export class PatientClient {
       as: 'bytes',
     });
     const sealed = { ...described, content };
-    const { header, bytes } = await openSealedRecord(sealed, await this.localKeys(), {
-      trustedServiceKeys: this.trustedServiceKeys,
-    });
+    const { header, bytes } = await this.withEpochKeys(await this.localKeys(), (readerKeys) =>
+      openSealedRecord(sealed, readerKeys, { trustedServiceKeys: this.trustedServiceKeys }),
+    );
     return { header, bytes, sealed };
   }
 
@@ -348,5 +443,179 @@ export class PatientClient {
       SEALED_CONTENT_FILE_NAME,
     );
     return this.request(`${path}/sealed-records`, { method: 'POST', body: form });
+  }
+
+  /**
+   * Grants a provider consent (issue 14): from GET …/consent-context, the current epoch's private
+   * key (opened from the patient's own slot) is sealed to the provider, and the grant is signed
+   * here for each ledger (its chain id, registry and nonce are in the message); the service only
+   * relays. `expiresAt` (ISO-8601 or Date) is kept to whole seconds, as the ledgers keep it.
+   * @param {string} providerId
+   * @param {{ expiresAt?: string | Date | null }} [options]
+   */
+  async grantConsent(providerId, { expiresAt = null } = {}) {
+    const keys = await this.localKeys();
+    const path = await this.patientPath();
+    const context = await this.request(`${path}/consent-context`, { query: { providerId } });
+    const { patientKey, provider } = this.checkedContext(context);
+    const expiry =
+      expiresAt === null ? null : new Date(Math.floor(new Date(expiresAt).getTime() / SECOND_MS) * SECOND_MS);
+    const scalar = await this.ownEpochScalar(context, keys, patientKey);
+    let slot;
+    try {
+      slot = await sealEpochSlot({
+        scalar,
+        recipientPublicKey: provider.publicKey,
+        patientKey,
+        index: context.epoch.index,
+      });
+    } finally {
+      scalar.fill(0);
+    }
+    const signatures = await this.signForLedgers(context.ledgers, keys, {
+      action: CONSENT_ACTION.GRANT,
+      patientKey,
+      providerKey: provider.providerKey,
+      expiresAt: expiry === null ? 0n : BigInt(expiry.getTime() / SECOND_MS),
+      dataHash: await grantDataHash(slot),
+    });
+    return this.request(`${path}/consents`, {
+      method: 'POST',
+      json: {
+        providerId,
+        ...(expiry === null ? {} : { expiresAt: expiry.toISOString() }),
+        epochSlot: toBase64(slot),
+        signatures,
+      },
+    });
+  }
+
+  /**
+   * Revokes a provider's consent (issue 14): a new epoch made here, its private key sealed to the
+   * patient and to each provider still consented (GET …/consent-context), the revocation signed
+   * for each ledger. Records sealed after it are closed to the revoked provider.
+   * @param {string} providerId
+   */
+  async revokeConsent(providerId) {
+    const keys = await this.localKeys();
+    const path = await this.patientPath();
+    const context = await this.request(`${path}/consent-context`, { query: { providerId } });
+    const { patientKey, provider } = this.checkedContext(context);
+    const remaining = (Array.isArray(context.consented) ? context.consented : [])
+      .filter((/** @type {any} */ party) => party.id !== providerId)
+      .map((/** @type {any} */ party) => fromHex0x(party.publicKey, PUBLIC_KEY_BYTES));
+    const epoch = await createEpoch({
+      patientKey,
+      index: context.epoch.index + 1,
+      recipientPublicKeys: [keys.encryption.publicKey, ...remaining],
+    });
+    const signatures = await this.signForLedgers(context.ledgers, keys, {
+      action: CONSENT_ACTION.REVOKE,
+      patientKey,
+      providerKey: provider.providerKey,
+      expiresAt: 0n,
+      dataHash: await revokeDataHash(epoch.publicKey, epoch.slots),
+    });
+    this.epochKeysPromise = null;
+    await this.request(`${path}/consents/${encodeURIComponent(providerId)}/revoke`, {
+      method: 'POST',
+      json: { epoch: { publicKey: toHex0x(epoch.publicKey), slots: epoch.slots.map(toBase64) }, signatures },
+    });
+  }
+
+  /**
+   * GET …/consents/history, each change checked here: `verified` is true only when the signature
+   * verifies under this patient's own signing key (the one in this key store, not one the service
+   * names) over the recorded message, and that message is about this patient.
+   */
+  async consentHistory() {
+    const keys = await this.localKeys();
+    const patientKey = await this.ownPatientKey();
+    const history = await this.request(`${await this.patientPath()}/consents/history`);
+    const changes = Array.isArray(history) ? history : [];
+    return Promise.all(
+      changes.map(async (/** @type {any} */ change) => {
+        let verified = false;
+        try {
+          const message = fromHex0x(change.message);
+          verified =
+            bytesEqual(decodeConsentMessage(message).patientKey, patientKey) &&
+            (await verifyConsentSignature(keys.signing.publicKey, message, change.r, change.s));
+        } catch {
+          verified = false;
+        }
+        return { ...change, verified };
+      }),
+    );
+  }
+
+  /**
+   * The parts of a consent context a grant or revoke needs, as bytes; BAD_CONTEXT without them.
+   * @private
+   * @param {any} context
+   */
+  checkedContext(context) {
+    if (!context?.provider || !context?.epoch || !Array.isArray(context?.ledgers) || context.ledgers.length === 0) {
+      throw new PatientClientError({ status: 0, code: 'BAD_CONTEXT', detail: 'The consent context is incomplete.' });
+    }
+    return {
+      patientKey: fromHex0x(context.patientKey, PATIENT_KEY_BYTES),
+      provider: {
+        publicKey: fromHex0x(context.provider.publicKey, PUBLIC_KEY_BYTES),
+        providerKey: fromHex0x(context.provider.providerKey, PATIENT_KEY_BYTES),
+      },
+    };
+  }
+
+  /**
+   * The current epoch's private scalar from the patient's own slot (the caller wipes it).
+   * @private
+   * @param {any} context
+   * @param {StoredPatientKeys} keys
+   * @param {Uint8Array} patientKey
+   */
+  async ownEpochScalar(context, keys, patientKey) {
+    const publicKey = fromHex0x(context.epoch.publicKey, PUBLIC_KEY_BYTES);
+    for (const slot of context.epoch.slots ?? []) {
+      try {
+        const opened = await openEpochSlot({
+          slot: fromBase64(slot),
+          recipient: keys.encryption,
+          patientKey,
+          index: context.epoch.index,
+          publicKey,
+        });
+        return opened.scalar;
+      } catch (error) {
+        if (!(error instanceof WebCryptoError)) throw error;
+      }
+    }
+    throw new PatientClientError({
+      status: 0,
+      code: 'NO_EPOCH_SLOT',
+      detail: 'No slot of your current epoch opens with the keys here.',
+    });
+  }
+
+  /**
+   * One signature per ledger of the context: `{ "<chain>": { nonce, r, s } }`.
+   * @private
+   * @param {any[]} ledgers
+   * @param {StoredPatientKeys} keys
+   * @param {{ action: 1 | 2 | 3, patientKey: Uint8Array, providerKey: Uint8Array, expiresAt: bigint, dataHash: Uint8Array }} fields
+   */
+  async signForLedgers(ledgers, keys, fields) {
+    /** @type {Record<string, { nonce: string, r: string, s: string }>} */
+    const signatures = {};
+    for (const ledger of ledgers) {
+      const { r, s } = await signConsent(keys.signing.privateKey, {
+        ...fields,
+        chainId: BigInt(ledger.chainId),
+        registry: ledger.registry,
+        nonce: BigInt(ledger.nonce),
+      });
+      signatures[ledger.chain] = { nonce: String(ledger.nonce), r, s };
+    }
+    return signatures;
   }
 }
