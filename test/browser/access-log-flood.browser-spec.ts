@@ -3,6 +3,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { chromiumAvailable, LaunchedBrowser } from './support/browser';
 import {
   expectNoTabProblems,
+  grantInPage,
   openStoryTab,
   setUpOnboardedStory,
   signIn,
@@ -53,12 +54,10 @@ describeWithChromium('the patient’s access log in a flood', () => {
       headers: { 'X-Break-Glass-Reason': reason },
     });
     expect(emergency.status).toBe(200);
-    const granted = await apiCall('/consents', patient.token, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ providerId: hospital.id }),
-    });
-    expect(granted.status).toBe(201);
+    // Consent is the patient's signature (#14): given in the page, with keys set up there.
+    const patientTab = await openStoryTab(context, probe, pages, server.baseUrl);
+    await signIn(patientTab, patient.token, `${patient.id} (patient)`);
+    await grantInPage(patientTab, hospital.id);
     for (let i = 0; i <= FIRST_PAGE; i += 1) {
       expect((await apiCall('/records?chain=supchain&limit=1', hospital.token)).status).toBe(200);
     }

@@ -5,7 +5,10 @@ import { chromiumAvailable, LaunchedBrowser } from './support/browser';
 import {
   expectConsentRefused,
   expectNoTabProblems,
+  expectSignedForEachLedger,
+  expectSignedGrant,
   openStoryTab,
+  SignedGrantBody,
   retrieveOnSupchain,
   setUpOnboardedStory,
   signIn,
@@ -30,7 +33,9 @@ import { RunningServer } from './support/server';
  * The consent story of README.md ("Consent: the patient decides who reads"), told through the
  * page, part two: provider B is refused, the patient gives consent, B reads, the patient revokes,
  * B reads in an emergency, the patient sees it in the access log. Each test continues from the
- * last. It starts where consent-story-onboarding.browser-spec.ts ends, set up through the API:
+ * last. Since issue 14 the grants and the revoke are signed in the page with the patient's own key
+ * (one signature per ledger, checked by each ledger's contract), and the page shows each consent's
+ * signature and the ledgers' history, verified in the browser. It starts where consent-story-onboarding.browser-spec.ts ends, set up through the API:
  * both providers, the patient enrolled by provider A, provider A's scan on SUPchain.
  */
 const describeWithChromium = chromiumAvailable() ? describe : describe.skip;
@@ -58,6 +63,10 @@ describeWithChromium('consent story in a real browser', () => {
 
   const retrieveAsProvider = (tab: Page): Promise<number> => retrieveOnSupchain(tab, patient.id);
   const expectRefused = (tab: Page): Promise<void> => expectConsentRefused(tab, patient.id, hospital.id);
+
+  /** Waits until the page lists exactly `count` changes in the consent history. */
+  const historyCount = (tab: Page, count: number): Promise<unknown> =>
+    tab.waitForFunction((n) => document.querySelectorAll('#consent-history li').length === n, count);
 
   beforeAll(async () => {
     ({ server, browser, context } = await startStoryBrowser());
@@ -92,7 +101,7 @@ describeWithChromium('consent story in a real browser', () => {
     await shot(hospitalPage, 'consent-05-hospital-refused');
   });
 
-  it('the patient signs in to their own record and gives provider B consent', async () => {
+  it('#14 the patient signs in to their own record and gives provider B consent, signed in the page', async () => {
     patientPage = await openTab();
     await signIn(patientPage, patient.token, `${patient.id} (patient)`);
     expect(await visibleCardTitles(patientPage)).toEqual([
@@ -132,6 +141,9 @@ describeWithChromium('consent story in a real browser', () => {
     const grantA = patientPage.waitForResponse((r) => r.url().endsWith('/consents') && r.request().method() === 'POST');
     await consents.getByRole('button', { name: 'Give consent' }).click();
     expect((await grantA).status()).toBe(201);
+    const bodyA = (await (await grantA).request().postDataJSON()) as SignedGrantBody;
+    expectSignedGrant(bodyA, clinic.id);
+    expect(bodyA.expiresAt).toBe(`${nextYear}-01-31T17:30:00.000Z`);
     await patientPage.locator('#grant-status', { hasText: `${clinic.id} can now read your records until` }).waitFor();
 
     await consents.getByLabel('Provider ID').fill(hospital.id);
@@ -139,7 +151,13 @@ describeWithChromium('consent story in a real browser', () => {
     await consents.getByRole('button', { name: 'Give consent' }).click();
     const granted = await grantB;
     expect(granted.status()).toBe(201);
-    expect(await granted.request().postDataJSON()).toEqual({ providerId: hospital.id });
+    const bodyB = (await granted.request().postDataJSON()) as SignedGrantBody;
+    // No expiry; an epoch slot for B and one signature per ledger, each ledger's nonce one on from A's.
+    expectSignedGrant(bodyB, hospital.id);
+    expect(bodyB.expiresAt).toBeUndefined();
+    for (const chain of ['supchain', 'medchain'])
+      expect(BigInt(bodyB.signatures[chain].nonce)).toBe(BigInt(bodyA.signatures[chain].nonce) + 1n);
+    expect(bodyB.epochSlot).not.toBe(bodyA.epochSlot);
     await patientPage
       .locator('#grant-status', { hasText: `${hospital.id} can now read your records until you revoke it.` })
       .waitFor();
@@ -158,7 +176,25 @@ describeWithChromium('consent story in a real browser', () => {
     await shot(patientPage, 'consent-06-patient-consents');
   });
 
-  it('provider B now reads the image, byte for byte', async () => {
+  it('#14 each consent shows its signature on the ledgers, verified in the browser against the patient’s key', async () => {
+    const rows = patientPage.locator('#consent-list li');
+    for (const providerId of [hospital.id, clinic.id]) {
+      const signature = rows.filter({ hasText: providerId }).locator('.signature');
+      await signature.and(patientPage.locator('[data-verified="true"]')).waitFor();
+      expect(await signature.textContent()).toBe('✓ Signed by you — verified');
+    }
+    const history = patientPage.locator('#consent-history li');
+    // Two grants, each recorded by both ledgers.
+    await historyCount(patientPage, 4);
+    expect(await history.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.action))).toEqual([
+      'grant',
+      'grant',
+      'grant',
+      'grant',
+    ]);
+  });
+
+  it('#14 provider B now reads the image, byte for byte', async () => {
     expect(await retrieveAsProvider(hospitalPage)).toBe(200);
     await imageShown(hospitalPage);
     expect(await shownImageSha256(hospitalPage)).toBe(sha256(scan));
@@ -168,7 +204,7 @@ describeWithChromium('consent story in a real browser', () => {
     await shot(hospitalPage, 'consent-07-hospital-reads-with-consent');
   });
 
-  it('the patient revokes provider B’s consent after confirming', async () => {
+  it('#14 the patient revokes provider B’s consent after confirming, signed with a new epoch for A only', async () => {
     const revoke = patientPage.getByRole('button', { name: `Revoke consent for ${hospital.id}` });
     const dialog = patientPage.locator('#revoke-dialog');
 
@@ -185,18 +221,89 @@ describeWithChromium('consent story in a real browser', () => {
     expect(await patientPage.locator('#consent-list li').count()).toBe(2);
 
     await revoke.click();
-    const deleted = patientPage.waitForResponse((r) => r.request().method() === 'DELETE');
+    const revoked = patientPage.waitForResponse(
+      (r) => r.request().method() === 'POST' && r.url().endsWith(`/consents/${hospital.id}/revoke`),
+    );
     await patientPage.getByRole('button', { name: 'Revoke consent', exact: true }).click();
-    expect((await deleted).status()).toBe(204);
+    expect((await revoked).status()).toBe(204);
+    const body = (await (await revoked).request().postDataJSON()) as {
+      epoch: { publicKey: string; slots: string[] };
+      signatures: SignedGrantBody['signatures'];
+    };
+    // The new epoch has two slots: the patient's and provider A's (still consented); none for B.
+    expect(Object.keys(body).sort()).toEqual(['epoch', 'signatures']);
+    expect(body.epoch.publicKey).toMatch(/^0x04[0-9a-f]{128}$/);
+    expect(body.epoch.slots).toHaveLength(2);
+    expectSignedForEachLedger(body.signatures);
     await patientPage.locator('#consents-status', { hasText: `Consent for ${hospital.id} revoked.` }).waitFor();
     expect(await patientPage.locator(`#consent-list li[data-provider-id="${hospital.id}"]`).count()).toBe(0);
     expect(await patientPage.evaluate(() => document.activeElement?.id)).toBe('consents-title');
   });
 
-  it('provider B is refused again on the very next read', async () => {
+  it('#14 provider B is refused again on the very next read', async () => {
     expect(await retrieveAsProvider(hospitalPage)).toBe(403);
     await expectRefused(hospitalPage);
     await shot(hospitalPage, 'consent-09-hospital-refused-again');
+  });
+
+  it('#14 the history lists the grants and the revoke from the ledgers, newest first, each verified', async () => {
+    const history = patientPage.locator('#consent-history li');
+    await historyCount(patientPage, 6);
+    const seen = await history.evaluateAll((items) =>
+      items.map((item) => {
+        const entry = item as HTMLElement;
+        return {
+          action: entry.dataset.action,
+          chain: entry.dataset.chain,
+          verified: entry.querySelector('.signature')?.getAttribute('data-verified'),
+        };
+      }),
+    );
+    // The revoke on both ledgers first, then B's grant and A's grant on both.
+    expect(seen.slice(0, 2).map((entry) => entry.action)).toEqual(['revoke', 'revoke']);
+    expect(seen.slice(2).map((entry) => entry.action)).toEqual(['grant', 'grant', 'grant', 'grant']);
+    expect(new Set(seen.map((entry) => entry.chain))).toEqual(new Set(['supchain', 'medchain']));
+    expect(seen.every((entry) => entry.verified === 'true')).toBe(true);
+    const texts = (await history.allInnerTexts()).map((text) => text.replace(/\s+/g, ' '));
+    expect(texts[0]).toContain(`You revoked the consent of ${hospital.id}`);
+    expect(texts[0]).toContain('✓ Signed by you — verified');
+    expect(texts.filter((text) => text.includes(`You gave ${hospital.id} consent until you revoke it`))).toHaveLength(
+      2,
+    );
+    expect(texts.filter((text) => text.includes(`You gave ${clinic.id} consent until`))).toHaveLength(2);
+    const times = await history
+      .locator('.consent-change__meta time')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('datetime') ?? ''));
+    expect([...times].sort().reverse()).toEqual(times);
+    // Provider A keeps its verified consent.
+    expect(
+      await patientPage.locator(`#consent-list li[data-provider-id="${clinic.id}"] .signature`).textContent(),
+    ).toBe('✓ Signed by you — verified');
+    await shot(patientPage, 'consent-09b-consent-history');
+  });
+
+  it('#14 a signature that does not verify against the patient’s key is shown as a warning', async () => {
+    // Another tab of the patient's, where the history the service answers has one byte of each r changed.
+    const tampered = await openTab();
+    await tampered.route('**/consents/history', async (route) => {
+      const response = await route.fetch();
+      const changes = (await response.json()) as { r: string }[];
+      const flipped = changes.map((change) => ({
+        ...change,
+        r: `${change.r.slice(0, -2)}${((parseInt(change.r.slice(-2), 16) ^ 1) & 0xff).toString(16).padStart(2, '0')}`,
+      }));
+      await route.fulfill({ response, json: flipped });
+    });
+    await signIn(tampered, patient.token, `${patient.id} (patient)`);
+    const signature = tampered.locator(`#consent-list li[data-provider-id="${clinic.id}"] .signature`);
+    await signature.and(tampered.locator('[data-verified="false"]')).waitFor();
+    expect(await signature.textContent()).toContain('does not verify against your key');
+    const history = tampered.locator('#consent-history li');
+    await historyCount(tampered, 6);
+    expect(await tampered.locator('#consent-history .signature[data-verified="true"]').count()).toBe(0);
+    expect(await history.first().textContent()).toContain('This signature does not verify against your key.');
+    await shot(tampered.locator('#consents-card'), 'consent-09c-signature-warning');
+    await tampered.close();
   });
 
   it('provider B opens the record in an emergency, with a reason, using the keyboard', async () => {
@@ -326,6 +433,31 @@ describeWithChromium('consent story in a real browser', () => {
       await patientPage.locator('#viewer-meta .meta__row', { hasText: 'Uploaded by' }).locator('dd').textContent(),
     ).toBe(patient.id);
     await shot(patientPage, 'consent-13-patient-own-upload');
+  });
+
+  it('#14 a record provider A uploads now, sealed to the patient’s current epoch key, opens in the patient’s page', async () => {
+    const followUp = scanPng({ width: 200, height: 160, seed: 23 });
+    const form = new FormData();
+    form.append('chain', 'supchain');
+    form.append('file', new Blob([new Uint8Array(followUp)], { type: 'image/png' }), 'follow-up.png');
+    const uploaded = await fetch(`${server.baseUrl}/api/v1/patients/${patient.id}/records`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${clinic.token}` },
+      body: form,
+    });
+    expect(uploaded.status).toBe(201);
+    const mine = patientPage.locator('#retrieve-card');
+    await mine.getByRole('radio', { name: 'SUPchain' }).check();
+    // Sealed to the epoch the revoke started (and to the clinic), not to the patient's own key: the
+    // page asks for its epochs only when that key opens nothing, then opens the record through its slot.
+    const epochs = patientPage.waitForResponse((r) => r.url().endsWith(`/patients/${patient.id}/epochs`));
+    await mine.getByRole('button', { name: 'Retrieve' }).click();
+    expect((await epochs).status()).toBe(200);
+    await imageShown(patientPage);
+    expect(await shownImageSha256(patientPage)).toBe(sha256(followUp));
+    expect(
+      await patientPage.locator('#viewer-meta .meta__row', { hasText: 'Uploaded by' }).locator('dd').textContent(),
+    ).toBe(clinic.id);
   });
 
   it('fits a 320 px wide phone: the patient’s page and the emergency dialog', async () => {

@@ -86,6 +86,59 @@ export async function expectConsentRefused(tab: Page, patientId: string, provide
   await assertNoRawProblem(tab);
 }
 
+/** What the page sends to POST …/consents since issue 14: the provider's epoch slot and one signature per ledger. */
+export interface SignedGrantBody {
+  providerId: string;
+  expiresAt?: string;
+  epochSlot: string;
+  signatures: Record<string, { nonce: string; r: string; s: string }>;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const WORD_HEX = /^0x[0-9a-f]{64}$/;
+/** A one-slot v2 key envelope (an epoch slot): 115 bytes, 156 base64 characters. */
+const EPOCH_SLOT_BASE64_CHARS = 156;
+
+/**
+ * The signatures of a consent change as the page sent them: one per ledger (both embedded chains),
+ * each with a decimal nonce and 32-byte r and s. Whether they verify is the ledgers' job (their
+ * contract refuses anything else); the page's own check is on screen.
+ */
+export function expectSignedForEachLedger(signatures: SignedGrantBody['signatures']): void {
+  expect(Object.keys(signatures).sort()).toEqual(['medchain', 'supchain']);
+  for (const signature of Object.values(signatures)) {
+    expect(signature.nonce).toMatch(/^(0|[1-9][0-9]*)$/);
+    expect(signature.r).toMatch(WORD_HEX);
+    expect(signature.s).toMatch(WORD_HEX);
+  }
+}
+
+/** The grant body: the provider, an epoch slot for it, signatures for both ledgers. */
+export function expectSignedGrant(body: SignedGrantBody, providerId: string): void {
+  expect(Object.keys(body).sort()).toEqual(
+    ['epochSlot', 'providerId', 'signatures', ...(body.expiresAt === undefined ? [] : ['expiresAt'])].sort(),
+  );
+  expect(body.providerId).toBe(providerId);
+  expect(body.epochSlot).toMatch(BASE64);
+  expect(body.epochSlot).toHaveLength(EPOCH_SLOT_BASE64_CHARS);
+  expectSignedForEachLedger(body.signatures);
+}
+
+/**
+ * The patient gives a provider consent through the page's form (signed in the page since issue
+ * 14); resolves with the body the page sent once the service answered 201 and the page said so.
+ */
+export async function grantInPage(tab: Page, providerId: string): Promise<SignedGrantBody> {
+  const consents = tab.locator('#consents-card');
+  await consents.getByLabel('Provider ID').fill(providerId);
+  const granted = tab.waitForResponse((r) => r.url().endsWith('/consents') && r.request().method() === 'POST');
+  await consents.getByRole('button', { name: 'Give consent' }).click();
+  const answer = await granted;
+  expect(answer.status()).toBe(201);
+  await tab.locator('#grant-status', { hasText: `${providerId} can now read your records` }).waitFor();
+  return (await answer.request().postDataJSON()) as SignedGrantBody;
+}
+
 export interface StoryActors {
   clinic: { id: string; name: string; token: string };
   hospital: { id: string; name: string; token: string };

@@ -127,6 +127,17 @@ export function describeError(error, context) {
         field: null,
         text: 'The service did not accept the file as this browser locked it, so nothing was stored. Reload the page and try again.',
       };
+    case 'CONSENT_SIGNATURE_INVALID':
+      // Most often a nonce spent meanwhile (another tab or device signed a change first).
+      return {
+        field: null,
+        text: 'The ledgers did not accept your signature, so nothing changed. Reload the page and try again.',
+      };
+    case 'SIGNATURE_REQUIRED':
+      return {
+        field: null,
+        text: 'Consent changes must be signed with your own keys. Reload the page and try again.',
+      };
     case 'NETWORK_ERROR':
       return {
         field: null,

@@ -10,6 +10,7 @@
  */
 
 import { api, asApiError } from '../api.js';
+import { createEpoch } from '../crypto/epochs.js';
 import { createPatientKeys, openKeyStore, registrationProof } from '../crypto/patient-keys.js';
 import { normaliseRecoveryCode, unwrapKeyBackup } from '../crypto/recovery.js';
 import { $, $input, fieldErrors, setBusy } from '../dom.js';
@@ -208,19 +209,27 @@ async function onConfirm(event) {
   try {
     const { encryption, signing } = pending.keys;
     const proof = await registrationProof(signing.privateKey, me.id, encryption.publicKey, signing.publicKey);
-    await api('/me/keys', {
+    const epoch = await firstEpoch(me, encryption.publicKey);
+    const { data: registered } = await api('/me/keys', {
       method: 'POST',
       json: {
         encryptionPublicKey: toHex0x(encryption.publicKey),
         signingPublicKey: toHex0x(signing.publicKey),
         proof: toHex0x(proof),
         backup: toBase64(pending.backup),
+        epoch: { publicKey: toHex0x(epoch.publicKey), slots: epoch.slots.map(toBase64) },
       },
     });
     /** @type {StoredKeys} */
     const stored = { patientId: me.id, encryption, signing, storedAt: new Date().toISOString() };
     await (await keyStore()).put(stored);
     if (generation !== state.generation) return;
+    // GET /me said "no keys" at sign-in; the consents card checks signatures against these now.
+    me.keys = {
+      encryptionPublicKey: toHex0x(encryption.publicKey),
+      signingPublicKey: toHex0x(signing.publicKey),
+      registeredAt: String(registered?.registeredAt ?? new Date().toISOString()),
+    };
     $input('keys-confirm').value = '';
     reveal.hide();
     $('keys-setup-status').textContent = '';
@@ -247,6 +256,22 @@ async function onConfirm(event) {
     state.busy = false;
     setBusy('keys-confirm-submit', false, 'Registering your keys…', 'I have written it down: finish');
   }
+}
+
+/**
+ * Epoch 0 (issue 14): a key pair made here whose private half is sealed to the patient's own
+ * encryption key alone; the ledgers get its public half and that one slot. Providers get slots
+ * later, one per grant. The epoch's scalar is wiped inside createEpoch.
+ * @param {Me} me
+ * @param {Uint8Array} encryptionPublicKey
+ */
+function firstEpoch(me, encryptionPublicKey) {
+  if (!me.patientKey) throw new Error('GET /me named no patient key');
+  return createEpoch({
+    patientKey: fromHex0x(me.patientKey),
+    index: 0,
+    recipientPublicKeys: [encryptionPublicKey],
+  });
 }
 
 /** @param {string} text */

@@ -5,9 +5,11 @@
  * retrieve card and its history use this for a signed-in patient; providers read as before.
  */
 
-import { api, ApiError, sealedRecordsPath } from '../api.js';
+import { accessPath, api, ApiError, sealedRecordsPath } from '../api.js';
+import { resolveEpochKeys } from '../crypto/epochs.js';
 import { openSealedHeader, openSealedRecord } from '../crypto/sealed-record.js';
-import { bytesBlob } from '../wire.js';
+import { identity } from '../identity.js';
+import { bytesBlob, fromBase64, fromHex0x } from '../wire.js';
 import { ownKeys } from './keys.js';
 
 /**
@@ -25,6 +27,72 @@ function keys() {
   // The cards that call this are hidden until the keys are here; reaching it without them is a bug.
   if (!held) throw new ApiError({ status: 409, code: 'KEYS_NOT_REGISTERED' });
   return held;
+}
+
+/**
+ * @typedef {NonNullable<ReturnType<typeof ownKeys>>} HeldKeys
+ * @typedef {import('../crypto/epochs.js').EpochKey} EpochKey
+ */
+
+/**
+ * The patient's epoch keys (issue 14), opened here from their own slots (GET …/epochs), newest
+ * first; kept for the page's life per patient and fetched again when a record opens with none
+ * of them (a revoke may have started an epoch since). The private halves are non-extractable.
+ * @type {{ patientId: string, keys: Promise<EpochKey[]> } | null}
+ */
+let epochCache = null;
+
+/** @param {string} patientId @param {HeldKeys} held @param {boolean} fresh */
+function epochKeys(patientId, held, fresh) {
+  if (fresh || epochCache?.patientId !== patientId) {
+    const keys = loadEpochKeys(patientId, held);
+    epochCache = { patientId, keys };
+    keys.catch(() => {
+      if (epochCache?.keys === keys) epochCache = null;
+    });
+  }
+  return /** @type {{ keys: Promise<EpochKey[]> }} */ (epochCache).keys;
+}
+
+/** @param {string} patientId @param {HeldKeys} held */
+async function loadEpochKeys(patientId, held) {
+  const { data } = await api(accessPath(patientId, 'epochs'));
+  const epochs = (Array.isArray(data) ? data : []).map((/** @type {any} */ epoch) => ({
+    index: Number(epoch.index),
+    publicKey: fromHex0x(String(epoch.publicKey)),
+    slots: (Array.isArray(epoch.slots) ? epoch.slots : []).map((/** @type {string} */ slot) => fromBase64(slot)),
+  }));
+  const patientKey = identity.me?.patientKey;
+  if (!patientKey) return [];
+  return resolveEpochKeys({ epochs, recipient: held.encryption, patientKey: fromHex0x(patientKey) });
+}
+
+/**
+ * `open` with the patient's own encryption key, then (a record sealed to an epoch key since issue
+ * 14: a provider's upload) with each of their epoch keys, newest first. The signing key stays the
+ * patient's, so their own uploads are still recognised. The first error stands if nothing opens.
+ * @template T
+ * @param {string} patientId
+ * @param {(keys: HeldKeys) => Promise<T>} open
+ * @returns {Promise<T>}
+ */
+async function openWithAnyKey(patientId, open) {
+  const held = keys();
+  try {
+    return await open(held);
+  } catch (error) {
+    if (/** @type {{ code?: string }} */ (error)?.code !== 'NO_SLOT') throw error;
+    for (const fresh of [false, true]) {
+      for (const epochKey of await epochKeys(patientId, held, fresh)) {
+        try {
+          return await open({ ...held, encryption: epochKey });
+        } catch {
+          // another epoch's record
+        }
+      }
+    }
+    throw error;
+  }
 }
 
 /** @param {SealedRecord} sealed @param {SealedHeader | null} header @returns {RecordMeta} */
@@ -53,13 +121,12 @@ export async function listOwnRecords(patientId, { chain, limit, cursor, signal }
   const { data } = await api(sealedRecordsPath(patientId), { query: { chain, limit, cursor }, signal });
   /** @type {SealedRecord[]} */
   const sealed = Array.isArray(data?.items) ? data.items : [];
-  const held = keys();
   const items = await Promise.all(
     sealed.map(async (record) => {
       /** @type {SealedHeader | null} */
       let header = null;
       try {
-        header = await openSealedHeader(record, held);
+        header = await openWithAnyKey(patientId, (held) => openSealedHeader(record, held));
       } catch {
         header = null;
       }
@@ -89,13 +156,11 @@ export async function readOwnRecord(patientId, recordId, { chain, signal }) {
   });
   let opened;
   try {
-    opened = await openSealedRecord(
-      { ...data, content: new Uint8Array(await /** @type {Blob} */ (content).arrayBuffer()) },
-      keys(),
-    );
+    const bytes = new Uint8Array(await /** @type {Blob} */ (content).arrayBuffer());
+    opened = await openWithAnyKey(patientId, (held) => openSealedRecord({ ...data, content: bytes }, held));
   } catch {
     // A bad signature, a hash or length that does not match, or no slot for this patient's own
-    // key: all the same to the patient, who is a known recipient of every record of theirs.
+    // key or epoch keys: all the same to the patient, who is a known recipient of every record of theirs.
     throw INTEGRITY();
   }
   const header = /** @type {SealedHeader} */ (opened.header);
@@ -135,7 +200,9 @@ export async function nameOwnRecords(patientId, wanted) {
         for (const record of items.filter((item) => missing.has(item.recordId))) {
           missing.delete(record.recordId);
           try {
-            const header = /** @type {SealedHeader} */ (await openSealedHeader(record, held));
+            const header = /** @type {SealedHeader} */ (
+              await openWithAnyKey(patientId, (readerKeys) => openSealedHeader(record, readerKeys))
+            );
             names.set(`${chain}:${record.recordId}`, `${header.fileName ?? 'a record'} (version ${record.version})`);
           } catch {
             /* shown by its id: opening the record says why */
