@@ -34,6 +34,7 @@ export const CONSENT_MESSAGE_BYTES = 9 * WORD_BYTES;
 const ADDRESS_BYTES = 20;
 const KEY_BYTES = 32;
 const LENGTH_PREFIX_BYTES = 4;
+const SEC1_UNCOMPRESSED = 0x04;
 const UINT64_MAX = (1n << 64n) - 1n;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
@@ -111,6 +112,17 @@ export function revokeDataHash(epochPublicKey: Uint8Array, slots: readonly Uint8
     parts.push(length, part);
   }
   return sha256(concatBytes(...parts));
+}
+
+/**
+ * A signing-key replacement's dataHash: SHA-256(newX | newY), the new key's affine coordinates
+ * (32 bytes each) from its SEC 1 uncompressed form 0x04 | x | y.
+ */
+export function replaceKeyDataHash(newSigningPublicKey: Uint8Array, sha256: Sha256): Uint8Array {
+  if (newSigningPublicKey.length !== 1 + 2 * KEY_BYTES || newSigningPublicKey[0] !== SEC1_UNCOMPRESSED) {
+    throw new ValidationFailedError('signingPublicKey must be a SEC 1 uncompressed P-256 key.', 'signingPublicKey');
+  }
+  return sha256(newSigningPublicKey.subarray(1));
 }
 
 function wordValue(bytes: Uint8Array): bigint {

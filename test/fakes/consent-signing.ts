@@ -5,7 +5,13 @@
  * wants. The epoch data the tests pass is opaque to a ledger (random slots, a real epoch point).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { ConsentAction, consentMessage, grantDataHash, revokeDataHash } from '../../src/domain/consent-message';
+import {
+  ConsentAction,
+  consentMessage,
+  grantDataHash,
+  replaceKeyDataHash,
+  revokeDataHash,
+} from '../../src/domain/consent-message';
 import { AccessLedger, EpochData, SignedChange } from '../../src/domain/ports/access-ledger.port';
 import {
   generateEpochPublicKey,
@@ -80,6 +86,23 @@ export class ConsentSigningKey {
       expiresAt: 0n,
       nonce: nonce ?? (await ledger.consentNonce(patientKey)),
       dataHash: revokeDataHash(epoch.publicKey, epoch.slots, sha256),
+    });
+  }
+
+  /** The current key's signature replacing it with `newSigningPublicKey` (65 bytes, SEC 1). */
+  async signReplace(
+    ledger: AccessLedger,
+    patientKey: Uint8Array,
+    newSigningPublicKey: Uint8Array,
+    nonce?: bigint,
+  ): Promise<SignedChange> {
+    return this.sign(ledger, {
+      action: ConsentAction.ReplaceKey,
+      patientKey,
+      providerKey: new Uint8Array(32),
+      expiresAt: 0n,
+      nonce: nonce ?? (await ledger.consentNonce(patientKey)),
+      dataHash: replaceKeyDataHash(newSigningPublicKey, sha256),
     });
   }
 

@@ -219,6 +219,49 @@ export function describeAccessLedgerPort(name: string, setup: () => Promise<Acce
       expect(await ledger.consentNonce(patient)).toBe(2n);
     });
 
+    it('#14 replaces the signing key with a change signed by the current one; grants then need the new key', async () => {
+      const { patient, key } = await registeredPatient();
+      const next = ConsentSigningKey.generate();
+      const signed = await key.signReplace(ledger, patient, next.publicKey);
+      await expect(ledger.checkReplacePatientKey(patient, next.publicKey, signed)).resolves.toBeUndefined();
+      expect(hex((await ledger.patientSigningKey(patient))!)).toBe(hex(key.publicKey)); // the dry run wrote nothing
+      await ledger.replacePatientKey(patient, next.publicKey, signed);
+      expect(hex((await ledger.patientSigningKey(patient))!)).toBe(hex(next.publicKey));
+      expect(await ledger.consentNonce(patient)).toBe(1n);
+      const provider = randomBytes(32);
+      const slot = opaqueSlot();
+      const byOld = await key.signGrant(ledger, patient, provider, null, slot);
+      await expect(ledger.grantConsent(patient, provider, null, byOld, slot)).rejects.toThrow(/bad signature/);
+      await next.grant(ledger, patient, provider, null, slot);
+      expect(await ledger.consentFor(patient, provider)).not.toBeNull();
+    });
+
+    it('#14 a key replacement signed by another key is CONSENT_SIGNATURE_INVALID and changes nothing', async () => {
+      const { patient, key } = await registeredPatient();
+      const forger = ConsentSigningKey.generate();
+      const forged = await forger.signReplace(ledger, patient, forger.publicKey);
+      await expect(ledger.checkReplacePatientKey(patient, forger.publicKey, forged)).rejects.toThrow(
+        ConsentSignatureInvalidError,
+      );
+      await expect(ledger.replacePatientKey(patient, forger.publicKey, forged)).rejects.toThrow(/bad signature/);
+      expect(hex((await ledger.patientSigningKey(patient))!)).toBe(hex(key.publicKey));
+      expect(await ledger.consentNonce(patient)).toBe(0n);
+    });
+
+    it('#14 a replayed key replacement is refused with a stale nonce; a key with a zero coordinate is refused', async () => {
+      const { patient, key } = await registeredPatient();
+      const next = ConsentSigningKey.generate();
+      const signed = await key.signReplace(ledger, patient, next.publicKey);
+      await ledger.replacePatientKey(patient, next.publicKey, signed);
+      await expect(ledger.replacePatientKey(patient, next.publicKey, signed)).rejects.toThrow(
+        /stale nonce \(expected 1, given 0\)/,
+      );
+      const zeroY = Uint8Array.from(next.publicKey).fill(0, 33);
+      const forZero = await next.signReplace(ledger, patient, zeroY);
+      await expect(ledger.replacePatientKey(patient, zeroY, forZero)).rejects.toThrow(ValidationFailedError);
+      expect(hex((await ledger.patientSigningKey(patient))!)).toBe(hex(next.publicKey));
+    });
+
     it('#14 history: grants and revokes oldest first, each message re-verifiable with the patient key', async () => {
       const { patient, key } = await registeredPatient();
       const provider = randomBytes(32);

@@ -192,6 +192,24 @@ export abstract class AccessLedger {
     newEpoch: EpochData,
   ): Promise<void>;
 
+  /**
+   * Replaces the patient's signing key (65 bytes, SEC 1) with a change signed by the current one
+   * (action 3, dataHash = SHA-256(newX | newY)); spends the nonce. Refusals as grantConsent;
+   * ValidationFailedError for a key that is not 65 bytes 0x04 | x | y with x, y non-zero.
+   */
+  abstract replacePatientKey(
+    patientKey: Uint8Array,
+    newSigningPublicKey: Uint8Array,
+    signed: SignedChange,
+  ): Promise<void>;
+
+  /** What replacePatientKey would answer, without writing anything. */
+  abstract checkReplacePatientKey(
+    patientKey: Uint8Array,
+    newSigningPublicKey: Uint8Array,
+    signed: SignedChange,
+  ): Promise<void>;
+
   /** Every epoch of the patient, oldest first, with slots checked against the hashes the ledger stores. */
   abstract epochs(patientKey: Uint8Array): Promise<Epoch[]>;
 
@@ -230,10 +248,30 @@ export abstract class AccessLedger {
 /** Largest epoch slot (the contract's MAX_KEY_ENVELOPE_BYTES), bytes. */
 export const MAX_EPOCH_SLOT_BYTES = MAX_KEY_ENVELOPE_BYTES;
 const EPOCH_PUBLIC_KEY_BYTES = 65;
+/** SEC 1 uncompressed P-256: 0x04 | x (32) | y (32). */
+const SEC1_UNCOMPRESSED = 0x04;
+const COORDINATE_BYTES = 32;
 
 /** The refusal of a consent signature, the same words from every adapter: `reason` as the contract names it. */
 export function consentRefused(chain: ChainName, reason: string): ConsentSignatureInvalidError {
   return new ConsentSignatureInvalidError(`${chain} refused the consent signature: ${reason}.`);
+}
+
+/**
+ * The contract's rule for a signing key (BadSigningKey: x and y non-zero), in the port's form: 65
+ * bytes, 0x04 | x | y.
+ */
+export function checkSigningPublicKey(signingPublicKey: Uint8Array): void {
+  const x = signingPublicKey.subarray(1, 1 + COORDINATE_BYTES);
+  const y = signingPublicKey.subarray(1 + COORDINATE_BYTES);
+  if (
+    signingPublicKey.length !== 1 + 2 * COORDINATE_BYTES ||
+    signingPublicKey[0] !== SEC1_UNCOMPRESSED ||
+    x.every((byte) => byte === 0) ||
+    y.every((byte) => byte === 0)
+  ) {
+    throw new ValidationFailedError('signingPublicKey must be a SEC 1 uncompressed P-256 key.', 'signingPublicKey');
+  }
 }
 
 /** The contract's slot rule (BadKeyEnvelope): 1..MAX_EPOCH_SLOT_BYTES bytes. */

@@ -18,6 +18,7 @@ import {
   checkEpochSlot,
   checkPatientKey,
   checkRecordKeyEntries,
+  checkSigningPublicKey,
   ConsentChange,
   consentRefused,
   Epoch,
@@ -50,7 +51,13 @@ const SEC1_PREFIX = 0x04;
 const COORDINATE_BYTES = 32;
 
 type Method =
-  'publishPublicKey' | 'registerPatientKey' | 'grantConsent' | 'revokeConsent' | 'appendAccessLog' | 'addRecordKeys';
+  | 'publishPublicKey'
+  | 'registerPatientKey'
+  | 'grantConsent'
+  | 'revokeConsent'
+  | 'replacePatientKey'
+  | 'appendAccessLog'
+  | 'addRecordKeys';
 
 /**
  * The patient-centric registry of one chain (keys, consents, access log, added record keys). It
@@ -152,6 +159,20 @@ export class EvmAccessLedger extends AccessLedger {
   ): Promise<void> {
     checkEpochData(newEpoch);
     await this.estimate('revokeConsent', revokeArgs(patientKey, providerKey, signed, newEpoch));
+  }
+
+  async replacePatientKey(patientKey: Uint8Array, newSigningPublicKey: Uint8Array, signed: SignedChange): Promise<void> {
+    checkSigningPublicKey(newSigningPublicKey);
+    await this.send('replacePatientKey', replaceArgs(patientKey, newSigningPublicKey, signed));
+  }
+
+  async checkReplacePatientKey(
+    patientKey: Uint8Array,
+    newSigningPublicKey: Uint8Array,
+    signed: SignedChange,
+  ): Promise<void> {
+    checkSigningPublicKey(newSigningPublicKey);
+    await this.estimate('replacePatientKey', replaceArgs(patientKey, newSigningPublicKey, signed));
   }
 
   /**
@@ -499,4 +520,11 @@ function revokeArgs(
   epoch: EpochData,
 ): unknown[] {
   return [patientKey, providerKey, signed.nonce, hexlify(signed.r), hexlify(signed.s), epoch.publicKey, epoch.slots];
+}
+
+/** replacePatientKey(patientKey, newX, newY, nonce, r, s): the new key's affine coordinates from 0x04 | x | y. */
+function replaceArgs(patientKey: Uint8Array, newSigningPublicKey: Uint8Array, signed: SignedChange): unknown[] {
+  const x = newSigningPublicKey.subarray(1, 1 + COORDINATE_BYTES);
+  const y = newSigningPublicKey.subarray(1 + COORDINATE_BYTES);
+  return [patientKey, x, y, signed.nonce, hexlify(signed.r), hexlify(signed.s)];
 }

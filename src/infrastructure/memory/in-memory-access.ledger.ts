@@ -8,6 +8,7 @@ import {
   ConsentDomain,
   consentMessage,
   grantDataHash,
+  replaceKeyDataHash,
   revokeDataHash,
   signatureShapeProblem,
 } from '../../domain/consent-message';
@@ -19,6 +20,7 @@ import {
   checkEpochSlot,
   checkPatientKey,
   checkRecordKeyEntries,
+  checkSigningPublicKey,
   ConsentChange,
   consentRefused,
   Epoch,
@@ -184,6 +186,20 @@ export class InMemoryAccessLedger extends AccessLedger {
     this.checkRevoke(patientKey, providerKey, signed, newEpoch);
   }
 
+  async replacePatientKey(patientKey: Uint8Array, newSigningPublicKey: Uint8Array, signed: SignedChange): Promise<void> {
+    const { state } = this.checkReplace(patientKey, newSigningPublicKey, signed);
+    state.signingKey = Uint8Array.from(newSigningPublicKey);
+    state.nonce = signed.nonce + 1n;
+  }
+
+  async checkReplacePatientKey(
+    patientKey: Uint8Array,
+    newSigningPublicKey: Uint8Array,
+    signed: SignedChange,
+  ): Promise<void> {
+    this.checkReplace(patientKey, newSigningPublicKey, signed);
+  }
+
   async epochs(patientKey: Uint8Array): Promise<Epoch[]> {
     const state = this.patients.get(bytesToHex(patientKey));
     return (state?.epochs ?? []).map((epoch, index) => ({ index, ...copyEpoch(epoch) }));
@@ -237,6 +253,17 @@ export class InMemoryAccessLedger extends AccessLedger {
     checkEpochData(newEpoch);
     const dataHash = revokeDataHash(newEpoch.publicKey, newEpoch.slots, sha256);
     return this.verifySigned(ConsentAction.Revoke, patientKey, providerKey, 0n, signed, dataHash);
+  }
+
+  /** The contract's replacePatientKey checks: the new key's coordinates first, then the signature by the current key. */
+  private checkReplace(
+    patientKey: Uint8Array,
+    newSigningPublicKey: Uint8Array,
+    signed: SignedChange,
+  ): { state: PatientState; message: Uint8Array } {
+    checkSigningPublicKey(newSigningPublicKey);
+    const dataHash = replaceKeyDataHash(newSigningPublicKey, sha256);
+    return this.verifySigned(ConsentAction.ReplaceKey, patientKey, new Uint8Array(32), 0n, signed, dataHash);
   }
 
   /** PatientAccessRegistry._verifySigned: key registered, range, low-S, nonce, then P-256 over SHA-256(M). */
