@@ -12,6 +12,7 @@ import { ReissueClaimCodeUseCase } from '../application/enrolment/reissue-claim-
 import { DescribeMeUseCase } from '../application/enrolment/describe-me.use-case';
 import { GetKeyBackupUseCase } from '../application/enrolment/get-key-backup.use-case';
 import { RegisterKeysUseCase } from '../application/enrolment/register-keys.use-case';
+import { ReplaceSigningKeyUseCase } from '../application/enrolment/replace-signing-key.use-case';
 import { PatientRewrap } from '../application/records/patient-rewrap';
 import { TokenLifecycleUseCase } from '../application/enrolment/token-lifecycle.use-case';
 import type { Environment } from '../config/environment';
@@ -63,6 +64,7 @@ import { provide, provideFactory } from './provide';
       PatientRewrap,
       Clock,
     ]),
+    provide(ReplaceSigningKeyUseCase, [PrincipalRepository, Ledgers, Pseudonymizer, Cipher]),
   ],
   exports: [
     AuthenticateUseCase,
@@ -75,6 +77,7 @@ import { provide, provideFactory } from './provide';
     DescribeMeUseCase,
     GetKeyBackupUseCase,
     RegisterKeysUseCase,
+    ReplaceSigningKeyUseCase,
     PatientRewrap,
   ],
 })

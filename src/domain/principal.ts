@@ -31,6 +31,17 @@ export interface PatientPublicKeys {
   /** P-256 ECDSA, SEC 1 uncompressed (65 bytes): the patient's own records are signed by it. */
   readonly signingPublicKey: Uint8Array;
   readonly registeredAt: Date;
+  /**
+   * Signing keys the patient replaced (issue 14), oldest first: their earlier uploads name one of
+   * them (signerKeyId = SHA-256 of the key) and must still verify. Absent: none replaced.
+   */
+  readonly formerSigningKeys?: readonly Uint8Array[];
+}
+
+/** Every signing key a patient-signed record of theirs may name: the current one, then the former ones. */
+export function patientSigningKeys(keys: PatientPublicKeys | undefined): Uint8Array[] {
+  if (!keys) return [];
+  return [keys.signingPublicKey, ...(keys.formerSigningKeys ?? [])];
 }
 
 /** Stable key for a principal across stores: roles are separate namespaces. */

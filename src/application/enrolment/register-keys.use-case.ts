@@ -1,7 +1,6 @@
-import { bytesEqual, bytesToHex, utf8 } from '../../domain/bytes';
+import { bytesEqual, bytesToHex } from '../../domain/bytes';
 import {
   ForbiddenError,
-  InvalidKeyError,
   KeyProofInvalidError,
   KeysAlreadyRegisteredError,
   KeysNotRegisteredError,
@@ -26,6 +25,7 @@ import { RecordSigner } from '../../domain/ports/record-signer.port';
 import { Principal } from '../../domain/principal';
 import { parseEpochData } from '../access/consent-signatures';
 import { PatientRewrap } from '../records/patient-rewrap';
+import { assertP256Point } from './p256-point';
 
 export interface RegisterKeysInput {
   readonly actor: Principal;
@@ -44,9 +44,6 @@ export interface RegisteredKeys {
   /** How many records uploaded before the registration were given a slot for the patient's key. */
   readonly rewrapped: number;
 }
-
-/** Binds the validation seal below to its use: nothing is kept of it. */
-const KEY_CHECK_AAD = utf8('patient-centric-emr/register-keys/point-check');
 
 /**
  * A patient registers the public keys their browser generated (once): the signing key signs the
@@ -78,7 +75,7 @@ export class RegisterKeysUseCase {
       throw new KeysAlreadyRegisteredError('Your keys are registered already; they cannot be replaced this way.');
     }
     const epoch = parseEpochData(input.epoch);
-    await this.assertEncryptionKey(encryptionPublicKey);
+    await assertP256Point(this.cipher, encryptionPublicKey, 'encryptionPublicKey');
     const message = keyRegistrationMessage(actor.id, encryptionPublicKey, signingPublicKey);
     if (!(await this.signer.verifyWithPublicKey(message, proof, signingPublicKey))) {
       throw new KeyProofInvalidError('proof is not a signature of this registration by signingPublicKey.');
@@ -122,18 +119,6 @@ export class RegisterKeysUseCase {
     if (registered === null) return ledger.registerPatientKey(patientKey, signingPublicKey, epoch);
     if (!bytesEqual(registered, signingPublicKey)) {
       throw new KeysAlreadyRegisteredError(`${ledger.chain} holds another signing key for you already.`);
-    }
-  }
-
-  /** A key that is not a P-256 point cannot be sealed to: found out now rather than at the first upload. */
-  private async assertEncryptionKey(publicKey: Uint8Array): Promise<void> {
-    try {
-      await this.cipher.sealDataKey({ bytes: new Uint8Array(32) }, [publicKey], KEY_CHECK_AAD);
-    } catch (error) {
-      if (error instanceof InvalidKeyError) {
-        throw new ValidationFailedError('encryptionPublicKey is not a P-256 public key.', 'encryptionPublicKey');
-      }
-      throw error;
     }
   }
 }

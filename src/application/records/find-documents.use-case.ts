@@ -4,7 +4,7 @@ import { ChainUnavailableError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
 import { Clock } from '../../domain/ports/clock.port';
-import { Principal } from '../../domain/principal';
+import { patientSigningKeys, Principal } from '../../domain/principal';
 import { AccessLogWriter } from '../access/access-log-writer';
 import { PatientAccess } from '../access/patient-access';
 import { logRead } from '../access/read-logging';
@@ -101,7 +101,7 @@ export class FindDocumentsUseCase {
           scope.patientKey,
           record,
           granted.keys,
-          scope.patient.keys?.signingPublicKey,
+          patientSigningKeys(scope.patient.keys),
         );
         readable.push({ record, header });
       }

@@ -4,7 +4,7 @@ import { ValidationFailedError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
 import { Clock } from '../../domain/ports/clock.port';
-import { Principal } from '../../domain/principal';
+import { patientSigningKeys, Principal } from '../../domain/principal';
 import { toMetadata } from '../../domain/record-codec';
 import { AccessLogWriter } from '../access/access-log-writer';
 import { PatientAccess, ReadScope, RecordAccess } from '../access/patient-access';
@@ -76,7 +76,7 @@ export class ListRecordsUseCase {
             scope.patientKey,
             record,
             granted.keys,
-            scope.patient.keys?.signingPublicKey,
+            patientSigningKeys(scope.patient.keys),
           );
           return toMetadata(patientId, record, header);
         }),

@@ -31,8 +31,9 @@ export class RecordOpener {
 
   /**
    * `keys`: a recipient of the record (the patient, or the provider it is sealed to).
-   * `patientSigningKey`: the patient's registered signing key (65-byte SEC 1), when they have one;
-   * a record they signed themselves verifies only under it (spec §3 rule (b)).
+   * `patientSigningKeys`: the patient's registered signing key and the ones it replaced (65-byte
+   * SEC 1 each; patientSigningKeys(principal.keys)); a record they signed themselves verifies only
+   * under the one its signerKeyId names (spec §3 rule (b)).
    * `addedEnvelopes`: further key envelopes for the record (re-wraps from the access ledger), tried
    * after the record's own. They are not signed: a data key from one counts only if it opens the
    * signed header, so a forged envelope is no more than a slot that does not open.
@@ -42,10 +43,10 @@ export class RecordOpener {
     patientKey: Uint8Array,
     record: LedgerRecord,
     keys: KeyPair,
-    patientSigningKey?: Uint8Array | null,
+    patientSigningKeys: readonly Uint8Array[] = [],
     addedEnvelopes: readonly Uint8Array[] = [],
   ): Promise<OpenedHeader> {
-    await this.assertSigned(chain, record, patientSigningKey);
+    await this.assertSigned(chain, record, patientSigningKeys);
     const aad = recordAad(patientKey, record.recordId);
     return this.guard(async () => {
       for (const keyEnvelope of [record.keyEnvelope, ...addedEnvelopes]) {
@@ -69,9 +70,13 @@ export class RecordOpener {
    * envelope's digest). Readers call it before deciding access by trial decryption, so a tampered
    * envelope is an integrity failure, not a silent "not sealed to you".
    */
-  async assertSigned(chain: ChainName, record: LedgerRecord, patientSigningKey?: Uint8Array | null): Promise<void> {
+  async assertSigned(
+    chain: ChainName,
+    record: LedgerRecord,
+    patientSigningKeys: readonly Uint8Array[] = [],
+  ): Promise<void> {
     const payload = recordSigningPayloadFor(chain, record, (data) => this.hasher.sha256(data));
-    if (!(await this.signatureVerifies(payload, record, patientSigningKey ?? null))) {
+    if (!(await this.signatureVerifies(payload, record, patientSigningKeys))) {
       throw new IntegrityCheckFailedError('The record signature does not verify.');
     }
   }
@@ -94,19 +99,18 @@ export class RecordOpener {
   }
 
   /**
-   * (a) a key the service trusts, under the id the record names; or (b) the patient's own signing
-   * key, when the record names that key's id.
+   * (a) a key the service trusts, under the id the record names; or (b) one of the patient's own
+   * signing keys, current or replaced (issue 14), the one whose id the record names.
    */
   private async signatureVerifies(
     payload: Uint8Array,
     record: LedgerRecord,
-    patientSigningKey: Uint8Array | null,
+    patientSigningKeys: readonly Uint8Array[],
   ): Promise<boolean> {
     if (await this.signer.verify(payload, record.signature, record.signerKeyId)) return true;
-    if (patientSigningKey === null || !bytesEqual(this.hasher.sha256(patientSigningKey), record.signerKeyId)) {
-      return false;
-    }
-    return this.signer.verifyWithPublicKey(payload, record.signature, patientSigningKey);
+    const named = patientSigningKeys.find((key) => bytesEqual(this.hasher.sha256(key), record.signerKeyId));
+    if (named === undefined) return false;
+    return this.signer.verifyWithPublicKey(payload, record.signature, named);
   }
 
   /** Decryption failures of any kind mean the stored record is not what was written. */

@@ -5,7 +5,7 @@ import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
 import { Clock } from '../../domain/ports/clock.port';
 import { EmrRepository } from '../../domain/ports/emr-repository.port';
-import { Principal } from '../../domain/principal';
+import { patientSigningKeys, Principal } from '../../domain/principal';
 import { RecordId } from '../../domain/record-id';
 import { AccessLogWriter } from '../access/access-log-writer';
 import { PatientAccess, ReadScope } from '../access/patient-access';
@@ -65,14 +65,14 @@ export class RecordReader {
       const { scope, record } = await this.locate(input, parsed, chain);
       try {
         // Signature first: the envelope is under it, so tampering is a 422, never a mistaken "not yours".
-        await this.opener.assertSigned(chain, record, scope.patient.keys?.signingPublicKey);
+        await this.opener.assertSigned(chain, record, patientSigningKeys(scope.patient.keys));
         const granted = await this.access.requireRecordAccess(scope, record);
         const opened = await this.opener.openHeader(
           chain,
           scope.patientKey,
           record,
           granted.keys,
-          scope.patient.keys?.signingPublicKey,
+          patientSigningKeys(scope.patient.keys),
         );
         const answer = await fetch({ chain, ledger: this.ledgers.get(chain), scope, record, opened });
         await logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);

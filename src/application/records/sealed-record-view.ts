@@ -5,7 +5,7 @@ import { ChainUnavailableError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { Hasher } from '../../domain/ports/hasher.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
-import { Principal } from '../../domain/principal';
+import { patientSigningKeys, Principal } from '../../domain/principal';
 
 /** A record as the patient's browser needs it to verify and decrypt it itself (JSON-safe). */
 export interface SealedRecord {
@@ -63,9 +63,9 @@ export class SealedRecordViews {
     const keyId = hex(record.signerKeyId);
     const trusted = this.signer.trustedPublicKey(record.signerKeyId);
     if (trusted) return { kind: 'service', keyId, publicKey: hex(trusted) };
-    const own = patient.keys?.signingPublicKey;
-    if (own && bytesEqual(this.hasher.sha256(own), record.signerKeyId))
-      return { kind: 'patient', keyId, publicKey: hex(own) };
+    // The patient's current key or one they replaced (issue 14): the record names which.
+    const own = patientSigningKeys(patient.keys).find((key) => bytesEqual(this.hasher.sha256(key), record.signerKeyId));
+    if (own) return { kind: 'patient', keyId, publicKey: hex(own) };
     return { kind: 'unknown', keyId, publicKey: null };
   }
 

@@ -44,6 +44,14 @@ export abstract class PrincipalRepository {
    */
   abstract registerKeys(id: string, keys: PatientPublicKeys, backup: Uint8Array): Promise<boolean>;
 
+  /**
+   * The patient's signing key becomes `signingPublicKey` (after every ledger accepted the signed
+   * replacement), the one it replaces joins `formerSigningKeys`, and `backup` (re-wrapped in the
+   * browser under the same recovery code) replaces the stored one. False (nothing changed) when
+   * there is no such patient or it has no keys.
+   */
+  abstract replaceSigningKey(id: string, signingPublicKey: Uint8Array, backup: Uint8Array): Promise<boolean>;
+
   /** The patient's key backup as registered, or null when none was. */
   abstract keyBackup(id: string): Promise<Uint8Array | null>;
 }

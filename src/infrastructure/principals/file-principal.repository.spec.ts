@@ -148,4 +148,27 @@ describe('FilePrincipalRepository', () => {
     expect(await reopened.findByTokenHash(hash(41))).toBeNull();
     expect((await reopened.find('provider', 'dr-rot'))?.id).toBe('dr-rot');
   });
+
+  it('#14 replaces a patient\'s signing key and backup, keeping the replaced keys oldest first; survives a restart', async () => {
+    const path = newPath();
+    const key = PrincipalStoreKey.fromMasterKey(randomBytes(32));
+    const repository = new FilePrincipalRepository(path, key);
+    const point = (n: number) => Uint8Array.of(0x04, ...new Uint8Array(64).fill(n));
+    expect(await repository.replaceSigningKey('pat-k', point(2), hash(50))).toBe(false);
+    await repository.add({ role: 'patient', id: 'pat-k', createdAt: new Date() }, hash(51));
+    expect(await repository.replaceSigningKey('pat-k', point(2), hash(50))).toBe(false); // no keys yet
+    const registeredAt = new Date('2026-02-03T04:05:06.000Z');
+    const keys = { encryptionPublicKey: point(9), signingPublicKey: point(1), registeredAt };
+    await repository.registerKeys('pat-k', keys, hash(52));
+    expect(await repository.replaceSigningKey('pat-k', point(2), hash(53))).toBe(true);
+    expect(await repository.replaceSigningKey('pat-k', point(3), hash(54))).toBe(true);
+    const reopened = new FilePrincipalRepository(path, key);
+    expect((await reopened.find('patient', 'pat-k'))?.keys).toEqual({
+      ...keys,
+      signingPublicKey: point(3),
+      formerSigningKeys: [point(1), point(2)],
+    });
+    expect((await reopened.findByTokenHash(hash(51)))?.keys?.signingPublicKey).toEqual(point(3));
+    expect(await reopened.keyBackup('pat-k')).toEqual(hash(54));
+  });
 });

@@ -39,7 +39,13 @@ interface StoredPrincipal {
   readonly claimExpiresAt?: string;
   readonly claimedAt?: string;
   /** A patient's registered public keys (hex SEC 1) and when; published on the ledgers anyway. */
-  readonly keys?: { readonly encryption: string; readonly signing: string; readonly registeredAt: string };
+  readonly keys?: {
+    readonly encryption: string;
+    readonly signing: string;
+    readonly registeredAt: string;
+    /** Signing keys replaced since, oldest first (hex SEC 1); absent when none was. */
+    readonly formerSigning?: readonly string[];
+  };
   /** hex of the patient's key backup: wrapped in their browser under a recovery code the service never sees. */
   readonly keyBackup?: string;
 }
@@ -139,6 +145,20 @@ export class FilePrincipalRepository extends PrincipalRepository {
       keyBackup: bytesToHex(backup),
     };
     this.replace(entry, { principal: { ...entry.principal, keys }, stored });
+    return true;
+  }
+
+  async replaceSigningKey(id: string, signingPublicKey: Uint8Array, backup: Uint8Array): Promise<boolean> {
+    const entry = this.byKey.get(this.keyOf('patient', id));
+    const current = entry?.stored.keys;
+    if (!entry || !current) return false;
+    const storedKeys = {
+      ...current,
+      signing: bytesToHex(signingPublicKey),
+      formerSigning: [...(current.formerSigning ?? []), current.signing],
+    };
+    const stored: StoredPrincipal = { ...entry.stored, keys: storedKeys, keyBackup: bytesToHex(backup) };
+    this.replace(entry, { principal: { ...entry.principal, keys: publicKeysOf(storedKeys) }, stored });
     return true;
   }
 
@@ -271,6 +291,7 @@ function publicKeysOf(keys: NonNullable<StoredPrincipal['keys']>): PatientPublic
     encryptionPublicKey: hexToBytes(keys.encryption),
     signingPublicKey: hexToBytes(keys.signing),
     registeredAt: new Date(keys.registeredAt),
+    ...(keys.formerSigning?.length ? { formerSigningKeys: keys.formerSigning.map(hexToBytes) } : {}),
   };
 }
 

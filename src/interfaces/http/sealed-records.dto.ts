@@ -130,6 +130,28 @@ export class RegisterKeysBody {
   epoch?: unknown;
 }
 
+export class ReplaceSigningKeyBody {
+  @ApiProperty({ description: 'The new P-256 ECDSA public key, SEC 1 uncompressed, 0x-hex (65 bytes)' })
+  @Allow()
+  signingPublicKey?: unknown;
+  @ApiProperty({
+    description:
+      'The replacement signed by your CURRENT signing key, one per ledger: { "<chain>": { nonce (decimal string), r (0x, 32 bytes), s (0x, 32 bytes) } }',
+    example: { supchain: { nonce: '2', r: '0x…', s: '0x…' } },
+  })
+  @Allow()
+  signatures?: unknown;
+  @ApiProperty({ description: 'base64 of both private keys re-wrapped under your recovery code (1..8192 bytes)' })
+  @Allow()
+  backup?: unknown;
+}
+
+export class ReplacedSigningKeyDto {
+  @ApiProperty() signingPublicKey!: string;
+  @ApiProperty({ type: [String], description: 'Your replaced signing keys, oldest first (0x-hex, 65 bytes each)' })
+  formerSigningKeys!: string[];
+}
+
 export class RegisteredKeysDto {
   @ApiProperty() encryptionPublicKey!: string;
   @ApiProperty() signingPublicKey!: string;

@@ -107,7 +107,7 @@ describe('#13 RecordOpener and ReplicaCopier with envelope v2 and signature payl
 
   const stored = (record: NewLedgerRecord): Promise<LedgerRecord> => ledger.append(record);
   const open = (record: LedgerRecord, keys: KeyPair, signingKey?: Uint8Array | null, added?: Uint8Array[]) =>
-    opener.openHeader('medchain', record.patientKey, record, keys, signingKey, added);
+    opener.openHeader('medchain', record.patientKey, record, keys, signingKey ? [signingKey] : [], added);
 
   it('ReplicaCopier signs payload v2 for a v2 envelope, covering that envelope', async () => {
     const source = await sealedSource([patient.publicKey, provider.publicKey]);

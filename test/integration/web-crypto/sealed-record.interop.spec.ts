@@ -138,7 +138,7 @@ describe('the web crypto module’s sealed records and the service', () => {
       signingKey: patient.signing.privateKey,
     });
     const record = asLedgerRecord(upload, patientKey, 'medchain', patient.signing.publicKey);
-    const opened = await opener.openHeader('medchain', patientKey, record, provider, patient.signing.publicKey);
+    const opened = await opener.openHeader('medchain', patientKey, record, provider, [patient.signing.publicKey]);
     expect(opened.header).toMatchObject({
       fileName: 'x-ray.png',
       contentType: 'image/png',
