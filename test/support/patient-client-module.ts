@@ -15,6 +15,8 @@ export interface StoredPatientKeys {
   encryption: { privateKey: CryptoKey; publicKey: Uint8Array };
   signing: { privateKey: CryptoKey; publicKey: Uint8Array };
   storedAt: string;
+  /** Issue 14: signing keys replaced in this key store, oldest first. */
+  formerSigningPublicKeys?: Uint8Array[];
 }
 
 export interface KeyStore {
@@ -69,6 +71,8 @@ export interface PatientClient {
   revokeConsent(providerId: string): Promise<void>;
   /** Issue 14: the ledgers' grant and revoke history, each change verified here under the patient's own signing key. */
   consentHistory(): Promise<ConsentChangeView[]>;
+  /** Issue 14: a new signing key, the replacement signed with the current one, the backup re-wrapped under the recovery code. */
+  replaceSigningKey(recoveryCode: string): Promise<{ signingPublicKey: string; formerSigningKeys: string[] }>;
 }
 
 /** What POST /patients/{id}/consents answers (the fields the specs read). */

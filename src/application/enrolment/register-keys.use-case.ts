@@ -4,7 +4,6 @@ import {
   KeyProofInvalidError,
   KeysAlreadyRegisteredError,
   KeysNotRegisteredError,
-  ValidationFailedError,
 } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import {

@@ -161,7 +161,11 @@ export class EvmAccessLedger extends AccessLedger {
     await this.estimate('revokeConsent', revokeArgs(patientKey, providerKey, signed, newEpoch));
   }
 
-  async replacePatientKey(patientKey: Uint8Array, newSigningPublicKey: Uint8Array, signed: SignedChange): Promise<void> {
+  async replacePatientKey(
+    patientKey: Uint8Array,
+    newSigningPublicKey: Uint8Array,
+    signed: SignedChange,
+  ): Promise<void> {
     checkSigningPublicKey(newSigningPublicKey);
     await this.send('replacePatientKey', replaceArgs(patientKey, newSigningPublicKey, signed));
   }

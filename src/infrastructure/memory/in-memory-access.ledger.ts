@@ -186,7 +186,11 @@ export class InMemoryAccessLedger extends AccessLedger {
     this.checkRevoke(patientKey, providerKey, signed, newEpoch);
   }
 
-  async replacePatientKey(patientKey: Uint8Array, newSigningPublicKey: Uint8Array, signed: SignedChange): Promise<void> {
+  async replacePatientKey(
+    patientKey: Uint8Array,
+    newSigningPublicKey: Uint8Array,
+    signed: SignedChange,
+  ): Promise<void> {
     const { state } = this.checkReplace(patientKey, newSigningPublicKey, signed);
     state.signingKey = Uint8Array.from(newSigningPublicKey);
     state.nonce = signed.nonce + 1n;

@@ -149,7 +149,7 @@ describe('FilePrincipalRepository', () => {
     expect((await reopened.find('provider', 'dr-rot'))?.id).toBe('dr-rot');
   });
 
-  it('#14 replaces a patient\'s signing key and backup, keeping the replaced keys oldest first; survives a restart', async () => {
+  it("#14 replaces a patient's signing key and backup, keeping the replaced keys oldest first; survives a restart", async () => {
     const path = newPath();
     const key = PrincipalStoreKey.fromMasterKey(randomBytes(32));
     const repository = new FilePrincipalRepository(path, key);

@@ -2,10 +2,7 @@ import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GetKeyBackupUseCase } from '../../application/enrolment/get-key-backup.use-case';
 import { RegisteredKeys, RegisterKeysUseCase } from '../../application/enrolment/register-keys.use-case';
-import {
-  ReplacedSigningKey,
-  ReplaceSigningKeyUseCase,
-} from '../../application/enrolment/replace-signing-key.use-case';
+import { ReplacedSigningKey, ReplaceSigningKeyUseCase } from '../../application/enrolment/replace-signing-key.use-case';
 import { Principal } from '../../domain/principal';
 import { Actor } from './actor.decorator';
 import { ApiProblems } from './api-problems.decorator';

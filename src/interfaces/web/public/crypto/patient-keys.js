@@ -19,7 +19,9 @@ const KEY_STORE_DATABASE_VERSION = 1;
 /**
  * @typedef {import('./recovery.js').PatientKeyPairs} PatientKeyPairs
  * @typedef {{ patientId: string, encryption: { privateKey: CryptoKey, publicKey: Uint8Array },
- *   signing: { privateKey: CryptoKey, publicKey: Uint8Array }, storedAt: string }} StoredPatientKeys
+ *   signing: { privateKey: CryptoKey, publicKey: Uint8Array }, storedAt: string,
+ *   formerSigningPublicKeys?: Uint8Array[] }} StoredPatientKeys
+ *   formerSigningPublicKeys: the signing keys replaced here (issue 14), oldest first, public halves only
  * @typedef {{ get(patientId: string): Promise<StoredPatientKeys | null>,
  *   put(record: StoredPatientKeys): Promise<void>, delete(patientId: string): Promise<void> }} KeyStore
  */

@@ -133,9 +133,14 @@ export async function wrapKeyBackup({ recoveryCode, encryption, signing }, optio
  * not 109 bytes of version 1 or a code that is not a recovery code; DECRYPTION_FAILED for a wrong
  * code, a tampered backup, or public keys other than the ones it was made for.
  * @param {{ recoveryCode: string, backup: Uint8Array, encryptionPublicKey: Uint8Array, signingPublicKey: Uint8Array }} input
+ * @param {{ extractable?: boolean }} [options] extractable only to be wrapped into a new backup at
+ *   once (a signing-key replacement, issue 14); never to be stored
  * @returns {Promise<PatientKeyPairs>}
  */
-export async function unwrapKeyBackup({ recoveryCode, backup, encryptionPublicKey, signingPublicKey }) {
+export async function unwrapKeyBackup(
+  { recoveryCode, backup, encryptionPublicKey, signingPublicKey },
+  { extractable = false } = {},
+) {
   if (!ArrayBuffer.isView(backup) || backup.length !== KEY_BACKUP_BYTES || backup[0] !== KEY_BACKUP_VERSION) {
     throw new WebCryptoError('MALFORMED', 'This is not a key backup.');
   }
@@ -155,11 +160,11 @@ export async function unwrapKeyBackup({ recoveryCode, backup, encryptionPublicKe
     const signingScalar = plaintext.subarray(P256_PRIVATE_KEY_BYTES);
     return {
       encryption: {
-        privateKey: await importP256PrivateKey(encryptionScalar, encryptionPublicKey, 'ECDH', false),
+        privateKey: await importP256PrivateKey(encryptionScalar, encryptionPublicKey, 'ECDH', extractable),
         publicKey: encryptionPublicKey.slice(),
       },
       signing: {
-        privateKey: await importP256PrivateKey(signingScalar, signingPublicKey, 'ECDSA', false),
+        privateKey: await importP256PrivateKey(signingScalar, signingPublicKey, 'ECDSA', extractable),
         publicKey: signingPublicKey.slice(),
       },
     };

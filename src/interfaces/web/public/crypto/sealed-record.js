@@ -38,7 +38,9 @@ const SHA1_HEX = /^[0-9a-f]{40}$/;
  * @typedef {{ fileName: string, contentType: string, size: number, uploader: string, sha1?: string,
  *   documentType?: string, documentCategory?: string, documentId?: string }} RecordHeader
  * @typedef {import('./hpke.js').P256KeyPair} P256KeyPair
- * @typedef {{ encryption: P256KeyPair, signing?: { publicKey: Uint8Array } }} ReaderKeys
+ * @typedef {{ encryption: P256KeyPair, signing?: { publicKey: Uint8Array },
+ *   formerSigningPublicKeys?: readonly Uint8Array[] }} ReaderKeys
+ *   formerSigningPublicKeys: signing keys the patient replaced (issue 14); their earlier uploads name one
  * @typedef {{ trustedServiceKeys?: readonly Uint8Array[] }} OpenOptions
  */
 
@@ -129,7 +131,7 @@ function parseSealed(sealed) {
 /**
  * Spec §3: the signature must verify under the key the answer names, with signerKeyId = SHA-256 of
  * that key, and that key must be one this reader trusts: for a patient-signed record the
- * patient's own signing key; for a service-signed one a key in `trustedServiceKeys` when given,
+ * patient's own signing key, current or former; for a service-signed one a key in `trustedServiceKeys` when given,
  * else the key in the answer (which then only proves the record is intact as the service signed
  * it). BAD_SIGNATURE otherwise.
  * @param {ReturnType<typeof parseSealed>} fields
@@ -140,7 +142,9 @@ async function verifySignature(fields, keys, options) {
   const bad = () => new WebCryptoError('BAD_SIGNATURE', 'The record signature does not verify.');
   if (!bytesEqual(fields.signerKeyId, await sha256(fields.signerPublicKey))) throw bad();
   if (fields.signerKind === 'patient') {
-    if (!keys.signing || !bytesEqual(fields.signerPublicKey, keys.signing.publicKey)) throw bad();
+    // The patient's current key, or one they replaced: their uploads from before still name it.
+    const own = [...(keys.signing ? [keys.signing.publicKey] : []), ...(keys.formerSigningPublicKeys ?? [])];
+    if (!own.some((key) => bytesEqual(fields.signerPublicKey, key))) throw bad();
   } else if (fields.signerKind === 'service') {
     const trusted = options.trustedServiceKeys;
     if (trusted && !trusted.some((key) => bytesEqual(key, fields.signerPublicKey))) throw bad();

@@ -15,6 +15,7 @@ import {
   decodeConsentMessage,
   fromBase64,
   fromHex0x,
+  generateP256KeyPair,
   grantDataHash,
   normaliseRecoveryCode,
   openEpochSlot,
@@ -22,14 +23,17 @@ import {
   openSealedHeader,
   openSealedRecord,
   registrationProof,
+  replaceKeyDataHash,
   resolveEpochKeys,
   revokeDataHash,
   sealEpochSlot,
   signConsent,
+  signingKeyCoordinates,
   toBase64,
   toHex0x,
   unwrapKeyBackup,
   verifyConsentSignature,
+  wrapKeyBackup,
   WebCryptoError,
 } from '../crypto/index.js';
 
@@ -293,6 +297,75 @@ export class PatientClient {
     });
     await (await this.keyStore()).put({ patientId, ...keys, storedAt: new Date().toISOString() });
     return { encryptionPublicKey: answer.encryptionPublicKey, signingPublicKey: answer.signingPublicKey };
+  }
+
+  /**
+   * Replaces the patient's signing key (issue 14): a new ECDSA pair made here; the backup (GET
+   * /me/key-backup) opened with the recovery code and both private keys re-wrapped under it with
+   * the new signing key; the replacement signed with the CURRENT key for each ledger (chain id,
+   * registry and nonce from GET …/consent-context) and sent with the new backup to POST
+   * /me/keys/signing. Only once the service answered are the new keys stored here, the replaced
+   * public key kept so the patient's earlier uploads still verify. KEYS_MISMATCH when the
+   * service's registered keys are not this key store's; WebCryptoError MALFORMED or
+   * DECRYPTION_FAILED for a wrong recovery code (nothing sent then).
+   * @param {string} recoveryCode
+   */
+  async replaceSigningKey(recoveryCode) {
+    normaliseRecoveryCode(recoveryCode);
+    const patientId = await this.ownId();
+    const patientKey = await this.ownPatientKey();
+    const keys = await this.localKeys();
+    const registered = await this.request('/me/key-backup');
+    const encryptionPublicKey = fromHex0x(registered.encryptionPublicKey, PUBLIC_KEY_BYTES);
+    const signingPublicKey = fromHex0x(registered.signingPublicKey, PUBLIC_KEY_BYTES);
+    if (
+      !bytesEqual(encryptionPublicKey, keys.encryption.publicKey) ||
+      !bytesEqual(signingPublicKey, keys.signing.publicKey)
+    ) {
+      throw new PatientClientError({
+        status: 0,
+        code: 'KEYS_MISMATCH',
+        detail: 'The service’s registered keys are not the ones in this key store.',
+      });
+    }
+    // Extractable only between these lines: exported once more, into the new backup.
+    const opened = await unwrapKeyBackup(
+      { recoveryCode, backup: fromBase64(registered.backup), encryptionPublicKey, signingPublicKey },
+      { extractable: true },
+    );
+    const signing = await generateP256KeyPair('ECDSA', true);
+    const backup = await wrapKeyBackup({ recoveryCode, encryption: opened.encryption, signing });
+    // The keys kept are unwrapped from the new backup: non-extractable, and the backup known to open.
+    const fresh = await unwrapKeyBackup({
+      recoveryCode,
+      backup,
+      encryptionPublicKey,
+      signingPublicKey: signing.publicKey,
+    });
+    const { x, y } = await signingKeyCoordinates(fresh.signing.publicKey);
+    const context = await this.request(`${await this.patientPath()}/consent-context`);
+    if (!Array.isArray(context?.ledgers) || context.ledgers.length === 0) {
+      throw new PatientClientError({ status: 0, code: 'BAD_CONTEXT', detail: 'The consent context names no ledger.' });
+    }
+    const signatures = await this.signForLedgers(context.ledgers, keys, {
+      action: CONSENT_ACTION.REPLACE_KEY,
+      patientKey,
+      providerKey: new Uint8Array(PATIENT_KEY_BYTES),
+      expiresAt: 0n,
+      dataHash: await replaceKeyDataHash(x, y),
+    });
+    const replaced = await this.request('/me/keys/signing', {
+      method: 'POST',
+      json: { signingPublicKey: toHex0x(fresh.signing.publicKey), signatures, backup: toBase64(backup) },
+    });
+    const store = await this.keyStore();
+    await store.put({
+      patientId,
+      ...fresh,
+      formerSigningPublicKeys: [...(keys.formerSigningPublicKeys ?? []), keys.signing.publicKey],
+      storedAt: new Date().toISOString(),
+    });
+    return { signingPublicKey: replaced?.signingPublicKey, formerSigningKeys: replaced?.formerSigningKeys };
   }
 
   /**
