@@ -157,6 +157,10 @@ describe('#14 replacing the patient signing key (POST /me/keys/signing)', () => 
     const opened = await client.readSealed(ownRecordId, { chain: 'supchain' });
     expect(Buffer.from(opened.bytes).equals(own)).toBe(true);
     expect(opened.sealed.signer).toMatchObject({ kind: 'patient', publicKey: hex(formerKey) });
+    // A device restored after the replacement knows the former key too (GET /me/key-backup names it).
+    const restored = new module.PatientClient({ baseUrl, token: client.token, keyStore: await module.openKeyStore() });
+    await restored.restoreKeys(recoveryCode);
+    expect(Buffer.from((await restored.readSealed(ownRecordId, { chain: 'supchain' })).bytes).equals(own)).toBe(true);
 
     const response = await fetch(`${baseUrl}/api/v1/patients/${patientId}/records/${ownRecordId}?chain=medchain`, {
       headers: { Authorization: `Bearer ${alpha.token}` },

@@ -10,7 +10,12 @@ import { Principal } from '../../domain/principal';
 export class GetKeyBackupUseCase {
   constructor(private readonly principals: PrincipalRepository) {}
 
-  async execute(actor: Principal): Promise<{ backup: string; encryptionPublicKey: string; signingPublicKey: string }> {
+  async execute(actor: Principal): Promise<{
+    backup: string;
+    encryptionPublicKey: string;
+    signingPublicKey: string;
+    formerSigningKeys: string[];
+  }> {
     if (actor.role !== 'patient') throw new ForbiddenError('Only patients have a key backup.');
     const patient = await this.principals.find('patient', actor.id);
     const backup = await this.principals.keyBackup(actor.id);
@@ -19,6 +24,8 @@ export class GetKeyBackupUseCase {
       backup: Buffer.from(backup.buffer, backup.byteOffset, backup.byteLength).toString('base64'),
       encryptionPublicKey: `0x${bytesToHex(patient.keys.encryptionPublicKey)}`,
       signingPublicKey: `0x${bytesToHex(patient.keys.signingPublicKey)}`,
+      // Replaced signing keys (oldest first): a restored device still verifies the patient's earlier uploads.
+      formerSigningKeys: (patient.keys.formerSigningKeys ?? []).map((key) => `0x${bytesToHex(key)}`),
     };
   }
 }

@@ -163,4 +163,6 @@ export class KeyBackupDto {
   @ApiProperty({ description: 'base64, as registered' }) backup!: string;
   @ApiProperty() encryptionPublicKey!: string;
   @ApiProperty() signingPublicKey!: string;
+  @ApiProperty({ type: [String], description: 'Signing keys replaced before, oldest first (0x-hex)' })
+  formerSigningKeys!: string[];
 }

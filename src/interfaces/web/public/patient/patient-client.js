@@ -295,7 +295,12 @@ export class PatientClient {
       encryptionPublicKey,
       signingPublicKey,
     });
-    await (await this.keyStore()).put({ patientId, ...keys, storedAt: new Date().toISOString() });
+    // Signing keys replaced before (issue 14): the patient's uploads signed with them still verify here.
+    const former = Array.isArray(answer.formerSigningKeys) ? answer.formerSigningKeys : [];
+    const formerSigningPublicKeys = former.map((/** @type {string} */ key) => fromHex0x(key, PUBLIC_KEY_BYTES));
+    await (
+      await this.keyStore()
+    ).put({ patientId, ...keys, formerSigningPublicKeys, storedAt: new Date().toISOString() });
     return { encryptionPublicKey: answer.encryptionPublicKey, signingPublicKey: answer.signingPublicKey };
   }
 
