@@ -325,7 +325,10 @@ async function onRestore(event) {
       return;
     }
     /** @type {StoredKeys} */
-    const stored = { patientId: me.id, ...unwrapped, storedAt: new Date().toISOString() };
+    // Signing keys replaced before: the patient's uploads signed with them still verify in this browser.
+    const former = Array.isArray(data.formerSigningKeys) ? data.formerSigningKeys : [];
+    const formerSigningPublicKeys = former.map((/** @type {unknown} */ key) => fromHex0x(String(key)));
+    const stored = { patientId: me.id, ...unwrapped, formerSigningPublicKeys, storedAt: new Date().toISOString() };
     // The backup must hold the keys the service has on record for this patient, else nothing is kept.
     if (!matchesRegistered(stored, me)) {
       restoreErrors.show(
