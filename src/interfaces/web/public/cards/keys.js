@@ -28,7 +28,8 @@ const WRONG_RECOVERY_CODE =
 /**
  * @typedef {import('../identity.js').Me} Me
  * @typedef {{ patientId: string, encryption: { privateKey: CryptoKey, publicKey: Uint8Array },
- *   signing: { privateKey: CryptoKey, publicKey: Uint8Array }, storedAt: string }} StoredKeys
+ *   signing: { privateKey: CryptoKey, publicKey: Uint8Array }, storedAt: string,
+ *   formerSigningPublicKeys?: Uint8Array[] }} StoredKeys
  * @typedef {{ keys: { encryption: StoredKeys['encryption'], signing: StoredKeys['signing'] },
  *   backup: Uint8Array, recoveryCode: string }} CreatedKeys
  * @typedef {'none' | 'checking' | 'setup' | 'restore' | 'ready' | 'failed'} KeysStep
@@ -324,10 +325,11 @@ async function onRestore(event) {
       $('keys-restore-status').textContent = 'Not restored.';
       return;
     }
-    /** @type {StoredKeys} */
     // Signing keys replaced before: the patient's uploads signed with them still verify in this browser.
+    /** @type {unknown[]} */
     const former = Array.isArray(data.formerSigningKeys) ? data.formerSigningKeys : [];
-    const formerSigningPublicKeys = former.map((/** @type {unknown} */ key) => fromHex0x(String(key)));
+    const formerSigningPublicKeys = former.map((key) => fromHex0x(String(key)));
+    /** @type {StoredKeys} */
     const stored = { patientId: me.id, ...unwrapped, formerSigningPublicKeys, storedAt: new Date().toISOString() };
     // The backup must hold the keys the service has on record for this patient, else nothing is kept.
     if (!matchesRegistered(stored, me)) {
