@@ -52,7 +52,7 @@ const PAGE_SETUP = `async ({ encryptionScalar, encryptionPublicKey, signingScala
 }`;
 
 /**
- * One timed read in the page: GET the SealedRecord (JSON, content in base64) and open it as the
+ * One timed read in the page: GET the SealedRecord (JSON) and its content (bytes), as the page does, and open it as the
  * patient's page does (openSealedRecord: signature, content digest and length, data key, header,
  * content). Timed with the page's own clock, so the cost of driving the page is not counted.
  * With `digest`, the SHA-256 of the plaintext comes back too (checked once, untimed).
@@ -66,8 +66,15 @@ const PAGE_READ = `async ({ url, token, digest }) => {
   });
   if (response.status !== 200) throw new Error('sealed read answered ' + response.status);
   const sealed = await response.json();
+  const contentUrl = url.replace(/[?].*$/, '') + '/content?chain=' + encodeURIComponent(sealed.chain);
+  const bytesAnswer = await fetch(contentUrl, {
+    headers: { Authorization: 'Bearer ' + token, Accept: 'application/octet-stream' },
+    cache: 'no-store',
+  });
+  if (bytesAnswer.status !== 200) throw new Error('sealed content answered ' + bytesAnswer.status);
+  const content = new Uint8Array(await bytesAnswer.arrayBuffer());
   const fetched = performance.now();
-  const { bytes } = await crypto.openSealedRecord(sealed, keys);
+  const { bytes } = await crypto.openSealedRecord({ ...sealed, content }, keys);
   const opened = performance.now();
   const sha256 = digest ? crypto.bytesToHex(await crypto.sha256(bytes)) : null;
   return { fetchMs: fetched - started, openMs: opened - fetched, bytes: bytes.length, sha256 };
@@ -308,7 +315,7 @@ function report(context: BenchContext, counts: Record<number, SampleCounts>, row
         '(PatientClient.registerKeys in Node), so each record is sealed to the patient and the provider (envelope v2).',
       'page: headless Chromium (playwright-core, system chromium) on the service origin imports the served ' +
         '/crypto/index.js and the patient keys (importP256PrivateKey, non-extractable), then per read: fetch ' +
-        'GET /patients/{id}/sealed-records/{recordId} (JSON, content in base64) and openSealedRecord (signature, SHA-256 ' +
+        'GET /patients/{id}/sealed-records/{recordId} (JSON) then …/content (bytes), and openSealedRecord (signature, SHA-256 ' +
         'of the content, data key unwrap, header and content AES-GCM). Timed in the page (performance.now).',
       "service: the provider's plaintext read GET /patients/{id}/records/{recordId} of the same record and chain " +
         '(the service verifies, unwraps and decrypts it), timed from Node over keep-alive node:http.',
