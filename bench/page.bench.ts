@@ -34,7 +34,7 @@ const SETTINGS: Record<BenchMode, Record<number, SampleCounts>> = {
  * the reads. JavaScript source, not a TypeScript callback: this file is compiled to CommonJS, which
  * would turn the callback's import() into require().
  */
-const PAGE_SETUP = `async ({ encryptionScalar, encryptionPublicKey, signingScalar, signingPublicKey }) => {
+const PAGE_SETUP = `async ({ encryptionScalar, encryptionPublicKey, signingScalar, signingPublicKey, patientId, token }) => {
   const crypto = await import(new URL('/crypto/index.js', location.href).href);
   const bytes = (hex, length) => crypto.fromHex0x(hex, length);
   const keys = {
@@ -47,7 +47,21 @@ const PAGE_SETUP = `async ({ encryptionScalar, encryptionPublicKey, signingScala
       publicKey: bytes(signingPublicKey, 65),
     },
   };
-  globalThis.emrPageBench = { crypto, keys };
+  // Providers' uploads are sealed to the patient's epoch key (issue 14): the page resolves its epoch
+  // keys once from GET …/epochs (as cards/own-records.js does, cached) and tries them when its own key has no slot.
+  const authorised = { headers: { Authorization: 'Bearer ' + token } };
+  const me = await (await fetch('/api/v1/me', authorised)).json();
+  const epochs = await (await fetch('/api/v1/patients/' + encodeURIComponent(patientId) + '/epochs', authorised)).json();
+  const epochKeys = await crypto.resolveEpochKeys({
+    epochs: epochs.map((epoch) => ({
+      index: Number(epoch.index),
+      publicKey: bytes(epoch.publicKey, 65),
+      slots: epoch.slots.map((slot) => crypto.fromBase64(slot)),
+    })),
+    recipient: keys.encryption,
+    patientKey: bytes(me.patientKey, 32),
+  });
+  globalThis.emrPageBench = { crypto, keys, epochKeys };
   return true;
 }`;
 
@@ -58,7 +72,7 @@ const PAGE_SETUP = `async ({ encryptionScalar, encryptionPublicKey, signingScala
  * With `digest`, the SHA-256 of the plaintext comes back too (checked once, untimed).
  */
 const PAGE_READ = `async ({ url, token, digest }) => {
-  const { crypto, keys } = globalThis.emrPageBench;
+  const { crypto, keys, epochKeys } = globalThis.emrPageBench;
   const started = performance.now();
   const response = await fetch(url, {
     headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' },
@@ -74,7 +88,8 @@ const PAGE_READ = `async ({ url, token, digest }) => {
   if (bytesAnswer.status !== 200) throw new Error('sealed content answered ' + bytesAnswer.status);
   const content = new Uint8Array(await bytesAnswer.arrayBuffer());
   const fetched = performance.now();
-  const { bytes } = await crypto.openSealedRecord({ ...sealed, content }, keys);
+  // As the page: the patient's own key, then each epoch key it holds (newest first), in one open.
+  const { bytes } = await crypto.openSealedRecord({ ...sealed, content }, { ...keys, epochKeys });
   const opened = performance.now();
   const sha256 = digest ? crypto.bytesToHex(await crypto.sha256(bytes)) : null;
   return { fetchMs: fetched - started, openMs: opened - fetched, bytes: bytes.length, sha256 };
@@ -400,6 +415,8 @@ function report(context: BenchContext, counts: Record<number, SampleCounts>, row
 function keyArguments(patient: RegisteredPatient): Record<string, string> {
   const hex = (bytes: Buffer): string => `0x${bytes.toString('hex')}`;
   return {
+    patientId: PATIENT_ID,
+    token: patient.token,
     encryptionScalar: hex(patient.encryptionScalar),
     encryptionPublicKey: hex(patient.encryptionPublicKey),
     signingScalar: hex(patient.signingScalar),

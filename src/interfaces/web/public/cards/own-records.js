@@ -73,25 +73,18 @@ async function loadEpochKeys(patientId, held) {
  * patient's, so their own uploads are still recognised. The first error stands if nothing opens.
  * @template T
  * @param {string} patientId
- * @param {(keys: HeldKeys) => Promise<T>} open
+ * @param {(keys: HeldKeys & { epochKeys: EpochKey[] }) => Promise<T>} open
  * @returns {Promise<T>}
  */
 async function openWithAnyKey(patientId, open) {
   const held = keys();
+  // One open tries the patient's own key and every epoch key they hold (one signature check and one
+  // digest whatever key opens it); the epoch keys are looked up again once if none does.
   try {
-    return await open(held);
+    return await open({ ...held, epochKeys: await epochKeys(patientId, held, false) });
   } catch (error) {
     if (/** @type {{ code?: string }} */ (error)?.code !== 'NO_SLOT') throw error;
-    for (const fresh of [false, true]) {
-      for (const epochKey of await epochKeys(patientId, held, fresh)) {
-        try {
-          return await open({ ...held, encryption: epochKey });
-        } catch {
-          // another epoch's record
-        }
-      }
-    }
-    throw error;
+    return await open({ ...held, epochKeys: await epochKeys(patientId, held, true) });
   }
 }
 

@@ -39,7 +39,8 @@ const SHA1_HEX = /^[0-9a-f]{40}$/;
  *   documentType?: string, documentCategory?: string, documentId?: string }} RecordHeader
  * @typedef {import('./hpke.js').P256KeyPair} P256KeyPair
  * @typedef {{ encryption: P256KeyPair, signing?: { publicKey: Uint8Array },
- *   formerSigningPublicKeys?: readonly Uint8Array[] }} ReaderKeys
+ *   formerSigningPublicKeys?: readonly Uint8Array[], epochKeys?: readonly P256KeyPair[] }} ReaderKeys
+ *   epochKeys: the patient's epoch keys (issue 14), tried after `encryption`, newest first
  *   formerSigningPublicKeys: signing keys the patient replaced (issue 14); their earlier uploads name one
  * @typedef {{ trustedServiceKeys?: readonly Uint8Array[] }} OpenOptions
  */
@@ -193,6 +194,27 @@ async function unsealHeader(fields, recipient) {
 }
 
 /**
+ * unsealHeader with the reader's own key, then each of its epoch keys: one signature check and one
+ * content digest whatever key opens the record. NO_SLOT when none has a slot; INTEGRITY when one
+ * had but none opened the header.
+ * @param {ReturnType<typeof parseSealed>} fields
+ * @param {ReaderKeys} keys
+ */
+async function unsealWithAnyKey(fields, keys) {
+  let integrity = null;
+  for (const recipient of [keys.encryption, ...(keys.epochKeys ?? [])]) {
+    try {
+      return await unsealHeader(fields, recipient);
+    } catch (error) {
+      if (!(error instanceof WebCryptoError)) throw error;
+      if (error.code === 'INTEGRITY') integrity = error;
+      else if (error.code !== 'NO_SLOT') throw error;
+    }
+  }
+  throw integrity ?? new WebCryptoError('NO_SLOT', 'The record is not sealed to this key.');
+}
+
+/**
  * A SealedRecord with its `content` — the ciphertext bytes of GET …/sealed-records/{recordId}/content
  * (a base64 string is accepted too) — verified and opened: signature
  * (BAD_SIGNATURE), content against contentSha256 and contentLength (INTEGRITY), data key (NO_SLOT
@@ -210,7 +232,7 @@ export async function openSealedRecord(sealed, keys, options = {}) {
   if (content.length !== sealed.contentLength || !bytesEqual(await sha256(content), fields.contentSha256)) {
     throw new WebCryptoError('INTEGRITY', 'The content does not match its signed hash.');
   }
-  const { aad, dataKey, header } = await unsealHeader(fields, keys.encryption);
+  const { aad, dataKey, header } = await unsealWithAnyKey(fields, keys);
   let bytes;
   try {
     bytes = await openPart(dataKey, content, CONTENT_PART, aad);
@@ -233,7 +255,7 @@ export async function openSealedRecord(sealed, keys, options = {}) {
 export async function openSealedHeader(sealed, keys, options = {}) {
   const fields = parseSealed(sealed);
   await verifySignature(fields, keys, options);
-  const { dataKey, header } = await unsealHeader(fields, keys.encryption);
+  const { dataKey, header } = await unsealWithAnyKey(fields, keys);
   dataKey.fill(0);
   return header;
 }
