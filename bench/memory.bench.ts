@@ -80,7 +80,7 @@ export async function runMemoryBench(context: BenchContext): Promise<SectionResu
           const idleBytes = await meanRss(service, IDLE_SAMPLE_MS);
           const uploadPeakBytes = await peakDuring(service, () => upload(client, PATIENT, actors.providerToken, file));
           const retrieveAfterUploadPeakBytes = await peakDuring(service, () =>
-            readLatest(client, PATIENT, actors.patients.get(PATIENT)!, CHAIN, FILE_BYTES),
+            readLatest(client, PATIENT, actors.providerToken, CHAIN, FILE_BYTES),
           );
           uploads.push({ idleBytes, uploadPeakBytes, retrieveAfterUploadPeakBytes });
         }
@@ -98,7 +98,7 @@ export async function runMemoryBench(context: BenchContext): Promise<SectionResu
         await new Promise((done) => setTimeout(done, IDLE_SETTLE_MS));
         const retrieveIdleBytes = await meanRss(service, IDLE_SAMPLE_MS);
         const retrievePeakBytes = await peakDuring(service, () =>
-          readLatest(client, PATIENT, actors.patients.get(PATIENT)!, CHAIN, FILE_BYTES),
+          readLatest(client, PATIENT, actors.providerToken, CHAIN, FILE_BYTES),
         );
         measurements.push({ ...measured, retrieveIdleBytes, retrievePeakBytes });
       }
@@ -180,7 +180,7 @@ export async function runMemoryBench(context: BenchContext): Promise<SectionResu
 /** Every code path of upload and retrieve runs once before idle is measured. */
 async function warmUp(client: ApiClient, actors: Actors, warmup: EncodedUpload): Promise<void> {
   await upload(client, WARMUP_PATIENT, actors.providerToken, warmup);
-  await readLatest(client, WARMUP_PATIENT, actors.patients.get(WARMUP_PATIENT)!, CHAIN, WARMUP_FILE_BYTES);
+  await readLatest(client, WARMUP_PATIENT, actors.providerToken, CHAIN, WARMUP_FILE_BYTES);
 }
 
 async function meanRss(service: ChildService, durationMs: number): Promise<number> {

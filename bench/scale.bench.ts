@@ -122,7 +122,8 @@ async function readAll(
   );
   for (let i = 0; i < settings.warmup + settings.samples; i++) {
     for (const subject of subjects) {
-      const token = actors.patients.get(subject.patientId)!;
+      // The uploading provider reads: a patient is served sealed records only (issue 13).
+      const token = actors.providerToken;
       const pageItems = Math.min(PAGE_SIZE, subject.records);
       const list = await timeOnce(() => listFirstPage(client, subject.patientId, token, CHAIN, pageItems));
       const latest = await timeOnce(() => readLatest(client, subject.patientId, token, CHAIN, RECORD_FILE_BYTES));
@@ -174,7 +175,7 @@ function report(
         (quickOnMemory || context.ledger.backend === 'memory'
           ? ''
           : ` The service restarts every ${APPENDS_PER_START} appends (anvil's on-disk block history, see section 3).`),
-      `Reads over HTTP with the patient's token: \`GET /records?limit=${PAGE_SIZE}\` (every item on the page verified, its header ` +
+      `Reads over HTTP with the uploading provider's token (a patient is served sealed records only): \`GET /records?limit=${PAGE_SIZE}\` (every item on the page verified, its header ` +
         `opened) and \`GET /records/latest\`; every subject in turn, ${settings.samples} samples each after ${settings.warmup} warm-up.`,
     ],
     tables: [
