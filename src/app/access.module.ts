@@ -11,6 +11,7 @@ import { ListEpochsUseCase } from '../application/access/list-epochs.use-case';
 import { ListAccessLogUseCase } from '../application/access/list-access-log.use-case';
 import { ListConsentsUseCase } from '../application/access/list-consents.use-case';
 import { PatientAccess } from '../application/access/patient-access';
+import { RecordCustodians } from '../application/access/record-custodians';
 import { RevokeConsentUseCase } from '../application/access/revoke-consent.use-case';
 import type { Environment } from '../config/environment';
 import { Ledgers } from '../domain/ledgers';
@@ -47,8 +48,10 @@ import { provide, provideFactory } from './provide';
       BreakGlassBudget,
       AccessNoteKey,
       EpochKeys,
+      RecordCustodians,
     ]),
     provide(EpochKeys, [Cipher]),
+    provide(RecordCustodians, [PrincipalRepository, KeyVault, Cipher]),
     provideFactory(AccessLogWriter, [Ledgers, Cipher, AccessLogJournal], async (ledgers, cipher, journal) => {
       const logger = new Logger('AccessLog');
       const writer = new AccessLogWriter(ledgers, cipher, journal, (message) => logger.warn(message));
@@ -66,6 +69,7 @@ import { provide, provideFactory } from './provide';
   ],
   exports: [
     PatientAccess,
+    RecordCustodians,
     EpochKeys,
     AccessLogWriter,
     GrantConsentUseCase,

@@ -14,6 +14,8 @@ import { GetKeyBackupUseCase } from '../application/enrolment/get-key-backup.use
 import { RegisterKeysUseCase } from '../application/enrolment/register-keys.use-case';
 import { ReplaceSigningKeyUseCase } from '../application/enrolment/replace-signing-key.use-case';
 import { PatientRewrap } from '../application/records/patient-rewrap';
+import { RecordCustodians } from '../application/access/record-custodians';
+import { AccessModule } from './access.module';
 import { TokenLifecycleUseCase } from '../application/enrolment/token-lifecycle.use-case';
 import type { Environment } from '../config/environment';
 import { AccessTokens, AdminCredential } from '../domain/access-tokens';
@@ -35,6 +37,7 @@ import { provide, provideFactory } from './provide';
  * from their browser, with the re-wrap of records uploaded before).
  */
 @Module({
+  imports: [AccessModule],
   providers: [
     provideFactory(ClaimSettings, [ConfigService], (config: ConfigService<Environment, true>) => {
       return new ClaimSettings(
@@ -54,7 +57,7 @@ import { provide, provideFactory } from './provide';
     provide(ReissueClaimCodeUseCase, [Enrolment]),
     provide(DescribeMeUseCase, [Pseudonymizer]),
     provide(GetKeyBackupUseCase, [PrincipalRepository]),
-    provide(PatientRewrap, [Ledgers, Cipher, KeyVault, PrincipalRepository]),
+    provide(PatientRewrap, [Ledgers, Cipher, RecordCustodians]),
     provide(RegisterKeysUseCase, [
       PrincipalRepository,
       Ledgers,

@@ -80,7 +80,7 @@ import { SharedModule } from './shared.module';
     provide(ProvideDocumentsUseCase, [UploadPreparation, UploadRecordUseCase]),
     provide(FindDocumentsUseCase, [Ledgers, PatientAccess, RecordOpener, AccessLogWriter, Clock]),
     provide(SealingRecipients, [PrincipalRepository, Ledgers, Pseudonymizer, KeyVault, Clock]),
-    provide(SealedRecordViews, [Ledgers, RecordSigner, Hasher]),
+    provide(SealedRecordViews, [Ledgers, RecordSigner, Hasher, Cipher]),
     provide(GetSealingRecipientsUseCase, [PatientAccess, SealingRecipients]),
     provide(ListSealedRecordsUseCase, [Ledgers, PatientAccess, SealedRecordViews, PatientRewrap, LedgerFailover]),
     provide(GetSealedRecordUseCase, [
@@ -102,7 +102,6 @@ import { SharedModule } from './shared.module';
       Hasher,
       KeyVault,
       ReplicaCopier,
-      ReplicationJournal,
       UploadPolicy,
       EpochKeys,
     ]),

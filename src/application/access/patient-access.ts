@@ -1,6 +1,5 @@
 import { AccessKind } from '../../domain/access-log';
 import { parseBreakGlassReason } from '../../domain/break-glass-reason';
-import { bytesToHex } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
 import { consentInForce } from '../../domain/consent';
 import { LedgerRecord } from '../../domain/emr-record';
@@ -25,6 +24,7 @@ import { AccessNoteKey } from './access-note-key';
 import { BreakGlassBudget } from './break-glass-budget';
 import { currentEpochOf } from './current-epoch';
 import { EpochKeys } from './epoch-keys';
+import { RecordCustodians } from './record-custodians';
 
 /** Who is reading a patient's records, resolved once per request. */
 export interface ReadScope {
@@ -50,9 +50,6 @@ export interface RecordAccess {
   readonly logKind: AccessKind;
 }
 
-/** How many records' custodian (the provider key that opens them) to remember. */
-const KNOWN_CUSTODIANS_MAX = 10_000;
-
 /**
  * The patient-centric rules for reading and writing, in one place:
  * - a patient reads and uploads only their own records, and only sealed: the service holds no
@@ -67,13 +64,6 @@ const KNOWN_CUSTODIANS_MAX = 10_000;
  * Consent is read from the ledger on every request, so a revoke takes effect on the next read.
  */
 export class PatientAccess {
-  /**
-   * hex record id -> the provider whose key opens it, or null when none the service keeps does.
-   * Both answers are for good: an envelope never changes, and a provider created later cannot be
-   * in an envelope written before.
-   */
-  private readonly custodians = new Map<string, string | null>();
-
   constructor(
     private readonly principals: PrincipalRepository,
     private readonly ledgers: Ledgers,
@@ -84,6 +74,7 @@ export class PatientAccess {
     private readonly breakGlassBudget: BreakGlassBudget,
     private readonly noteKey: AccessNoteKey,
     private readonly epochKeys: EpochKeys,
+    private readonly custodians: RecordCustodians,
   ) {}
 
   /**
@@ -168,8 +159,8 @@ export class PatientAccess {
       if (epochKey) return { keys: epochKey, logKind: 'consent' };
     }
     if (scope.wholeRecordKind === 'consent' || scope.wholeRecordKind === 'emergency') {
-      const custodian = await this.custodianKeys(scope, record, aad);
-      return custodian ? { keys: custodian, logKind: scope.wholeRecordKind } : null;
+      const custodian = await this.custodians.find(scope.patient, record, aad);
+      return custodian ? { keys: custodian.keys, logKind: scope.wholeRecordKind } : null;
     }
     return null;
   }
@@ -206,38 +197,6 @@ export class PatientAccess {
     throw new ConsentRequiredError(
       "The patient's consent is required to read this record (or an emergency reason in X-Break-Glass-Reason).",
     );
-  }
-
-  /**
-   * The key of a provider the service keeps that opens this record — in practice its uploader.
-   * The envelope does not say whose slots it holds (v2), so the enrolling provider is tried first,
-   * then the others; the answer is remembered per record.
-   */
-  private async custodianKeys(scope: ReadScope, record: LedgerRecord, aad: Uint8Array): Promise<KeyPair | null> {
-    const recordKey = bytesToHex(record.recordId.bytes);
-    const remembered = this.custodians.get(recordKey);
-    if (remembered === null) return null;
-    const providers = (await this.principals.list('provider')).map((provider) => provider.id);
-    const order = [
-      ...(remembered !== undefined ? [remembered] : []),
-      ...(scope.patient.createdBy ? [scope.patient.createdBy] : []),
-      ...providers,
-    ].filter((id, index, all) => all.indexOf(id) === index);
-    for (const providerId of order) {
-      const keys = await this.keyVault.keyPair(principalRef('provider', providerId));
-      if (!keys || !(await this.cipher.tryUnwrap([record.keyEnvelope], keys, aad))) continue;
-      this.remember(recordKey, providerId);
-      return keys;
-    }
-    this.remember(recordKey, null);
-    return null;
-  }
-
-  private remember(recordKey: string, custodian: string | null): void {
-    if (this.custodians.size >= KNOWN_CUSTODIANS_MAX && !this.custodians.has(recordKey)) {
-      this.custodians.delete(this.custodians.keys().next().value as string);
-    }
-    this.custodians.set(recordKey, custodian);
   }
 
   private async enrolledPatient(actor: Principal, patientId: PatientId): Promise<Principal> {

@@ -4,11 +4,10 @@ import { LedgerRecord } from '../../domain/emr-record';
 import { ChainUnavailableError, DecryptionFailedError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { RecordKeyEntry } from '../../domain/ports/access-ledger.port';
-import { Cipher, DataKey } from '../../domain/ports/cipher.port';
-import { KeyVault } from '../../domain/ports/key-vault.port';
-import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
-import { Principal, principalRef } from '../../domain/principal';
+import { Cipher } from '../../domain/ports/cipher.port';
+import { Principal } from '../../domain/principal';
 import { recordAad } from '../../domain/record-codec';
+import { RecordCustodians } from '../access/record-custodians';
 
 const PAGE = 100;
 /** Records found to need nothing, remembered so a patient's listings do not try provider keys on them again. */
@@ -32,8 +31,7 @@ export class PatientRewrap {
   constructor(
     private readonly ledgers: Ledgers,
     private readonly cipher: Cipher,
-    private readonly keyVault: KeyVault,
-    private readonly principals: PrincipalRepository,
+    private readonly custodians: RecordCustodians,
   ) {}
 
   /** Every record of the patient on every ledger; ledgers that do not answer are left for later. */
@@ -75,10 +73,10 @@ export class PatientRewrap {
     const entries: RecordKeyEntry[] = [];
     for (const record of records) {
       const settledKey = `${chain}:${bytesToHex(record.recordId.bytes)}`;
-      if (this.settled.has(settledKey) || !this.singleSlot(record.keyEnvelope)) continue;
+      if (this.settled.has(settledKey) || !mayBeRewrapped(this.cipher, record.keyEnvelope)) continue;
       const aad = recordAad(patientKey, record.recordId);
       if ((await access.recordKeysOf(patientKey, record.recordId)).length === 0) {
-        const dataKey = await this.custodianDataKey(patient, record, aad);
+        const dataKey = (await this.custodians.find(patient, record, aad))?.dataKey;
         if (dataKey) {
           const keyEnvelope = await this.cipher.sealDataKey(dataKey, [patientPublicKey], aad);
           entries.push({ patientKey, recordId: record.recordId, keyEnvelope });
@@ -93,31 +91,21 @@ export class PatientRewrap {
     return entries.length;
   }
 
-  private singleSlot(keyEnvelope: Uint8Array): boolean {
-    try {
-      return this.cipher.describeEnvelope(keyEnvelope).slots === 1;
-    } catch (error) {
-      if (error instanceof DecryptionFailedError) return false;
-      throw error;
-    }
-  }
-
-  /** The data key through a provider key the service keeps: the enrolling provider first, it usually uploaded. */
-  private async custodianDataKey(patient: Principal, record: LedgerRecord, aad: Uint8Array): Promise<DataKey | null> {
-    const providers = (await this.principals.list('provider')).map((provider) => provider.id);
-    const order = [...(patient.createdBy ? [patient.createdBy] : []), ...providers].filter(
-      (id, index, all) => all.indexOf(id) === index,
-    );
-    for (const providerId of order) {
-      const keys = await this.keyVault.keyPair(principalRef('provider', providerId));
-      const dataKey = keys ? await this.cipher.tryUnwrap([record.keyEnvelope], keys, aad) : null;
-      if (dataKey) return dataKey;
-    }
-    return null;
-  }
-
   private remember(key: string): void {
     if (this.settled.size >= SETTLED_MAX) this.settled.delete(this.settled.values().next().value as string);
     this.settled.add(key);
+  }
+}
+
+/**
+ * Only a record whose own envelope has a single slot (a provider's upload made before the patient
+ * had keys) is ever re-wrapped, so only such a record can have added envelopes.
+ */
+export function mayBeRewrapped(cipher: Cipher, keyEnvelope: Uint8Array): boolean {
+  try {
+    return cipher.describeEnvelope(keyEnvelope).slots === 1;
+  } catch (error) {
+    if (error instanceof DecryptionFailedError) return false;
+    throw error;
   }
 }

@@ -47,6 +47,19 @@ export class RecordOpener {
     addedEnvelopes: readonly Uint8Array[] = [],
   ): Promise<OpenedHeader> {
     await this.assertSigned(chain, record, patientSigningKeys);
+    return this.openSignedHeader(patientKey, record, keys, addedEnvelopes);
+  }
+
+  /**
+   * openHeader for a record whose signature the caller has just checked with assertSigned (a
+   * single-record read checks it before deciding access, and need not check it twice).
+   */
+  async openSignedHeader(
+    patientKey: Uint8Array,
+    record: LedgerRecord,
+    keys: KeyPair,
+    addedEnvelopes: readonly Uint8Array[] = [],
+  ): Promise<OpenedHeader> {
     const aad = recordAad(patientKey, record.recordId);
     return this.guard(async () => {
       for (const keyEnvelope of [record.keyEnvelope, ...addedEnvelopes]) {

@@ -67,13 +67,7 @@ export class RecordReader {
         // Signature first: the envelope is under it, so tampering is a 422, never a mistaken "not yours".
         await this.opener.assertSigned(chain, record, patientSigningKeys(scope.patient.keys));
         const granted = await this.access.requireRecordAccess(scope, record);
-        const opened = await this.opener.openHeader(
-          chain,
-          scope.patientKey,
-          record,
-          granted.keys,
-          patientSigningKeys(scope.patient.keys),
-        );
+        const opened = await this.opener.openSignedHeader(scope.patientKey, record, granted.keys);
         const answer = await fetch({ chain, ledger: this.ledgers.get(chain), scope, record, opened });
         await logRead(this.accessLog, this.clock, chain, scope, record.recordId, granted.logKind);
         return answer;

@@ -3,9 +3,11 @@ import { ChainName } from '../../domain/chain-name';
 import { LedgerRecord } from '../../domain/emr-record';
 import { ChainUnavailableError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
+import { Cipher } from '../../domain/ports/cipher.port';
 import { Hasher } from '../../domain/ports/hasher.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
 import { patientSigningKeys, Principal } from '../../domain/principal';
+import { mayBeRewrapped } from './patient-rewrap';
 
 /** A record as the patient's browser needs it to verify and decrypt it itself (JSON-safe). */
 export interface SealedRecord {
@@ -37,6 +39,7 @@ export class SealedRecordViews {
     private readonly ledgers: Ledgers,
     private readonly signer: RecordSigner,
     private readonly hasher: Hasher,
+    private readonly cipher: Cipher,
   ) {}
 
   async view(patient: Principal, patientKey: Uint8Array, record: LedgerRecord): Promise<SealedRecord> {
@@ -71,6 +74,8 @@ export class SealedRecordViews {
 
   /** Added envelopes open the same data key on either ledger (the aad does not name the ledger): gathered from all that answer. */
   private async addedEnvelopes(patientKey: Uint8Array, record: LedgerRecord): Promise<Uint8Array[]> {
+    // Other records have nothing added: a listing need not ask each ledger about each of them.
+    if (!mayBeRewrapped(this.cipher, record.keyEnvelope)) return [];
     const seen = new Map<string, Uint8Array>();
     for (const ledger of this.ledgers.allAccess()) {
       try {

@@ -85,17 +85,8 @@ export class UploadRecordUseCase {
       const recovered = await this.recover(upload, recordId);
       if (recovered) return recovered;
     }
-    const committed = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-    const failed = drafts.filter((_, index) => outcomes[index].status === 'rejected');
-    if (committed.length === 0) throw firstError(outcomes);
-
-    for (const [chain, record] of failed) await this.copier.owe(chain, record);
-    if (upload.chains.length > 1) await this.journal.noteReplicated({ patientKey, recordId });
-    return uploadResult(
-      upload,
-      committed,
-      failed.map(([chain]) => chain),
-    );
+    const { committed, pending } = await this.copier.settle(drafts, outcomes);
+    return uploadResult(upload, committed, pending);
   }
 
   /**
@@ -154,10 +145,4 @@ export class UploadRecordUseCase {
     });
     return uploadResult(upload, committed, pending);
   }
-}
-
-/** When nothing committed, the caller gets the ledger's own error (503 for an unreachable one). */
-function firstError(outcomes: PromiseSettledResult<unknown>[]): unknown {
-  const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
-  return reasons.find((reason) => !(reason instanceof ChainUnavailableError)) ?? reasons[0];
 }

@@ -20,7 +20,6 @@ import { Cipher, KeyPair } from '../../domain/ports/cipher.port';
 import { Hasher } from '../../domain/ports/hasher.port';
 import { KeyVault } from '../../domain/ports/key-vault.port';
 import { RecordSigner } from '../../domain/ports/record-signer.port';
-import { ReplicationJournal } from '../../domain/ports/replication-journal.port';
 import { Principal, principalRef } from '../../domain/principal';
 import { recordAad, recordSigningPayload } from '../../domain/record-codec';
 import { RecordId } from '../../domain/record-id';
@@ -78,7 +77,6 @@ export class UploadSealedRecordUseCase {
     private readonly hasher: Hasher,
     private readonly keyVault: KeyVault,
     private readonly copier: ReplicaCopier,
-    private readonly journal: ReplicationJournal,
     private readonly policy: UploadPolicy,
     private readonly epochKeys: EpochKeys,
   ) {}
@@ -133,34 +131,25 @@ export class UploadSealedRecordUseCase {
         throw new RecordExistsError('A record with this id exists already; choose a new random id.');
       }
     }
-    return this.commit(patientId, patientKey, recordId, chains, drafts);
+    return this.commit(patientId, chains, drafts);
   }
 
   private async commit(
     patientId: PatientId,
-    patientKey: Uint8Array,
-    recordId: RecordId,
     chains: ChainName[],
     drafts: [ChainName, NewLedgerRecord][],
   ): Promise<SealedUploadResult> {
     const outcomes = await Promise.allSettled(drafts.map(([chain, draft]) => this.ledgers.get(chain).append(draft)));
-    const rejected = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
-    if (rejected.some((reason) => reason instanceof DuplicateRecordError)) {
+    if (outcomes.some((outcome) => outcome.status === 'rejected' && outcome.reason instanceof DuplicateRecordError)) {
       throw new RecordExistsError('A record with this id exists already; choose a new random id.');
     }
-    const committed = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-    if (committed.length === 0) {
-      throw rejected.find((reason) => !(reason instanceof ChainUnavailableError)) ?? rejected[0];
-    }
-    const failed = drafts.filter((_, index) => outcomes[index].status === 'rejected');
-    for (const [chain, draft] of failed) await this.copier.owe(chain, draft);
-    if (chains.length > 1) await this.journal.noteReplicated({ patientKey, recordId });
+    const { committed, pending } = await this.copier.settle(drafts, outcomes);
     return {
       patientId: patientId.value,
       target: chains.length > 1 ? 'both' : chains[0],
-      complete: failed.length === 0,
+      complete: pending.length === 0,
       committed,
-      pending: failed.map(([chain]) => chain),
+      pending,
     };
   }
 

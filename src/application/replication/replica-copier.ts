@@ -41,6 +41,30 @@ export class ReplicaCopier {
     };
   }
 
+  /**
+   * After each ledger was asked to append its copy of one record (`outcomes[i]` for `drafts[i]`): when
+   * none committed, the ledgers' own error (503 for an unreachable one); otherwise the copies that
+   * failed are owed through the journal and a record meant for several ledgers is noted as
+   * replicated. Callers deal with DuplicateRecordError first (what it means differs per upload).
+   */
+  async settle(
+    drafts: readonly (readonly [ChainName, NewLedgerRecord])[],
+    outcomes: readonly PromiseSettledResult<LedgerRecord>[],
+  ): Promise<{ committed: LedgerRecord[]; pending: ChainName[] }> {
+    const committed = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    if (committed.length === 0) {
+      const reasons = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+      throw reasons.find((reason) => !(reason instanceof ChainUnavailableError)) ?? reasons[0];
+    }
+    const failed = drafts.filter((_, index) => outcomes[index].status === 'rejected');
+    for (const [chain, copy] of failed) await this.owe(chain, copy);
+    if (drafts.length > 1) {
+      const [, first] = drafts[0];
+      await this.journal.noteReplicated({ patientKey: first.patientKey, recordId: first.recordId });
+    }
+    return { committed, pending: failed.map(([chain]) => chain) };
+  }
+
   /** Durably owes `copy` to its ledger; the ReplicationWorker writes it once the ledger is back. */
   async owe(chain: ChainName, copy: NewLedgerRecord): Promise<void> {
     await this.journal.add({ chain, record: copy, queuedAt: this.clock.now() });
