@@ -50,3 +50,15 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
   return diff === 0;
 }
+
+/** The API's hex for keys, hashes and ids: `0x` + lowercase hex. */
+export function toHex0x(bytes: Uint8Array): string {
+  return `0x${bytesToHex(bytes)}`;
+}
+
+/** RFC 4648 §4 base64 with padding, as the API carries envelopes, headers and backups (small fields). */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}

@@ -1,4 +1,4 @@
-import { bytesToHex } from '../../domain/bytes';
+import { bytesToHex, toBase64, toHex0x } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
 import { consentInForce } from '../../domain/consent';
 import { KeysNotRegisteredError, ValidationFailedError } from '../../domain/errors';
@@ -26,10 +26,6 @@ export interface ConsentParty {
   readonly publicKey: string;
   readonly providerKey: string;
 }
-
-const hex = (bytes: Uint8Array): string => `0x${bytesToHex(bytes)}`;
-const base64 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 /**
  * What the patient's browser needs to build and sign a grant or a revoke (issue 14 spec, part B2):
@@ -68,10 +64,10 @@ export class ConsentContextUseCase {
     const current = epochs.at(-1);
     if (!current) throw new KeysNotRegisteredError('Set up your keys first: consent is signed with your own key.');
     return {
-      patientKey: hex(patientKey),
+      patientKey: toHex0x(patientKey),
       provider,
       ledgers: perLedger,
-      epoch: { index: current.index, publicKey: hex(current.publicKey), slots: current.slots.map(base64) },
+      epoch: { index: current.index, publicKey: toHex0x(current.publicKey), slots: current.slots.map(toBase64) },
       consented: await this.consented(patientKey),
     };
   }
@@ -84,8 +80,8 @@ export class ConsentContextUseCase {
     if (!keys) throw new ValidationFailedError('No provider with this id exists.', 'providerId');
     return {
       id: providerId,
-      publicKey: hex(keys.publicKey),
-      providerKey: hex(this.pseudonymizer.providerKey(providerId)),
+      publicKey: toHex0x(keys.publicKey),
+      providerKey: toHex0x(this.pseudonymizer.providerKey(providerId)),
     };
   }
 
@@ -102,7 +98,8 @@ export class ConsentContextUseCase {
       const providerKey = this.pseudonymizer.providerKey(provider.id);
       if (!inForce.has(bytesToHex(providerKey))) continue;
       const keys = await this.keyVault.keyPair(principalRef('provider', provider.id));
-      if (keys) consented.push({ id: provider.id, publicKey: hex(keys.publicKey), providerKey: hex(providerKey) });
+      if (keys)
+        consented.push({ id: provider.id, publicKey: toHex0x(keys.publicKey), providerKey: toHex0x(providerKey) });
     }
     return consented;
   }

@@ -1,4 +1,4 @@
-import { bytesToHex } from '../../domain/bytes';
+import { bytesToHex, toHex0x } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
 import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
@@ -21,8 +21,6 @@ export interface ConsentChangeView {
   readonly at: string;
   readonly transaction: string | null;
 }
-
-const hex = (bytes: Uint8Array): string => `0x${bytesToHex(bytes)}`;
 
 /**
  * The patient's signed grants and revocations as each ledger recorded them (events), oldest first
@@ -52,9 +50,9 @@ export class ConsentHistoryUseCase {
           providerId: providerIds.get(bytesToHex(change.providerKey)) ?? null,
           expiresAt: change.expiresAt ? change.expiresAt.toISOString() : null,
           nonce: change.nonce.toString(),
-          message: hex(change.message),
-          r: hex(change.r),
-          s: hex(change.s),
+          message: toHex0x(change.message),
+          r: toHex0x(change.r),
+          s: toHex0x(change.s),
           at: change.at.toISOString(),
           transaction: change.transaction,
         });

@@ -1,4 +1,4 @@
-import { bytesToHex } from '../../domain/bytes';
+import { toBase64, toHex0x } from '../../domain/bytes';
 import { Ledgers } from '../../domain/ledgers';
 import { PatientId } from '../../domain/patient-id';
 import { Pseudonymizer } from '../../domain/ports/pseudonymizer.port';
@@ -10,9 +10,6 @@ export interface EpochView {
   readonly publicKey: string;
   readonly slots: string[];
 }
-
-const base64 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 /**
  * Every epoch of the patient with its slots, oldest first (from the first configured ledger; the
@@ -31,8 +28,8 @@ export class ListEpochsUseCase {
     const epochs = await this.ledgers.allAccess()[0].epochs(this.pseudonymizer.patientKey(patientId));
     return epochs.map((epoch) => ({
       index: epoch.index,
-      publicKey: `0x${bytesToHex(epoch.publicKey)}`,
-      slots: epoch.slots.map(base64),
+      publicKey: toHex0x(epoch.publicKey),
+      slots: epoch.slots.map(toBase64),
     }));
   }
 }

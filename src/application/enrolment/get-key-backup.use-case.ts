@@ -1,4 +1,4 @@
-import { bytesToHex } from '../../domain/bytes';
+import { toBase64, toHex0x } from '../../domain/bytes';
 import { ForbiddenError, KeysNotRegisteredError } from '../../domain/errors';
 import { PrincipalRepository } from '../../domain/ports/principal-repository.port';
 import { Principal } from '../../domain/principal';
@@ -21,11 +21,11 @@ export class GetKeyBackupUseCase {
     const backup = await this.principals.keyBackup(actor.id);
     if (!patient?.keys || !backup) throw new KeysNotRegisteredError('You have not set up your keys yet.');
     return {
-      backup: Buffer.from(backup.buffer, backup.byteOffset, backup.byteLength).toString('base64'),
-      encryptionPublicKey: `0x${bytesToHex(patient.keys.encryptionPublicKey)}`,
-      signingPublicKey: `0x${bytesToHex(patient.keys.signingPublicKey)}`,
+      backup: toBase64(backup),
+      encryptionPublicKey: toHex0x(patient.keys.encryptionPublicKey),
+      signingPublicKey: toHex0x(patient.keys.signingPublicKey),
       // Replaced signing keys (oldest first): a restored device still verifies the patient's earlier uploads.
-      formerSigningKeys: (patient.keys.formerSigningKeys ?? []).map((key) => `0x${bytesToHex(key)}`),
+      formerSigningKeys: (patient.keys.formerSigningKeys ?? []).map((key) => toHex0x(key)),
     };
   }
 }

@@ -1,4 +1,4 @@
-import { bytesEqual, bytesToHex } from '../../domain/bytes';
+import { bytesEqual, toHex0x } from '../../domain/bytes';
 import { ForbiddenError, KeysNotRegisteredError, ValidationFailedError } from '../../domain/errors';
 import { Ledgers } from '../../domain/ledgers';
 import { MAX_KEY_BACKUP_BYTES, P256_PUBLIC_KEY_BYTES, parseBase64, parseHexBytes } from '../../domain/patient-keys';
@@ -26,8 +26,6 @@ export interface ReplacedSigningKey {
   /** The keys replaced so far, oldest first: the patient's earlier uploads name one of them. */
   readonly formerSigningKeys: string[];
 }
-
-const hex = (bytes: Uint8Array): string => `0x${bytesToHex(bytes)}`;
 
 /**
  * A patient replaces their signing key (issue 14): the change is signed by the current key in
@@ -79,8 +77,8 @@ export class ReplaceSigningKeyUseCase {
     }
     const replaced = await this.principals.find('patient', actor.id);
     return {
-      signingPublicKey: hex(signingPublicKey),
-      formerSigningKeys: (replaced?.keys?.formerSigningKeys ?? []).map(hex),
+      signingPublicKey: toHex0x(signingPublicKey),
+      formerSigningKeys: (replaced?.keys?.formerSigningKeys ?? []).map(toHex0x),
     };
   }
 

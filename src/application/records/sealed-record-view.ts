@@ -1,4 +1,4 @@
-import { bytesEqual, bytesToHex } from '../../domain/bytes';
+import { bytesEqual, bytesToHex, toBase64, toHex0x } from '../../domain/bytes';
 import { ChainName } from '../../domain/chain-name';
 import { LedgerRecord } from '../../domain/emr-record';
 import { ChainUnavailableError } from '../../domain/errors';
@@ -29,10 +29,6 @@ export interface SealedRecord {
   readonly signer: { kind: 'service' | 'patient' | 'unknown'; keyId: string; publicKey: string | null };
 }
 
-const hex = (bytes: Uint8Array): string => `0x${bytesToHex(bytes)}`;
-const base64 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-
 /** Builds SealedRecord answers: who signed (the service or the patient) and every envelope added on any ledger. */
 export class SealedRecordViews {
   constructor(
@@ -46,29 +42,29 @@ export class SealedRecordViews {
     return {
       recordId: record.recordId.hex,
       patientId: patient.id,
-      patientKey: hex(patientKey),
+      patientKey: toHex0x(patientKey),
       chain: record.chain,
       version: record.version,
       createdAt: record.createdAt.toISOString(),
       transactions: record.transactions,
       blockNumber: record.blockNumber,
-      contentSha256: hex(record.contentSha256),
+      contentSha256: toHex0x(record.contentSha256),
       contentLength: record.contentLength,
-      sealedHeader: base64(record.sealedHeader),
-      keyEnvelope: base64(record.keyEnvelope),
-      addedKeyEnvelopes: (await this.addedEnvelopes(patientKey, record)).map(base64),
-      signature: hex(record.signature),
+      sealedHeader: toBase64(record.sealedHeader),
+      keyEnvelope: toBase64(record.keyEnvelope),
+      addedKeyEnvelopes: (await this.addedEnvelopes(patientKey, record)).map(toBase64),
+      signature: toHex0x(record.signature),
       signer: this.signerOf(patient, record),
     };
   }
 
   private signerOf(patient: Principal, record: LedgerRecord): SealedRecord['signer'] {
-    const keyId = hex(record.signerKeyId);
+    const keyId = toHex0x(record.signerKeyId);
     const trusted = this.signer.trustedPublicKey(record.signerKeyId);
-    if (trusted) return { kind: 'service', keyId, publicKey: hex(trusted) };
+    if (trusted) return { kind: 'service', keyId, publicKey: toHex0x(trusted) };
     // The patient's current key or one they replaced (issue 14): the record names which.
     const own = patientSigningKeys(patient.keys).find((key) => bytesEqual(this.hasher.sha256(key), record.signerKeyId));
-    if (own) return { kind: 'patient', keyId, publicKey: hex(own) };
+    if (own) return { kind: 'patient', keyId, publicKey: toHex0x(own) };
     return { kind: 'unknown', keyId, publicKey: null };
   }
 
